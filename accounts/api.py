@@ -1,0 +1,149 @@
+"""REST API for authentication, the current user, users (admins) and students."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
+
+from accounts import services
+from accounts.models import StudentProfile, User
+from accounts.selectors import student_list_visible, teacher_settings_get
+from accounts.serializers import (
+    LogoutSerializer,
+    MeSerializer,
+    StudentSerializer,
+    TeacherSettingsSerializer,
+    UserSerializer,
+)
+from smart_attendance.api.errors import DomainError
+from smart_attendance.api.permissions import IsSchoolAdmin, IsStaffOrReadOnly
+
+
+class AuthRateThrottle(ScopedRateThrottle):
+    """Scoped throttle that reads its rate when asked, so a changed setting takes effect."""
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class ThrottledTokenObtainView(TokenObtainPairView):
+    """POST {username, password} → {access, refresh}. Rate-limited against password guessing."""
+
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "auth"
+
+
+class RotatingTokenRefreshView(TokenRefreshView):
+    """POST {refresh} → a new access token and a new refresh token; the old refresh is blacklisted."""
+
+
+class LogoutView(APIView):
+    """POST {refresh}: blacklists the refresh token so it can never be used again."""
+
+    permission_classes = [AllowAny]  # the refresh token itself is the credential
+
+    @extend_schema(request=LogoutSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        RefreshToken(serializer.validated_data["refresh"]).blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)
+
+
+class MySettingsView(APIView):
+    """A teacher's thresholds and notification switches."""
+
+    @extend_schema(responses=TeacherSettingsSerializer)
+    def get(self, request: Request) -> Response:
+        self._require_teacher(request)
+        return Response(TeacherSettingsSerializer(teacher_settings_get(user=request.user)).data)
+
+    @extend_schema(request=TeacherSettingsSerializer, responses=TeacherSettingsSerializer)
+    def patch(self, request: Request) -> Response:
+        self._require_teacher(request)
+        current = teacher_settings_get(user=request.user)
+        serializer = TeacherSettingsSerializer(current, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        updated = services.teacher_settings_update(user=request.user, data=dict(serializer.validated_data))
+        return Response(TeacherSettingsSerializer(updated).data)
+
+    @staticmethod
+    def _require_teacher(request: Request) -> None:
+        if request.user.is_student:
+            raise DomainError("Only teachers and admins have settings.", error_code="PERMISSION_DENIED",
+                              status_code=status.HTTP_403_FORBIDDEN)
+
+
+class UserViewSet(viewsets.ModelViewSet):
+    """Logins of the school. Administrators only."""
+
+    serializer_class = UserSerializer
+    permission_classes = [IsSchoolAdmin]
+    queryset = User.objects.all()
+    filterset_fields = ["role", "is_active"]
+    search_fields = ["username", "email", "first_name", "last_name"]
+    ordering_fields = ["username", "date_joined"]
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        serializer.instance = services.user_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        serializer.instance = services.user_update(user=serializer.instance, data=dict(serializer.validated_data))
+
+    def perform_destroy(self, instance: User) -> None:
+        if instance == self.request.user:
+            raise DomainError("You cannot delete your own account.", error_code="CANNOT_DELETE_SELF",
+                              status_code=status.HTTP_409_CONFLICT)
+        instance.delete()
+
+
+class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Students. Teachers see their courses' students and those they created; a student sees themself."""
+
+    serializer_class = StudentSerializer
+    permission_classes = [IsStaffOrReadOnly]
+    filterset_fields = {"consent_given": ["exact"], "enrollments__course": ["exact"]}
+    search_fields = ["student_number", "first_name", "last_name"]
+    ordering_fields = ["student_number", "last_name", "created_at"]
+
+    def get_queryset(self) -> QuerySet[StudentProfile]:
+        return student_list_visible(user=self.request.user).annotate(face_count=Count("face_embeddings"))
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        serializer.instance = services.student_create(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        serializer.instance = services.student_update(student=serializer.instance, by=self.request.user,
+                                                      data=dict(serializer.validated_data))
+
+    def perform_destroy(self, instance: StudentProfile) -> None:
+        user = self.request.user
+        if not (user.is_school_admin or instance.created_by_id == user.pk):
+            raise DomainError("Only an administrator or the teacher who created this student may delete it.",
+                              error_code="PERMISSION_DENIED", status_code=status.HTTP_403_FORBIDDEN)
+        services.student_delete(student=instance)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().update(request, *args, **kwargs)
+        # Re-read so the annotated face count reflects a consent withdrawal.
+        response.data = self.get_serializer(self.get_object()).data
+        return response

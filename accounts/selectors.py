@@ -1,0 +1,26 @@
+"""Reads about people, always scoped to what the asking user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import StudentProfile, TeacherSettings, User
+
+
+def student_list_visible(*, user: User) -> QuerySet[StudentProfile]:
+    """Admins see every student; a teacher the students of their courses and those they created;
+    a student only themself."""
+    students = StudentProfile.objects.order_by("last_name", "first_name", "student_number")
+    if user.is_school_admin:
+        return students
+    if user.is_teacher:
+        return students.filter(Q(enrollments__course__teacher=user) | Q(created_by=user)).distinct()
+    return students.filter(user=user)
+
+
+def teacher_settings_get(*, user: User) -> TeacherSettings:
+    """A teacher's settings; defaults (unsaved) until the teacher changes something."""
+    try:
+        return user.teacher_settings
+    except TeacherSettings.DoesNotExist:
+        return TeacherSettings(user=user)

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import password_validation
+from rest_framework import serializers
+
+from accounts.models import Role, StudentProfile, TeacherSettings, User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "password", "email", "first_name", "last_name", "role", "is_active",
+                  "date_joined", "last_login"]
+        read_only_fields = ["id", "date_joined", "last_login"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": ["This field is required."]})
+        if attrs.get("password"):
+            candidate = User(username=attrs.get("username", getattr(self.instance, "username", "")),
+                             email=attrs.get("email", ""))
+            try:
+                password_validation.validate_password(attrs["password"], candidate)
+            except Exception as exc:  # django's ValidationError → field error
+                raise serializers.ValidationError({"password": list(getattr(exc, "messages", [str(exc)]))}) from exc
+        return attrs
+
+
+class StudentSerializer(serializers.ModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(role=Role.STUDENT), required=False, allow_null=True,
+        help_text="Optional login of the student (a user with role student).",
+    )
+    consent_recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    face_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = StudentProfile
+        fields = ["id", "student_number", "first_name", "last_name", "guardian_email", "user", "consent_given",
+                  "consent_given_at", "consent_recorded_by", "face_count", "created_at", "updated_at"]
+        read_only_fields = ["id", "consent_given_at", "created_at", "updated_at"]
+
+
+class TeacherSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TeacherSettings
+        fields = ["confident_threshold", "uncertain_threshold", "low_attendance_percent",
+                  "notify_guardians_on_absence", "notify_low_attendance"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        confident = attrs.get("confident_threshold", getattr(self.instance, "confident_threshold", None))
+        uncertain = attrs.get("uncertain_threshold", getattr(self.instance, "uncertain_threshold", None))
+        if confident is not None and uncertain is not None and uncertain < confident:
+            raise serializers.ValidationError(
+                {"uncertain_threshold": ["Must be at least the confident threshold."]})
+        return attrs
+
+
+class MeSerializer(serializers.ModelSerializer):
+    student_profile = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "first_name", "last_name", "role", "student_profile"]
+        read_only_fields = fields
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField()

@@ -1,0 +1,84 @@
+"""REST API for courses, their rosters and enrolments."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from accounts.selectors import student_list_visible
+from accounts.serializers import StudentSerializer
+from classes import services
+from classes.models import Course
+from classes.selectors import course_list_visible, course_students
+from classes.serializers import CourseSerializer, EnrollmentRequestSerializer, EnrollmentResultSerializer
+from smart_attendance.api.errors import DomainError
+from smart_attendance.api.permissions import IsStaffOrReadOnly
+
+
+class CourseViewSet(viewsets.ModelViewSet):
+    """Courses. A teacher sees and changes only the courses they teach; students read theirs."""
+
+    serializer_class = CourseSerializer
+    permission_classes = [IsStaffOrReadOnly]
+    filterset_fields = ["teacher"]
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name", "created_at"]
+
+    def get_queryset(self) -> QuerySet[Course]:
+        return course_list_visible(user=self.request.user).prefetch_related("timetable_slots")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        course = services.course_create(by=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=course.pk)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        services.course_update(course=serializer.instance, by=self.request.user,
+                               data=dict(serializer.validated_data))
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_destroy(self, instance: Course) -> None:
+        services.course_delete(course=instance)
+
+    @extend_schema(responses=StudentSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=StudentSerializer)
+    def students(self, request: Request, pk: str | None = None) -> Response:
+        course = self.get_object()
+        students = course_students(course=course).annotate(face_count=Count("face_embeddings"))
+        page = self.paginate_queryset(self.filter_queryset_for_students(students))
+        return self.get_paginated_response(StudentSerializer(page, many=True).data)
+
+    @staticmethod
+    def filter_queryset_for_students(students: QuerySet) -> QuerySet:
+        return students.order_by("last_name", "first_name", "student_number")
+
+    @extend_schema(request=EnrollmentRequestSerializer, responses={201: EnrollmentResultSerializer})
+    @action(detail=True, methods=["post"], url_path="enrollments", serializer_class=EnrollmentRequestSerializer)
+    def enroll(self, request: Request, pk: str | None = None) -> Response:
+        course = self.get_object()
+        serializer = EnrollmentRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        wanted = set(serializer.validated_data["student_ids"])
+        students = list(student_list_visible(user=request.user).filter(pk__in=wanted))
+        unknown = sorted(wanted - {student.pk for student in students})
+        if unknown:
+            raise ValidationError({"student_ids": [f"Unknown student ids: {', '.join(map(str, unknown))}"]})
+        new = services.enrollment_add(course=course, students=students)
+        new_ids = sorted(enrollment.student_id for enrollment in new)
+        body = {"enrolled": new_ids, "already_enrolled": sorted(wanted - set(new_ids))}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"enrollments/(?P<student_id>\d+)")
+    def unenroll(self, request: Request, pk: str | None = None, student_id: str | None = None) -> Response:
+        course = self.get_object()
+        student = course_students(course=course).filter(pk=student_id).first()
+        if student is None or not services.enrollment_remove(course=course, student=student):
+            raise DomainError("This student is not enrolled in this course.", error_code="NOT_FOUND",
+                              status_code=status.HTTP_404_NOT_FOUND)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,62 @@
+"""Courses (subjects), who teaches them, who is enrolled, and when they meet."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Course(models.Model):
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=32, unique=True)
+    description = models.TextField(blank=True)
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses")
+    students = models.ManyToManyField("accounts.StudentProfile", through="Enrollment", related_name="courses")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class Enrollment(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    student = models.ForeignKey("accounts.StudentProfile", on_delete=models.CASCADE, related_name="enrollments")
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "student"]
+        constraints = [models.UniqueConstraint(fields=["course", "student"], name="unique_enrollment")]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.course.code}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class TimetableSlot(models.Model):
+    """When a course meets each week; the dashboard uses it to list today's courses."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="timetable_slots")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    room = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        constraints = [models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="slot_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.course.code} {self.get_weekday_display()} {self.start_time:%H:%M}"

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import Role, User
+from classes.models import Course, TimetableSlot
+
+
+class TimetableSlotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TimetableSlot
+        fields = ["id", "weekday", "start_time", "end_time", "room"]
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    teacher = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(role__in=[Role.TEACHER, Role.ADMIN]), required=False,
+        help_text="Admins only; a teacher who creates a course teaches it.",
+    )
+    student_count = serializers.IntegerField(read_only=True, default=0)
+    timetable_slots = TimetableSlotSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Course
+        fields = ["id", "name", "code", "description", "teacher", "student_count", "timetable_slots", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class EnrollmentRequestSerializer(serializers.Serializer):
+    student_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
+                                        max_length=1000)
+
+
+class EnrollmentResultSerializer(serializers.Serializer):
+    enrolled = serializers.ListField(child=serializers.IntegerField())
+    already_enrolled = serializers.ListField(child=serializers.IntegerField())

@@ -1,0 +1,53 @@
+"""Writes about courses and enrolments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import StudentProfile, User
+from classes.models import Course, Enrollment
+
+
+@transaction.atomic
+def course_create(*, by: User, name: str, code: str, description: str = "", teacher: User | None = None) -> Course:
+    """A teacher who creates a course teaches it; an admin may name any teacher."""
+    if not by.is_school_admin or teacher is None:
+        teacher = by
+    course = Course(name=name, code=code, description=description, teacher=teacher)
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def course_update(*, course: Course, by: User, data: dict[str, Any]) -> Course:
+    if not by.is_school_admin:
+        data.pop("teacher", None)
+    for field, value in data.items():
+        setattr(course, field, value)
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def course_delete(*, course: Course) -> None:
+    course.delete()
+
+
+@transaction.atomic
+def enrollment_add(*, course: Course, students: Iterable[StudentProfile]) -> list[Enrollment]:
+    """Enrols students in a course; those already enrolled are left as they are. Returns the new ones."""
+    already = set(course.enrollments.values_list("student_id", flat=True))
+    new = [Enrollment(course=course, student=student) for student in students if student.pk not in already]
+    Enrollment.objects.bulk_create(new, ignore_conflicts=True)
+    return new
+
+
+@transaction.atomic
+def enrollment_remove(*, course: Course, student: StudentProfile) -> bool:
+    deleted, _ = Enrollment.objects.filter(course=course, student=student).delete()
+    return bool(deleted)

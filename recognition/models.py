@@ -1,0 +1,64 @@
+"""Stored face embeddings (biometric data: see SPEC §8)."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+from django.conf import settings
+from django.db import models
+
+from recognition.backends.base import EMBEDDING_SIZE
+
+# Little-endian float32: 512 bytes a face, the same bytes on every database and machine.
+VECTOR_DTYPE = np.dtype("<f4")
+
+
+def enrolment_photo_path(instance: FaceEmbedding, filename: str) -> str:
+    # Random names: a photo's URL must not reveal whose face it is.
+    return f"faces/{uuid.uuid4().hex}.jpg"
+
+
+class FaceEmbedding(models.Model):
+    """One enrolment of a student's face: the 128-d vector and how it was produced."""
+
+    student = models.ForeignKey("accounts.StudentProfile", on_delete=models.CASCADE, related_name="face_embeddings")
+    vector = models.BinaryField(editable=False)
+    model_name = models.CharField(max_length=100)
+    model_version = models.CharField(max_length=50)
+    detector = models.CharField(max_length=10)
+    num_jitters = models.PositiveSmallIntegerField()
+    box_top = models.PositiveIntegerField()
+    box_right = models.PositiveIntegerField()
+    box_bottom = models.PositiveIntegerField()
+    box_left = models.PositiveIntegerField()
+    face_area_ratio = models.FloatField()
+    image_width = models.PositiveIntegerField()
+    image_height = models.PositiveIntegerField()
+    # Empty in embeddings-only mode (FACE_KEEP_SOURCE_IMAGES=false).
+    source_image = models.FileField(upload_to=enrolment_photo_path, blank=True)
+    # SHA-256 of the uploaded bytes: the same photo is not enrolled twice for one student.
+    content_hash = models.CharField(max_length=64, db_index=True)
+    enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["student", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "content_hash"], name="unique_face_photo_per_student"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Face #{self.pk} of {self.student}"
+
+    @property
+    def embedding(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.vector), dtype=VECTOR_DTYPE).astype(np.float64)
+
+    @embedding.setter
+    def embedding(self, value: np.ndarray) -> None:
+        array = np.asarray(value, dtype=VECTOR_DTYPE)
+        if array.shape != (EMBEDDING_SIZE,):
+            raise ValueError(f"an embedding has {EMBEDDING_SIZE} values, not {array.shape}")
+        self.vector = array.tobytes()

@@ -1,0 +1,5 @@
+"""Routes of the recognition HTTP API (SPEC §2.4)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

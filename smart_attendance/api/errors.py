@@ -1,0 +1,86 @@
+"""One JSON error shape for the whole API: {"error_code", "message", "details"?}.
+
+`error_code` is stable (clients branch on it); `message` is for people and may change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+
+class DomainError(exceptions.APIException):
+    """A business-rule refusal with its own stable code and HTTP status."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    error_code = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, error_code: str | None = None, status_code: int | None = None,
+                 details: Any = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail=message)
+        if error_code:
+            self.error_code = error_code
+        if status_code:
+            self.status_code = status_code
+        self.details = details
+        self.headers = headers or {}
+
+
+_CODES: list[tuple[type[Exception], str]] = [
+    (InvalidToken, "TOKEN_INVALID"),
+    (TokenError, "TOKEN_INVALID"),
+    (exceptions.ValidationError, "VALIDATION_ERROR"),
+    (exceptions.ParseError, "MALFORMED_REQUEST"),
+    (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
+    (exceptions.NotAuthenticated, "NOT_AUTHENTICATED"),
+    (exceptions.AuthenticationFailed, "AUTHENTICATION_FAILED"),
+    (exceptions.PermissionDenied, "PERMISSION_DENIED"),
+    (exceptions.NotFound, "NOT_FOUND"),
+    (exceptions.MethodNotAllowed, "METHOD_NOT_ALLOWED"),
+    (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
+    (exceptions.Throttled, "RATE_LIMITED"),
+]
+
+_MESSAGES = {
+    "VALIDATION_ERROR": "Some fields are missing or invalid.",
+}
+
+
+def error_body(error_code: str, message: str, details: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error_code": error_code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler that renders every error in the one JSON shape."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, TokenError):
+        exc = InvalidToken(str(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, DomainError):
+        response.data = error_body(exc.error_code, str(exc.detail), exc.details)
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
+    code = next((code for cls, code in _CODES if isinstance(exc, cls)), "ERROR")
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body(code, _MESSAGES[code], details)
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
+        response.data = error_body(code, str(message))
+    return response

@@ -1,0 +1,34 @@
+"""/api/v1/: every REST endpoint of the product, one router."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+from rest_framework_simplejwt.views import TokenVerifyView
+
+from accounts.api import (
+    LogoutView,
+    MeView,
+    MySettingsView,
+    RotatingTokenRefreshView,
+    StudentViewSet,
+    ThrottledTokenObtainView,
+    UserViewSet,
+)
+from classes.api import CourseViewSet
+
+router = DefaultRouter()
+router.register("users", UserViewSet, basename="user")
+router.register("students", StudentViewSet, basename="student")
+router.register("courses", CourseViewSet, basename="course")
+
+urlpatterns = [
+    path("auth/token/", ThrottledTokenObtainView.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", RotatingTokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/token/verify/", TokenVerifyView.as_view(), name="token-verify"),
+    path("auth/logout/", LogoutView.as_view(), name="token-logout"),
+    path("me/", MeView.as_view(), name="me"),
+    path("me/settings/", MySettingsView.as_view(), name="me-settings"),
+    path("", include("attendance.api_urls")),
+    path("", include(router.urls)),
+]

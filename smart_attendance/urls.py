@@ -1,0 +1,32 @@
+"""Root URLs of the web role: pages, admin, REST API v1, its schema, and the recognition API."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from smart_attendance.api_urls import urlpatterns as api_v1
+
+admin.site.site_header = "Smart Attendance administration"
+admin.site.site_title = "Smart Attendance"
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("recognition.urls")),
+    path("", include("attendance.urls")),
+    path("", include("classes.urls")),
+    path("", include("accounts.urls")),
+]
+
+if settings.DEBUG and not settings.CLOUDINARY_URL:
+    # Local development only; production media come from Cloudinary or the web server.
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -1,0 +1,102 @@
+"""JWT lifecycle: obtain, rotate, verify, logout (blacklist) and the misuse of each token."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def obtain(client: APIClient, username: str, password: str = PASSWORD):
+    return client.post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+
+
+def test_token_pair_is_issued_for_valid_credentials(teacher, anonymous_api):
+    response = obtain(anonymous_api, teacher.username)
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+
+
+def test_wrong_password_is_refused_with_error_code(teacher, anonymous_api):
+    response = obtain(anonymous_api, teacher.username, "wrong")
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "AUTHENTICATION_FAILED"
+
+
+def test_access_token_authenticates_me(teacher, anonymous_api):
+    access = obtain(anonymous_api, teacher.username).json()["access"]
+    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    response = anonymous_api.get("/api/v1/me/")
+    assert response.status_code == 200
+    assert response.json()["username"] == teacher.username
+    assert response.json()["role"] == "teacher"
+
+
+def test_refresh_rotates_and_old_refresh_is_refused(teacher, anonymous_api):
+    refresh = obtain(anonymous_api, teacher.username).json()["refresh"]
+    rotated = anonymous_api.post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert rotated.status_code == 200
+    assert rotated.json()["refresh"] != refresh
+    assert "access" in rotated.json()
+    again = anonymous_api.post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert again.status_code == 401
+    assert again.json()["error_code"] == "TOKEN_INVALID"
+
+
+def test_logout_blacklists_refresh_token(teacher, anonymous_api):
+    refresh = obtain(anonymous_api, teacher.username).json()["refresh"]
+    logout = anonymous_api.post("/api/v1/auth/logout/", {"refresh": refresh}, format="json")
+    assert logout.status_code == 204
+    refused = anonymous_api.post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert refused.status_code == 401
+    assert refused.json()["error_code"] == "TOKEN_INVALID"
+
+
+def test_access_token_cannot_be_used_as_refresh_token(teacher, anonymous_api):
+    access = obtain(anonymous_api, teacher.username).json()["access"]
+    response = anonymous_api.post("/api/v1/auth/token/refresh/", {"refresh": access}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "TOKEN_INVALID"
+
+
+def test_refresh_token_cannot_be_used_as_access_token(teacher, anonymous_api):
+    refresh = obtain(anonymous_api, teacher.username).json()["refresh"]
+    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh}")
+    response = anonymous_api.get("/api/v1/me/")
+    assert response.status_code == 401
+
+
+def test_verify_accepts_valid_and_refuses_garbage(teacher, anonymous_api):
+    access = obtain(anonymous_api, teacher.username).json()["access"]
+    assert anonymous_api.post("/api/v1/auth/token/verify/", {"token": access}, format="json").status_code == 200
+    bad = anonymous_api.post("/api/v1/auth/token/verify/", {"token": "not.a.token"}, format="json")
+    assert bad.status_code == 401
+    assert bad.json()["error_code"] == "TOKEN_INVALID"
+
+
+def test_logout_without_refresh_is_a_validation_error(anonymous_api):
+    response = anonymous_api.post("/api/v1/auth/logout/", {}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error_code"] == "VALIDATION_ERROR"
+    assert "refresh" in body["details"]
+
+
+def test_login_is_rate_limited(settings, teacher, anonymous_api):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "3/min"}}
+    from django.core.cache import cache
+
+    cache.clear()
+    codes = [obtain(anonymous_api, teacher.username, "wrong").status_code for _ in range(4)]
+    assert codes[:3] == [401, 401, 401]
+    assert codes[3] == 429
+    cache.clear()
+
+
+def test_me_requires_authentication(anonymous_api):
+    response = anonymous_api.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "NOT_AUTHENTICATED"

@@ -1,0 +1,108 @@
+"""Shared fixtures: media in a temporary folder, API clients per role, the sample photos."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests import factories
+
+FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "faces"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Throttle counters live in the cache: each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def faces_dir() -> Path:
+    """The shared sample photos. In CI their absence fails the run; elsewhere the test skips."""
+    if not (FACES_DIR / "manifest.json").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"../shared/faces is missing (looked in {FACES_DIR}): CI must have it")
+        pytest.skip(f"sample photos not found at {FACES_DIR}")
+    return FACES_DIR
+
+
+@pytest.fixture(scope="session")
+def faces() -> Path:
+    return faces_dir()
+
+
+@pytest.fixture(scope="session")
+def manifest(faces: Path) -> dict[str, Any]:
+    return json.loads((faces / "manifest.json").read_text())
+
+
+def api_client_for(user: Any | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def admin_user(db: None) -> Any:
+    return factories.AdminFactory(username="admin")
+
+
+@pytest.fixture
+def teacher(db: None) -> Any:
+    return factories.TeacherFactory(username="teacher_a")
+
+
+@pytest.fixture
+def other_teacher(db: None) -> Any:
+    return factories.TeacherFactory(username="teacher_b")
+
+
+@pytest.fixture
+def student_user(db: None) -> Any:
+    return factories.StudentUserFactory(username="pupil")
+
+
+@pytest.fixture
+def admin_api(admin_user: Any) -> APIClient:
+    return api_client_for(admin_user)
+
+
+@pytest.fixture
+def teacher_api(teacher: Any) -> APIClient:
+    return api_client_for(teacher)
+
+
+@pytest.fixture
+def other_teacher_api(other_teacher: Any) -> APIClient:
+    return api_client_for(other_teacher)
+
+
+@pytest.fixture
+def student_api(student_user: Any) -> APIClient:
+    return api_client_for(student_user)
+
+
+@pytest.fixture
+def anonymous_api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _fast_test_settings(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

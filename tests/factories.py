@@ -1,0 +1,72 @@
+"""factory_boy factories for the domain models."""
+
+from __future__ import annotations
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import Role, StudentProfile, User
+from classes.models import Course, Enrollment
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@school.example")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    role = Role.TEACHER
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook
+        if create:
+            obj.save()
+
+
+class TeacherFactory(UserFactory):
+    role = Role.TEACHER
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
+    is_staff = True
+    is_superuser = True
+
+
+class StudentUserFactory(UserFactory):
+    role = Role.STUDENT
+
+
+class StudentFactory(DjangoModelFactory):
+    class Meta:
+        model = StudentProfile
+
+    student_number = factory.Sequence(lambda n: f"S{n:05d}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    guardian_email = factory.LazyAttribute(lambda s: f"guardian.{s.student_number.lower()}@family.example")
+    consent_given = True
+
+
+class CourseFactory(DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    name = factory.Sequence(lambda n: f"Subject {n}")
+    code = factory.Sequence(lambda n: f"C{n:03d}")
+    teacher = factory.SubFactory(TeacherFactory)
+
+
+class EnrollmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    course = factory.SubFactory(CourseFactory)
+    student = factory.SubFactory(StudentFactory)
