@@ -1,0 +1,128 @@
+"""A demo school so a newcomer sees the product working: admin, teachers, courses, students, faces."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from accounts.models import Role, StudentProfile, User
+from classes.models import Course, Enrollment, TimetableSlot
+
+DEMO_USERS = [
+    # username, role, first name, last name
+    ("admin", Role.ADMIN, "Ada", "Admin"),
+    ("teacher", Role.TEACHER, "Grace", "Hopper"),
+    ("teacher2", Role.TEACHER, "Alan", "Turing"),
+]
+DEMO_COURSES = [
+    # code, name, teacher username
+    ("MATH-7A", "Mathematics 7A", "teacher"),
+    ("SCI-7A", "Science 7A", "teacher"),
+    ("HIST-8B", "History 8B", "teacher2"),
+]
+DEMO_STUDENTS = [
+    ("S1001", "Amelia", "Brown"), ("S1002", "Noah", "Clarke"), ("S1003", "Olivia", "Davies"),
+    ("S1004", "Leo", "Evans"), ("S1005", "Isla", "Foster"), ("S1006", "Oscar", "Green"),
+]
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+FACE_COURSE = "MATH-7A"
+
+
+class Command(BaseCommand):
+    help = ("Creates a demo school (an admin, two teachers, courses, students, enrolments) and prints the demo "
+            "logins. Safe to run again: nothing is created twice. With --faces DIR, every sub-folder of DIR "
+            "becomes a student (the folder name is the student number) enrolled in MATH-7A, whose photos are "
+            "enrolled as faces.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--faces", type=Path, help="folder with one sub-folder of photos per student")
+        parser.add_argument("--password", default="demo-pass-2026", help="password of the demo logins")
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off (never in production)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("seed_demo creates known passwords; it runs only with DEBUG on (or --force).")
+        faces_dir: Path | None = options["faces"]
+        if faces_dir is not None and not faces_dir.is_dir():
+            raise CommandError(f"--faces {faces_dir} is not a folder")
+        created = self._seed_school(options["password"])
+        self.stdout.write(f"Demo school ready ({created} new objects).")
+        if faces_dir is not None:
+            self._seed_faces(faces_dir)
+        self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s):" % options["password"]))
+        for username, role, _first, _last in DEMO_USERS:
+            self.stdout.write(f"  {username:<10} {role}")
+
+    @transaction.atomic
+    def _seed_school(self, password: str) -> int:
+        created = 0
+        users: dict[str, User] = {}
+        for username, role, first_name, last_name in DEMO_USERS:
+            user, new = User.objects.get_or_create(
+                username=username,
+                defaults={"role": role, "first_name": first_name, "last_name": last_name,
+                          "email": f"{username}@demo-school.example", "is_staff": role == Role.ADMIN,
+                          "is_superuser": role == Role.ADMIN},
+            )
+            if new:
+                user.set_password(password)
+                user.save()
+            users[username] = user
+            created += new
+        courses = {}
+        for code, name, teacher in DEMO_COURSES:
+            course, new = Course.objects.get_or_create(code=code, defaults={"name": name, "teacher": users[teacher]})
+            courses[code] = course
+            created += new
+            for weekday in range(5):  # every school day, so the dashboard always has something
+                _, new = TimetableSlot.objects.get_or_create(
+                    course=course, weekday=weekday,
+                    defaults={"start_time": datetime.time(9 + len(courses)), "end_time": datetime.time(10 + len(courses)),
+                              "room": f"Room {len(courses)}"})
+                created += new
+        for number, first_name, last_name in DEMO_STUDENTS:
+            student, new = self._student(number, first_name, last_name, users["teacher"])
+            created += new
+            for code in ("SCI-7A", "HIST-8B"):
+                _, new = Enrollment.objects.get_or_create(course=courses[code], student=student)
+                created += new
+        return created
+
+    def _student(self, number: str, first_name: str, last_name: str, by: User) -> tuple[StudentProfile, bool]:
+        from django.utils import timezone
+
+        return StudentProfile.objects.get_or_create(
+            student_number=number,
+            defaults={"first_name": first_name, "last_name": last_name, "created_by": by,
+                      "guardian_email": f"guardian.{number.lower()}@family.example", "consent_given": True,
+                      "consent_given_at": timezone.now(), "consent_recorded_by": by},
+        )
+
+    def _seed_faces(self, faces_dir: Path) -> None:
+        from recognition.services import face_enrol  # loads the recognition backend only when asked
+
+        teacher = User.objects.get(username="teacher")
+        course = Course.objects.get(code=FACE_COURSE)
+        folders = sorted(path for path in faces_dir.iterdir() if path.is_dir())
+        if not folders:
+            raise CommandError(f"{faces_dir} has no sub-folders (one per student number expected)")
+        enrolled = skipped = 0
+        for folder in folders:
+            first_name, _, last_name = folder.name.replace("_", " ").title().partition(" ")
+            student, _ = self._student(folder.name, first_name, last_name or "-", teacher)
+            Enrollment.objects.get_or_create(course=course, student=student)
+            if student.face_embeddings.exists():
+                skipped += 1
+                continue
+            for photo in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+                try:
+                    face_enrol(student=student, image=photo.read_bytes(), by=teacher, filename=photo.name)
+                    enrolled += 1
+                except Exception as exc:  # report and go on: one bad photo must not stop the demo
+                    self.stderr.write(f"  {photo}: not enrolled ({getattr(exc, 'error_code', type(exc).__name__)})")
+        self.stdout.write(f"Faces: {enrolled} photos enrolled; {skipped} students already had faces.")
