@@ -12,7 +12,8 @@ from classes.models import Course
 
 def course_list_visible(*, user: User) -> QuerySet[Course]:
     """Admins see every course, a teacher the courses they teach, a student those they attend."""
-    courses = Course.objects.select_related("teacher").annotate(student_count=Count("enrollments", distinct=True)).order_by("code")
+    courses = (Course.objects.select_related("teacher")
+               .annotate(student_count=Count("enrollments", distinct=True)).order_by("code"))
     if user.is_school_admin:
         return courses
     if user.is_teacher:

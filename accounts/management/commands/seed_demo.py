@@ -54,7 +54,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo school ready ({created} new objects).")
         if faces_dir is not None:
             self._seed_faces(faces_dir)
-        self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s):" % options["password"]))
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {options['password']}):"))
         for username, role, _first, _last in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {role}")
 
@@ -82,8 +82,8 @@ class Command(BaseCommand):
             for weekday in range(5):  # every school day, so the dashboard always has something
                 _, new = TimetableSlot.objects.get_or_create(
                     course=course, weekday=weekday,
-                    defaults={"start_time": datetime.time(9 + len(courses)), "end_time": datetime.time(10 + len(courses)),
-                              "room": f"Room {len(courses)}"})
+                    defaults={"start_time": datetime.time(8 + len(courses)),
+                              "end_time": datetime.time(9 + len(courses)), "room": f"Room {len(courses)}"})
                 created += new
         for number, first_name, last_name in DEMO_STUDENTS:
             student, new = self._student(number, first_name, last_name, users["teacher"])
