@@ -132,6 +132,8 @@ try:
     DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 except Exception as exc:  # django-environ raises several types for a malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+if not DATABASES["default"].get("ENGINE"):
+    raise ImproperlyConfigured("DATABASE_URL is set but names no known database engine.")
 DATABASES["default"]["CONN_MAX_AGE"] = env_number("CONN_MAX_AGE", 60, minimum=0)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Concurrent page and API requests wait for SQLite's write lock instead of failing at once.
