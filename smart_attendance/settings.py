@@ -262,7 +262,11 @@ RECOGNITION = {
     "BACKEND": _RECOGNITION_BACKENDS.get(_backend_name, _backend_name),
     "OPTIONS": {
         "DETECTOR": env_choice("RECOGNITION_DETECTOR", "hog", ("hog", "cnn")),
-        "UPSAMPLE": env_number("RECOGNITION_UPSAMPLE", 1, minimum=0, maximum=3),
+        # Detection scheduling (recognition/backends/local.py): the smallest face a classroom scan
+        # finds, and the largest copy of a photo that is scanned for faces.
+        "MIN_FACE_PIXELS": env_number("RECOGNITION_MIN_FACE_PIXELS", 40, minimum=20, maximum=400),
+        "DETECT_MAX_PIXELS": env_number("RECOGNITION_DETECT_MAX_PIXELS", 3_200_000, minimum=100_000,
+                                        maximum=40_000_000),
         "ENROLMENT_JITTERS": env_number("RECOGNITION_ENROLMENT_JITTERS", 5, minimum=1, maximum=100),
         "CLASSROOM_JITTERS": env_number("RECOGNITION_CLASSROOM_JITTERS", 1, minimum=1, maximum=100),
         "URL": env.str("RECOGNITION_URL", default="http://127.0.0.1:8001"),
