@@ -2,4 +2,20 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from attendance import api
+
+urlpatterns = [
+    path("courses/<int:course_id>/sessions/", api.CourseSessionsView.as_view(), name="course-sessions"),
+    path("courses/<int:course_id>/report/", api.CourseReportView.as_view(), name="course-report"),
+    path("sessions/", api.SessionListView.as_view(), name="session-list"),
+    path("sessions/<int:session_id>/", api.SessionDetailView.as_view(), name="session-detail"),
+    path("sessions/<int:session_id>/photos/", api.SessionPhotosView.as_view(), name="session-photos"),
+    path("sessions/<int:session_id>/records/<int:student_id>/", api.RecordDetailView.as_view(),
+         name="session-record"),
+    path("sessions/<int:session_id>/finalize/", api.SessionFinalizeView.as_view(), name="session-finalize"),
+    path("sessions/<int:session_id>/faces/<int:face_id>/assign/", api.FaceAssignView.as_view(),
+         name="session-face-assign"),
+    path("attendance/mark/", api.AttendanceMarkView.as_view(), name="attendance-mark"),
+]

@@ -1,3 +1,159 @@
-"""Attendance sessions, photos, records and corrections (built out with the attendance issue)."""
+"""Attendance sessions, their classroom photos, detected faces, records and audited corrections."""
 
 from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def classroom_photo_path(instance: SessionPhoto, filename: str) -> str:
+    # Random names: a classroom photo's URL reveals neither the class nor the date.
+    return f"sessions/{uuid.uuid4().hex}.jpg"
+
+
+class AttendanceSession(models.Model):
+    """One meeting of a course on a date (and period label). Open, then finalised."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        FINALIZED = "finalized", "Finalised"
+
+    course = models.ForeignKey("classes.Course", on_delete=models.CASCADE, related_name="sessions")
+    date = models.DateField(db_index=True)
+    label = models.CharField(max_length=50, blank=True, help_text="Period or label, e.g. 'Period 2'.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finalized_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    finalized_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "date", "label"], name="unique_session_per_course_date_label"),
+        ]
+
+    def __str__(self) -> str:
+        label = f" {self.label}" if self.label else ""
+        return f"{self.course.code} {self.date}{label}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class SessionPhoto(models.Model):
+    """A classroom photo processed for a session. The file goes after the retention period; the row,
+    its face boxes and the records' evidence stay."""
+
+    session = models.ForeignKey(AttendanceSession, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to=classroom_photo_path, blank=True)
+    content_hash = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    face_count = models.PositiveIntegerField()
+    processing_time_ms = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    image_purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "content_hash"], name="unique_photo_per_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Photo #{self.pk} of {self.session}"
+
+
+class DetectedFace(models.Model):
+    """A face found on a classroom photo, with the student it was matched or assigned to (if any).
+
+    No embedding is kept for classroom faces: only the box, which is enough to show the face and,
+    when a teacher assigns it, to encode it again from the photo."""
+
+    class Match(models.TextChoices):
+        CONFIDENT = "confident", "Confident"
+        UNCERTAIN = "uncertain", "Uncertain"
+        UNKNOWN = "unknown", "Unknown"
+        ASSIGNED = "assigned", "Assigned by teacher"
+
+    photo = models.ForeignKey(SessionPhoto, on_delete=models.CASCADE, related_name="faces")
+    face_index = models.PositiveSmallIntegerField()
+    box_top = models.PositiveIntegerField()
+    box_right = models.PositiveIntegerField()
+    box_bottom = models.PositiveIntegerField()
+    box_left = models.PositiveIntegerField()
+    face_area_ratio = models.FloatField()
+    student = models.ForeignKey("accounts.StudentProfile", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    distance = models.FloatField(null=True, blank=True)
+    match = models.CharField(max_length=10, choices=Match.choices)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["photo", "face_index"]
+        constraints = [models.UniqueConstraint(fields=["photo", "face_index"], name="unique_face_index_per_photo")]
+
+    def __str__(self) -> str:
+        return f"Face {self.face_index} of photo #{self.photo_id}"
+
+    @property
+    def box(self) -> dict[str, int]:
+        return {"top": self.box_top, "right": self.box_right, "bottom": self.box_bottom, "left": self.box_left}
+
+
+class AttendanceRecord(models.Model):
+    """One enrolled student in one session, with the evidence behind the status."""
+
+    class Status(models.TextChoices):
+        UNMARKED = "unmarked", "Not seen yet"  # becomes absent on finalise
+        PRESENT = "present", "Present"
+        LATE = "late", "Late"
+        ABSENT = "absent", "Absent"
+        EXCUSED = "excused", "Excused"
+        PENDING = "pending", "Pending review"
+
+    class Source(models.TextChoices):
+        NONE = "none", "None"
+        FACE = "face", "Face recognition"
+        MANUAL = "manual", "Teacher"
+
+    session = models.ForeignKey(AttendanceSession, on_delete=models.CASCADE, related_name="records")
+    student = models.ForeignKey("accounts.StudentProfile", on_delete=models.CASCADE, related_name="attendance")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNMARKED, db_index=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.NONE)
+    distance = models.FloatField(null=True, blank=True)
+    face = models.ForeignKey(DetectedFace, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confident_threshold = models.FloatField(null=True, blank=True)
+    uncertain_threshold = models.FloatField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session", "student__last_name", "student__first_name"]
+        constraints = [models.UniqueConstraint(fields=["session", "student"], name="unique_record_per_student")]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.session}: {self.status}"
+
+
+class AttendanceCorrection(models.Model):
+    """The audit trail: every change a person made to a record."""
+
+    record = models.ForeignKey(AttendanceRecord, on_delete=models.CASCADE, related_name="corrections")
+    old_status = models.CharField(max_length=10, choices=AttendanceRecord.Status.choices)
+    new_status = models.CharField(max_length=10, choices=AttendanceRecord.Status.choices)
+    note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.old_status} → {self.new_status}"

@@ -29,6 +29,7 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="token-logout"),
     path("me/", MeView.as_view(), name="me"),
     path("me/settings/", MySettingsView.as_view(), name="me-settings"),
+    path("", include("recognition.api_urls")),
     path("", include("attendance.api_urls")),
     path("", include(router.urls)),
 ]

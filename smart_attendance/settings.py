@@ -248,6 +248,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable names for choice sets used by several serializers.
+    "ENUM_NAME_OVERRIDES": {
+        "RecordStatusEnum": "attendance.models.AttendanceRecord.Status",
+        "ManualStatusEnum": "attendance.services.MANUAL_STATUSES",
+    },
 }
 
 # --- Recognition ----------------------------------------------------------------------------

@@ -14,6 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from recognition.backends.base import (
+    ErrorCode,
+    FaceQualityError,
+    InvalidImageError,
+    RecognitionError,
+    RecognitionUnavailable,
+)
+
 
 class DomainError(exceptions.APIException):
     """A business-rule refusal with its own stable code and HTTP status."""
@@ -59,8 +67,33 @@ def error_body(error_code: str, message: str, details: Any = None) -> dict[str, 
     return body
 
 
+_IMAGE_STATUS = {
+    ErrorCode.IMAGE_TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    ErrorCode.UNSUPPORTED_IMAGE_TYPE: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+def recognition_error_as_domain_error(exc: RecognitionError) -> DomainError:
+    """The HTTP form of a recognition failure: a bad image is 400 (413/415 for size/type), an unusable
+    face 422, recognition down 503 with Retry-After, anything else from the model 502."""
+    if isinstance(exc, RecognitionUnavailable):
+        return DomainError(exc.message, error_code=exc.error_code, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                           headers={"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, FaceQualityError):
+        code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    elif isinstance(exc, InvalidImageError):
+        code = _IMAGE_STATUS.get(exc.error_code, status.HTTP_400_BAD_REQUEST)
+    elif exc.error_code == ErrorCode.INVALID_REQUEST:
+        code = status.HTTP_400_BAD_REQUEST
+    else:
+        code = status.HTTP_502_BAD_GATEWAY
+    return DomainError(exc.message, error_code=exc.error_code, status_code=code, details=exc.details or None)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler that renders every error in the one JSON shape."""
+    if isinstance(exc, RecognitionError):
+        exc = recognition_error_as_domain_error(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

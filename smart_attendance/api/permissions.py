@@ -24,3 +24,13 @@ class IsStaffOrReadOnly(BasePermission):
         if not (user and user.is_authenticated):
             return False
         return request.method in SAFE_METHODS or user.is_school_admin or user.is_teacher
+
+
+class IsStaff(BasePermission):
+    """Teachers and admins only (attendance is staff work; students see their own data elsewhere)."""
+
+    message = "Only teachers and administrators may do this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_school_admin or user.is_teacher))

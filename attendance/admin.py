@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
+
+
+class AttendanceRecordInline(admin.TabularInline):
+    model = AttendanceRecord
+    extra = 0
+    fields = ["student", "status", "source", "distance", "reason"]
+    readonly_fields = ["student", "source", "distance", "reason"]
+    can_delete = False
+
+
+class SessionPhotoInline(admin.TabularInline):
+    model = SessionPhoto
+    extra = 0
+    fields = ["image", "face_count", "processing_time_ms", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(AttendanceSession)
+class AttendanceSessionAdmin(admin.ModelAdmin):
+    list_display = ["course", "date", "label", "state", "created_by", "finalized_at"]
+    list_filter = ["state", "date", "course"]
+    search_fields = ["course__code", "course__name", "label"]
+    date_hierarchy = "date"
+    list_select_related = ["course", "created_by"]
+    inlines = [AttendanceRecordInline, SessionPhotoInline]
+
+
+class DetectedFaceInline(admin.TabularInline):
+    model = DetectedFace
+    extra = 0
+    fields = ["face_index", "student", "match", "distance", "reason", "face_area_ratio"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(SessionPhoto)
+class SessionPhotoAdmin(admin.ModelAdmin):
+    list_display = ["id", "session", "face_count", "processing_time_ms", "uploaded_by", "uploaded_at",
+                    "image_purged_at"]
+    list_filter = ["uploaded_at"]
+    search_fields = ["session__course__code"]
+    list_select_related = ["session__course", "uploaded_by"]
+    readonly_fields = ["content_hash", "width", "height", "face_count", "processing_time_ms"]
+    inlines = [DetectedFaceInline]
+
+
+class AttendanceCorrectionInline(admin.TabularInline):
+    model = AttendanceCorrection
+    extra = 0
+    fields = ["changed_at", "changed_by", "old_status", "new_status", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(AttendanceRecord)
+class AttendanceRecordAdmin(admin.ModelAdmin):
+    list_display = ["student", "session", "status", "source", "distance", "updated_at"]
+    list_filter = ["status", "source", "session__date"]
+    search_fields = ["student__student_number", "student__last_name", "session__course__code"]
+    list_select_related = ["student", "session__course"]
+    readonly_fields = ["distance", "face", "confident_threshold", "uncertain_threshold", "reason"]
+    inlines = [AttendanceCorrectionInline]
+
+
+@admin.register(AttendanceCorrection)
+class AttendanceCorrectionAdmin(admin.ModelAdmin):
+    list_display = ["record", "old_status", "new_status", "changed_by", "changed_at"]
+    list_filter = ["new_status", "changed_at"]
+    search_fields = ["record__student__last_name", "note"]
+    list_select_related = ["record__student", "record__session__course", "changed_by"]
+
+    def has_change_permission(self, request, obj=None) -> bool:  # the audit trail is append-only
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,236 @@
+"""REST API for attendance: sessions, classroom photos, records, finalising, one-shot, reports."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import student_list_visible
+from attendance import selectors, services
+from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace
+from attendance.serializers import (
+    FaceAssignSerializer,
+    FinalizeSerializer,
+    MarkSerializer,
+    PhotoResultSerializer,
+    RecordSerializer,
+    RecordUpdateSerializer,
+    ReportSerializer,
+    SessionCreateSerializer,
+    SessionDetailSerializer,
+    SessionSerializer,
+)
+from classes.models import Course
+from classes.selectors import course_list_visible
+from recognition.serializers import ImageUploadSerializer, read_upload
+from smart_attendance.api.permissions import IsStaff
+
+
+def _course(request: Request, course_id: int | str) -> Course:
+    return get_object_or_404(course_list_visible(user=request.user), pk=course_id)
+
+
+def _session(request: Request, session_id: int) -> AttendanceSession:
+    return get_object_or_404(selectors.session_list_visible(user=request.user), pk=session_id)
+
+
+def photo_result_data(session: AttendanceSession, result: services.PhotoResult) -> dict:
+    return PhotoResultSerializer({
+        "session": session.pk, "photo": result.photo, "duplicate": result.duplicate,
+        "faces_detected": len(result.faces), "processing_time_ms": result.processing_time_ms,
+        "matches": result.faces, "records_changed": [r.student_id for r in result.changed_records],
+    }).data
+
+
+class CourseSessionsView(generics.ListAPIView):
+    """A course's sessions; POST opens a new one with a record per enrolled student."""
+
+    permission_classes = [IsStaff]
+    serializer_class = SessionSerializer
+
+    def get_queryset(self) -> QuerySet[AttendanceSession]:
+        if getattr(self, "swagger_fake_view", False):
+            return AttendanceSession.objects.none()
+        return _course(self.request, self.kwargs["course_id"]).sessions.select_related("course").order_by(
+            "-date", "-created_at")
+
+    @extend_schema(request=SessionCreateSerializer, responses={201: SessionDetailSerializer})
+    def post(self, request: Request, course_id: int) -> Response:
+        course = _course(request, course_id)
+        serializer = SessionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = services.session_create(course=course, by=request.user, **serializer.validated_data)
+        return Response(SessionDetailSerializer(selectors.session_detail(session=session)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class SessionListView(generics.ListAPIView):
+    permission_classes = [IsStaff]
+    serializer_class = SessionSerializer
+    filterset_fields = ["course", "date", "state"]
+    ordering_fields = ["date", "created_at"]
+
+    def get_queryset(self) -> QuerySet[AttendanceSession]:
+        if getattr(self, "swagger_fake_view", False):
+            return AttendanceSession.objects.none()
+        return selectors.session_list_visible(user=self.request.user)
+
+
+class SessionDetailView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses=SessionDetailSerializer)
+    def get(self, request: Request, session_id: int) -> Response:
+        session = _session(request, session_id)
+        return Response(SessionDetailSerializer(selectors.session_detail(session=session)).data)
+
+
+class SessionPhotosView(APIView):
+    """Upload a classroom photo: faces are found, matched against the course's students only, and
+    the records updated. The same photo again is a no-op (200 with `duplicate: true`)."""
+
+    permission_classes = [IsStaff]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": ImageUploadSerializer},
+                   responses={201: PhotoResultSerializer, 200: PhotoResultSerializer})
+    def post(self, request: Request, session_id: int) -> Response:
+        session = _session(request, session_id)
+        upload = ImageUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        result = services.session_photo_process(session=session, image=read_upload(upload.validated_data["image"]),
+                                                by=request.user)
+        return Response(photo_result_data(session, result),
+                        status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
+
+
+class RecordDetailView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=RecordUpdateSerializer, responses=RecordSerializer)
+    def patch(self, request: Request, session_id: int, student_id: int) -> Response:
+        session = _session(request, session_id)
+        record = get_object_or_404(AttendanceRecord, session=session, student_id=student_id)
+        serializer = RecordUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.record_correct(record=record, by=request.user, **serializer.validated_data)
+        record = (AttendanceRecord.objects.select_related("student", "face")
+                  .prefetch_related("corrections__changed_by").get(pk=record.pk))
+        return Response(RecordSerializer(record).data)
+
+
+class SessionFinalizeView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=FinalizeSerializer, responses=SessionDetailSerializer)
+    def post(self, request: Request, session_id: int) -> Response:
+        session = _session(request, session_id)
+        serializer = FinalizeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.session_finalize(session=session, by=request.user, **serializer.validated_data)
+        return Response(SessionDetailSerializer(selectors.session_detail(session=session)).data)
+
+
+class FaceAssignView(APIView):
+    """Say who an unknown face is: that student becomes present; optionally the face is enrolled."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=FaceAssignSerializer, responses=RecordSerializer)
+    def post(self, request: Request, session_id: int, face_id: int) -> Response:
+        session = _session(request, session_id)
+        face = get_object_or_404(DetectedFace.objects.select_related("photo__session"), pk=face_id,
+                                 photo__session=session)
+        serializer = FaceAssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        student = get_object_or_404(student_list_visible(user=request.user),
+                                    pk=serializer.validated_data["student_id"])
+        record, enrolled = services.face_assign(face=face, student=student, by=request.user,
+                                                add_embedding=serializer.validated_data["add_embedding"],
+                                                note=serializer.validated_data["note"])
+        record = (AttendanceRecord.objects.select_related("student", "face")
+                  .prefetch_related("corrections__changed_by").get(pk=record.pk))
+        body = RecordSerializer(record).data
+        body["face_enrolled"] = enrolled.pk if enrolled else None
+        return Response(body)
+
+
+class AttendanceMarkView(APIView):
+    """One-shot: opens (or reuses) today's session of the course and processes the photo."""
+
+    permission_classes = [IsStaff]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": MarkSerializer}, responses={201: PhotoResultSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = MarkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = ImageUploadSerializer(data={"image": serializer.validated_data["image"]})
+        upload.is_valid(raise_exception=True)
+        reference = serializer.validated_data["course"].strip()
+        courses = course_list_visible(user=request.user)
+        course = get_object_or_404(courses, pk=int(reference)) if reference.isdigit() else get_object_or_404(
+            courses, code__iexact=reference)
+        session, result = services.attendance_mark(course=course, image=read_upload(upload.validated_data["image"]),
+                                                   by=request.user)
+        return Response(photo_result_data(session, result),
+                        status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes | str) else b""
+
+
+def _date_param(request: Request, name: str) -> datetime.date | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({name: ["Use a date in the form YYYY-MM-DD."]}) from None
+
+
+class CourseReportView(APIView):
+    """Per-student counts and rates over the course's finalised sessions, the course average and the
+    students under the at-risk threshold. `?format=csv` downloads the same as CSV."""
+
+    permission_classes = [IsStaff]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.DATE), OpenApiParameter("to", OpenApiTypes.DATE),
+                               OpenApiParameter("format", str, enum=["json", "csv"])],
+                   responses=ReportSerializer)
+    def get(self, request: Request, course_id: int) -> Response | HttpResponse:
+        course = _course(request, course_id)
+        date_from, date_to = _date_param(request, "from"), _date_param(request, "to")
+        if date_from and date_to and date_from > date_to:
+            raise ValidationError({"from": ["'from' must not be after 'to'."]})
+        report = selectors.course_report(course=course, date_from=date_from, date_to=date_to)
+        if request.query_params.get("format") == "csv":
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(selectors.course_report_rows(report))
+            response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(course.code)}.csv"'
+            return response
+        return Response(ReportSerializer(report).data)

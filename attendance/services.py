@@ -1,0 +1,385 @@
+"""Writes of attendance: sessions, classroom photos, records, corrections, finalising.
+
+The page, the REST API and the commands call these functions, so each rule lives here once.
+Recognition runs before any write: when it fails (the service is down, the photo is unusable)
+nothing of the session has changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import status as http
+
+from accounts.models import StudentProfile, User
+from accounts.selectors import teacher_settings_get
+from attendance import notifications
+from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
+from classes.models import Course
+from recognition.backends import get_backend
+from recognition.backends.base import MatchStatus
+from recognition.images import image_to_jpeg
+from recognition.models import FaceEmbedding
+from recognition.selectors import candidates_for
+from recognition.services import content_hash, face_enrol
+from smart_attendance.api.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+Status = AttendanceRecord.Status
+Source = AttendanceRecord.Source
+# Statuses a person may set; `pending` and `unmarked` only come from the machine.
+MANUAL_STATUSES = (Status.PRESENT, Status.LATE, Status.ABSENT, Status.EXCUSED)
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def session_create(*, course: Course, date: datetime.date, label: str = "", by: User | None) -> AttendanceSession:
+    """Opens a session with one `unmarked` record per enrolled student. SESSION_EXISTS (409) when the
+    course already has a session with that date and label."""
+    try:
+        with transaction.atomic():
+            session = AttendanceSession.objects.create(course=course, date=date, label=label.strip(), created_by=by)
+            _records_ensure(session)
+    except IntegrityError:
+        existing = AttendanceSession.objects.get(course=course, date=date, label=label.strip())
+        raise DomainError("This course already has a session on that date with that label.",
+                          error_code="SESSION_EXISTS", status_code=http.HTTP_409_CONFLICT,
+                          details={"session_id": existing.pk}) from None
+    return session
+
+
+def session_get_or_create_today(*, course: Course, by: User | None) -> AttendanceSession:
+    """Today's unlabelled session of the course (the one-shot endpoint and command use it)."""
+    today = timezone.localdate()
+    session = AttendanceSession.objects.filter(course=course, date=today, label="").first()
+    if session is not None:
+        return session
+    try:
+        return session_create(course=course, date=today, by=by)
+    except DomainError:  # created concurrently
+        return AttendanceSession.objects.get(course=course, date=today, label="")
+
+
+def _records_ensure(session: AttendanceSession) -> None:
+    """One record per student enrolled now (students enrolled after the session opened included)."""
+    have = set(session.records.values_list("student_id", flat=True))
+    enrolled = session.course.enrollments.values_list("student_id", flat=True)
+    AttendanceRecord.objects.bulk_create(
+        [AttendanceRecord(session=session, student_id=sid) for sid in enrolled if sid not in have],
+        ignore_conflicts=True)
+
+
+def _require_open(session: AttendanceSession) -> None:
+    if not session.is_open:
+        raise DomainError("This session is finalised; only corrections can change it.",
+                          error_code="SESSION_FINALIZED", status_code=http.HTTP_409_CONFLICT)
+
+
+# --- classroom photos -------------------------------------------------------------------------
+
+
+@dataclass
+class PhotoResult:
+    photo: SessionPhoto
+    faces: list[DetectedFace]
+    duplicate: bool
+    processing_time_ms: float
+    changed_records: list[AttendanceRecord] = field(default_factory=list)
+
+
+def _course_candidates(course: Course):
+    # Only consenting, enrolled students are candidates (SPEC §2.3, §8).
+    embeddings = FaceEmbedding.objects.filter(student__enrollments__course=course, student__consent_given=True)
+    return candidates_for(key=("course", course.pk), embeddings=embeddings)
+
+
+def thresholds_for(course: Course) -> tuple[float, float]:
+    teacher_settings = teacher_settings_get(user=course.teacher)
+    return float(teacher_settings.confident_threshold), float(teacher_settings.uncertain_threshold)
+
+
+@dataclass
+class PhotoAnalysis:
+    """What recognition says about a photo, computed before anything is written."""
+
+    digest: str
+    detection: Any
+    matches: list
+    look_alikes: dict
+    names: dict
+    confident: float
+    uncertain: float
+    started: float
+
+
+def photo_analyse(*, course: Course, image: bytes) -> PhotoAnalysis:
+    """Detects and matches the faces of a classroom photo against the course's candidates.
+    Raises RecognitionError subclasses; writes nothing."""
+    started = time.perf_counter()
+    candidates = _course_candidates(course)
+    confident, uncertain = thresholds_for(course)
+    backend = get_backend()
+    detection = backend.detect_faces(image)
+    embeddings = [face.embedding for face in detection.faces]
+    matches = backend.match_faces(embeddings, candidates.candidate_set, confident_threshold=confident,
+                                  uncertain_threshold=uncertain) if embeddings else []
+    look_alikes = candidates.look_alikes(confident)
+    matched = {m.student_id for m in matches if m.student_id is not None}
+    involved = {sid for sid, others in look_alikes.items() if sid in matched for sid in [sid, *others]}
+    return PhotoAnalysis(digest=content_hash(image), detection=detection, matches=matches, look_alikes=look_alikes,
+                         names=_student_names(involved), confident=confident, uncertain=uncertain, started=started)
+
+
+def session_photo_process(*, session: AttendanceSession, image: bytes, by: User | None,
+                          analysis: PhotoAnalysis | None = None) -> PhotoResult:
+    """Finds and matches the faces of a classroom photo and updates the session's records.
+
+    Re-uploading a photo already processed for the session changes nothing. A student keeps the
+    best (smallest) distance across photos; a teacher's manual status is never overwritten.
+    Uncertain matches, and confident matches to a student who has a look-alike in the course,
+    become `pending`. Raises RecognitionError subclasses before anything is written."""
+    _require_open(session)
+    existing = _photo_duplicate(session, content_hash(image))
+    if existing is not None:
+        return existing
+    analysis = analysis or photo_analyse(course=session.course, image=image)
+    detection = analysis.detection
+    stored = _stored_copy(image)
+    saved: list[SessionPhoto] = []
+    try:
+        with transaction.atomic():
+            session = AttendanceSession.objects.select_for_update().get(pk=session.pk)
+            _require_open(session)
+            photo = SessionPhoto(session=session, content_hash=analysis.digest, width=detection.image_size[0],
+                                 height=detection.image_size[1], face_count=len(detection.faces),
+                                 processing_time_ms=0, uploaded_by=by)
+            photo.image.save("photo.jpg", ContentFile(stored), save=False)
+            saved.append(photo)
+            try:
+                with transaction.atomic():
+                    photo.save()
+            except IntegrityError:  # the same photo processed concurrently
+                photo.image.storage.delete(photo.image.name)
+                saved.clear()
+                return _photo_duplicate(session, analysis.digest)
+            faces = DetectedFace.objects.bulk_create(_detected_faces(photo, analysis))
+            _records_ensure(session)
+            changed = _records_apply(session, faces, analysis.confident, analysis.uncertain)
+            photo.processing_time_ms = round((time.perf_counter() - analysis.started) * 1000)
+            photo.save(update_fields=["processing_time_ms"])
+    except BaseException:
+        # Nothing half-written: a rolled-back photo must not leave its file in storage.
+        for orphan in saved:
+            orphan.image.storage.delete(orphan.image.name)
+        raise
+    logger.info("session %s photo %s: %d faces, %d records changed, %d ms", session.pk, photo.pk, len(faces),
+                len(changed), photo.processing_time_ms)
+    return PhotoResult(photo=photo, faces=faces, duplicate=False, processing_time_ms=photo.processing_time_ms,
+                       changed_records=changed)
+
+
+def _photo_duplicate(session: AttendanceSession, digest: str) -> PhotoResult | None:
+    existing = SessionPhoto.objects.filter(session=session, content_hash=digest).first()
+    if existing is None:
+        return None
+    return PhotoResult(photo=existing, faces=list(existing.faces.select_related("student")), duplicate=True,
+                       processing_time_ms=0.0)
+
+
+def _detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[DetectedFace]:
+    faces = []
+    matches = analysis.matches or [None] * len(analysis.detection.faces)
+    for face, match in zip(analysis.detection.faces, matches, strict=True):
+        kind, reason, student_id = DetectedFace.Match.UNKNOWN, "", None
+        if match is not None and match.student_id is not None:
+            student_id = match.student_id
+            kind = (DetectedFace.Match.CONFIDENT if match.status == MatchStatus.CONFIDENT
+                    else DetectedFace.Match.UNCERTAIN)
+            if kind == DetectedFace.Match.CONFIDENT and student_id in analysis.look_alikes:
+                kind = DetectedFace.Match.UNCERTAIN
+                reason = "Looks like " + ", ".join(
+                    analysis.names.get(other, "another student") for other in analysis.look_alikes[student_id])
+        faces.append(DetectedFace(
+            photo=photo, face_index=len(faces), box_top=face.box.top, box_right=face.box.right,
+            box_bottom=face.box.bottom, box_left=face.box.left, face_area_ratio=face.face_area_ratio,
+            student_id=student_id, distance=None if match is None else match.distance, match=kind, reason=reason))
+    return faces
+
+
+def _stored_copy(image: bytes) -> bytes:
+    """What is kept of a classroom photo: a JPEG without EXIF (no GPS, no device data)."""
+    from recognition.images import decode_image
+
+    return image_to_jpeg(decode_image(image).pixels, quality=88)
+
+
+def _student_names(ids: set[Hashable]) -> dict[Hashable, str]:
+    if not ids:
+        return {}
+    return {s.pk: s.full_name for s in StudentProfile.objects.filter(pk__in=ids).only("first_name", "last_name")}
+
+
+def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confident: float,
+                   uncertain: float) -> list[AttendanceRecord]:
+    records = {r.student_id: r for r in session.records.select_for_update()}
+    changed = []
+    for face in faces:
+        record = records.get(face.student_id) if face.student_id else None
+        if record is None or record.source == Source.MANUAL:
+            continue  # a teacher's decision stands
+        if record.distance is not None and record.distance <= face.distance:
+            continue  # an earlier photo was closer: the best distance wins
+        record.status = Status.PRESENT if face.match == DetectedFace.Match.CONFIDENT else Status.PENDING
+        record.source = Source.FACE
+        record.distance = face.distance
+        record.face = face
+        record.reason = face.reason
+        record.confident_threshold, record.uncertain_threshold = confident, uncertain
+        changed.append(record)
+    AttendanceRecord.objects.bulk_update(
+        changed, ["status", "source", "distance", "face", "reason", "confident_threshold", "uncertain_threshold",
+                  "updated_at"])
+    return changed
+
+
+# --- corrections and unknown faces ------------------------------------------------------------
+
+
+@transaction.atomic
+def record_correct(*, record: AttendanceRecord, status: str, by: User | None, note: str = "",
+                   source: str = Source.MANUAL) -> AttendanceRecord:
+    """Sets a record's status by hand, audited (who, when, old → new, note). Allowed on finalised
+    sessions too: corrections are how a final record changes."""
+    if status not in MANUAL_STATUSES:
+        raise DomainError(f"Status must be one of {', '.join(MANUAL_STATUSES)}.", error_code="INVALID_STATUS")
+    record = AttendanceRecord.objects.select_for_update().get(pk=record.pk)
+    AttendanceCorrection.objects.create(record=record, old_status=record.status, new_status=status,
+                                        note=note.strip(), changed_by=by)
+    record.status = status
+    record.source = source
+    record.save(update_fields=["status", "source", "updated_at"])
+    return record
+
+
+@transaction.atomic
+def face_assign(*, face: DetectedFace, student: StudentProfile, by: User | None, add_embedding: bool = False,
+                note: str = "") -> tuple[AttendanceRecord, FaceEmbedding | None]:
+    """A teacher says who an unknown (or uncertain) face is: the student becomes present (audited).
+
+    With `add_embedding`, the face is also enrolled as an extra embedding for that student when
+    their consent is recorded, so that the next photo recognises them."""
+    session = face.photo.session
+    _require_open(session)
+    record = AttendanceRecord.objects.filter(session=session, student=student).first()
+    if record is None:
+        raise DomainError("This student is not enrolled in the session's course.", error_code="NOT_ENROLLED")
+    face.student = student
+    face.match = DetectedFace.Match.ASSIGNED
+    face.save(update_fields=["student", "match"])
+    record.face = face
+    record.save(update_fields=["face"])
+    record = record_correct(record=record, status=Status.PRESENT, by=by,
+                            note=note or f"Face {face.face_index + 1} of photo #{face.photo_id} assigned")
+    enrolled = None
+    if add_embedding and student.consent_given:
+        enrolled = face_enrol_from_photo(face=face, student=student, by=by)
+    return record, enrolled
+
+
+def face_enrol_from_photo(*, face: DetectedFace, student: StudentProfile, by: User | None) -> FaceEmbedding:
+    """Enrols a classroom face: the region around its box is cut from the kept photo and encoded."""
+    photo = face.photo
+    if not photo.image:
+        raise DomainError("The classroom photo is no longer kept.", error_code="NO_SOURCE_IMAGE",
+                          status_code=http.HTTP_409_CONFLICT)
+    from recognition.images import decode_image
+
+    with photo.image.open("rb") as handle:
+        pixels = decode_image(handle.read()).pixels
+    margin_x, margin_y = (face.box_right - face.box_left) // 2, (face.box_bottom - face.box_top) // 2
+    crop = pixels[max(0, face.box_top - margin_y):face.box_bottom + margin_y,
+                  max(0, face.box_left - margin_x):face.box_right + margin_x]
+    return face_enrol(student=student, image=image_to_jpeg(crop, quality=95), by=by)
+
+
+# --- finalising -------------------------------------------------------------------------------
+
+
+@dataclass
+class FinalizeResult:
+    session: AttendanceSession
+    absent: list[AttendanceRecord]
+    resolved: list[AttendanceRecord]
+    emails_sent: int = 0
+
+
+def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pending: str | None = None,
+                     note: str = "") -> FinalizeResult:
+    """Closes the session: unseen students become absent; guardians of absent students and the
+    teacher (low attendance) are e-mailed after the commit.
+
+    Refused with PENDING_RECORDS (409, listing them) while pending records remain, unless
+    `resolve_pending` is `present` or `absent` (applied to each, audited)."""
+    with transaction.atomic():
+        session = AttendanceSession.objects.select_for_update().select_related("course__teacher").get(pk=session.pk)
+        _require_open(session)
+        _records_ensure(session)
+        records = list(session.records.select_related("student"))
+        pending = [r for r in records if r.status == Status.PENDING]
+        if pending and resolve_pending not in (Status.PRESENT, Status.ABSENT):
+            raise DomainError(
+                f"{len(pending)} match(es) still need a decision. Confirm or reject them, or say how to "
+                "resolve them (resolve_pending = present or absent).", error_code="PENDING_RECORDS",
+                status_code=http.HTTP_409_CONFLICT,
+                details={"pending": [{"student": r.student_id, "name": r.student.full_name, "distance": r.distance}
+                                     for r in pending]})
+        before = notifications.attendance_rates(course=session.course, students=[r.student for r in records],
+                                                exclude_session=session)
+        resolved = [record_correct(record=r, status=resolve_pending, by=by,
+                                   note=note or f"Pending match resolved as {resolve_pending} on finalise",
+                                   source=Source.MANUAL) for r in pending]
+        absent = [r for r in records if r.status == Status.UNMARKED]
+        AttendanceRecord.objects.filter(pk__in=[r.pk for r in absent]).update(status=Status.ABSENT,
+                                                                              updated_at=timezone.now())
+        for record in absent:
+            record.status = Status.ABSENT
+        session.state = AttendanceSession.State.FINALIZED
+        session.finalized_by, session.finalized_at = by, timezone.now()
+        session.save(update_fields=["state", "finalized_by", "finalized_at"])
+        all_absent = [r for r in records if r.status == Status.ABSENT] + [
+            r for r in resolved if r.status == Status.ABSENT]
+        session_id = session.pk
+        transaction.on_commit(lambda: notifications.session_finalized(session_id=session_id, before=before))
+    return FinalizeResult(session=session, absent=all_absent, resolved=resolved)
+
+
+# --- one-shot ---------------------------------------------------------------------------------
+
+
+def attendance_mark(*, course: Course, image: bytes, by: User | None) -> tuple[AttendanceSession, PhotoResult]:
+    """Opens (or reuses) today's session of the course and processes the photo (SPEC §4 one-shot)."""
+    session = AttendanceSession.objects.filter(course=course, date=timezone.localdate(), label="").first()
+    if session is not None:
+        return session, session_photo_process(session=session, image=image, by=by)
+    # Recognise first: a failed photo must not leave an empty session behind.
+    analysis = photo_analyse(course=course, image=image)
+    session = session_get_or_create_today(course=course, by=by)
+    return session, session_photo_process(session=session, image=image, by=by, analysis=analysis)
+
+
+def session_delete(*, session: AttendanceSession) -> None:
+    """Deletes a session and its classroom photos in storage."""
+    names = [(p.image.storage, p.image.name) for p in session.photos.all() if p.image]
+    session.delete()
+    for storage, name in names:
+        transaction.on_commit(lambda s=storage, n=name: s.delete(n))

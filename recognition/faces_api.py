@@ -1,0 +1,82 @@
+"""REST API for enrolled faces: /api/v1/students/{id}/faces/ and /api/v1/students/me/faces/."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import StudentProfile
+from accounts.selectors import student_list_visible
+from recognition import services
+from recognition.models import FaceEmbedding
+from recognition.serializers import FaceSerializer, ImageUploadSerializer, read_upload
+from smart_attendance.api.errors import DomainError
+
+
+def _visible_student(request: Request, student_id: int) -> StudentProfile:
+    return get_object_or_404(student_list_visible(user=request.user), pk=student_id)
+
+
+def _enrol(request: Request, student: StudentProfile) -> Response:
+    upload = ImageUploadSerializer(data=request.data)
+    upload.is_valid(raise_exception=True)
+    face = services.face_enrol(student=student, image=read_upload(upload.validated_data["image"]),
+                               by=request.user, filename=upload.validated_data["image"].name)
+    return Response(FaceSerializer(face).data, status=status.HTTP_201_CREATED)
+
+
+class StudentFacesView(APIView):
+    """A student's enrolled faces. Enrolling needs the student's recorded consent."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=FaceSerializer(many=True))
+    def get(self, request: Request, student_id: int) -> Response:
+        student = _visible_student(request, student_id)
+        faces = FaceEmbedding.objects.filter(student=student).order_by("created_at")
+        return Response(FaceSerializer(faces, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": ImageUploadSerializer}, responses={201: FaceSerializer})
+    def post(self, request: Request, student_id: int) -> Response:
+        return _enrol(request, _visible_student(request, student_id))
+
+
+class StudentFaceDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, student_id: int, face_id: int) -> Response:
+        student = _visible_student(request, student_id)
+        face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)
+        services.face_embedding_delete(face=face)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyFacesView(APIView):
+    """A student enrolling their own face from the mobile app."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    def _me(self, request: Request) -> StudentProfile:
+        student = StudentProfile.objects.filter(user=request.user).first()
+        if student is None:
+            raise DomainError("Only a student account has its own faces.", error_code="NOT_A_STUDENT",
+                              status_code=status.HTTP_403_FORBIDDEN)
+        return student
+
+    @extend_schema(responses=FaceSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        faces = FaceEmbedding.objects.filter(student=self._me(request)).order_by("created_at")
+        return Response(FaceSerializer(faces, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": ImageUploadSerializer}, responses={201: FaceSerializer})
+    def post(self, request: Request) -> Response:
+        return _enrol(request, self._me(request))

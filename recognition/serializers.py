@@ -1,0 +1,45 @@
+"""REST representations of enrolled faces: everything about a face except its vector."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from recognition.models import FaceEmbedding
+
+
+class FaceSerializer(serializers.ModelSerializer):
+    box = serializers.SerializerMethodField()
+    has_photo = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FaceEmbedding
+        # Never the vector: embeddings are biometric data (SPEC §8).
+        fields = ["id", "student", "model_name", "model_version", "detector", "num_jitters", "box",
+                  "face_area_ratio", "image_width", "image_height", "has_photo", "enrolled_by", "created_at"]
+        read_only_fields = fields
+
+    def get_box(self, face: FaceEmbedding) -> dict[str, int]:
+        return {"top": face.box_top, "right": face.box_right, "bottom": face.box_bottom, "left": face.box_left}
+
+    def get_has_photo(self, face: FaceEmbedding) -> bool:
+        return bool(face.source_image)
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    """A multipart upload with the photo in the field `image`. The real type is sniffed from the
+    bytes later; the client's content type and file name are not trusted."""
+
+    image = serializers.FileField(allow_empty_file=False)
+
+    def validate_image(self, upload):
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(
+                f"The file is {upload.size / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_BYTES / 1e6:.1f} MB.",
+                code="too_large")
+        return upload
+
+
+def read_upload(upload) -> bytes:
+    upload.seek(0)
+    return upload.read()
