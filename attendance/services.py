@@ -28,7 +28,7 @@ from recognition.backends import get_backend
 from recognition.backends.base import MatchStatus
 from recognition.images import image_to_jpeg
 from recognition.models import FaceEmbedding
-from recognition.selectors import candidates_for
+from recognition.selectors import Candidates, candidates_for
 from recognition.services import content_hash, face_enrol
 from smart_attendance.api.errors import DomainError
 
@@ -97,7 +97,7 @@ class PhotoResult:
     changed_records: list[AttendanceRecord] = field(default_factory=list)
 
 
-def _course_candidates(course: Course):
+def course_candidates(course: Course) -> Candidates:
     # Only consenting, enrolled students are candidates (SPEC §2.3, §8).
     embeddings = FaceEmbedding.objects.filter(student__enrollments__course=course, student__consent_given=True)
     return candidates_for(key=("course", course.pk), embeddings=embeddings)
@@ -126,7 +126,7 @@ def photo_analyse(*, course: Course, image: bytes) -> PhotoAnalysis:
     """Detects and matches the faces of a classroom photo against the course's candidates.
     Raises RecognitionError subclasses; writes nothing."""
     started = time.perf_counter()
-    candidates = _course_candidates(course)
+    candidates = course_candidates(course)
     confident, uncertain = thresholds_for(course)
     backend = get_backend()
     detection = backend.detect_faces(image)

@@ -4,7 +4,8 @@ Calibrated on ../shared/faces (see tests/recognition/test_quality.py): on the ac
 photos the sharpness score (variance of the Laplacian of the face scaled to 160x160 grey pixels)
 ranges 134-1066 and drops to 2-4 once the photo is blurred by 1/40 of the face width; the mean face
 brightness ranges 111-147 and falls to 16-22 when the exposure is cut to 15%.
-The limits sit well inside those gaps.
+The limits sit well inside those gaps. Exposure is checked before sharpness: a dark face also has
+little contrast, and "too dark" is the advice that helps.
 """
 
 from __future__ import annotations
@@ -47,10 +48,6 @@ def check_face_quality(pixels: np.ndarray, box: FaceBox) -> FaceQuality:
             ErrorCode.FACE_TOO_SMALL,
             f"The face is {quality.width} pixels wide; at least {MIN_FACE_PIXELS} are needed. "
             "Use a larger photo or come closer.", details=details)
-    if quality.sharpness < MIN_SHARPNESS:
-        raise FaceQualityError(
-            ErrorCode.FACE_BLURRY, "The face is blurred. Hold the camera still and make sure it is in focus.",
-            details=details)
     if quality.brightness < MIN_BRIGHTNESS:
         raise FaceQualityError(
             ErrorCode.FACE_TOO_DARK, "The face is too dark. Take the photo facing a window or a light.",
@@ -58,5 +55,9 @@ def check_face_quality(pixels: np.ndarray, box: FaceBox) -> FaceQuality:
     if quality.brightness > MAX_BRIGHTNESS:
         raise FaceQualityError(
             ErrorCode.FACE_TOO_BRIGHT, "The face is overexposed. Avoid direct light or the flash.",
+            details=details)
+    if quality.sharpness < MIN_SHARPNESS:
+        raise FaceQualityError(
+            ErrorCode.FACE_BLURRY, "The face is blurred. Hold the camera still and make sure it is in focus.",
             details=details)
     return quality
