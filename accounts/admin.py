@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts.models import StudentProfile, TeacherSettings, User
+from accounts.services import student_delete
 
 
 class StudentProfileInline(admin.StackedInline):
@@ -36,6 +39,14 @@ class StudentProfileAdmin(admin.ModelAdmin):
     readonly_fields = ["consent_given_at", "consent_recorded_by", "created_by", "created_at", "updated_at"]
     raw_id_fields = ["user"]
     list_select_related = ["user"]
+
+    # Deleting here goes through the service, so embeddings and their photos leave storage too.
+    def delete_model(self, request: HttpRequest, obj: StudentProfile) -> None:
+        student_delete(student=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[StudentProfile]) -> None:
+        for student in queryset:
+            student_delete(student=student)
 
 
 @admin.register(TeacherSettings)
