@@ -71,9 +71,13 @@ def session_get_or_create_today(*, course: Course, by: User | None) -> Attendanc
 
 
 def _records_ensure(session: AttendanceSession) -> None:
-    """One record per student enrolled now (students enrolled after the session opened included)."""
+    """One record per student enrolled now: students enrolled after the session opened get one, and
+    untouched records of students who left the course are dropped (no absence e-mail for them)."""
     have = set(session.records.values_list("student_id", flat=True))
-    enrolled = session.course.enrollments.values_list("student_id", flat=True)
+    enrolled = set(session.course.enrollments.values_list("student_id", flat=True))
+    gone = have - enrolled
+    if gone:
+        session.records.filter(student_id__in=gone, status=Status.UNMARKED, source=Source.NONE).delete()
     AttendanceRecord.objects.bulk_create(
         [AttendanceRecord(session=session, student_id=sid) for sid in enrolled if sid not in have],
         ignore_conflicts=True)

@@ -249,3 +249,23 @@ def test_creating_the_same_session_twice_is_a_conflict(teacher_api: Any, enrolle
     bad = teacher_api.post(f"/api/v1/courses/{enrolled_class.course.pk}/sessions/", {"date": "20/11/2026"},
                            format="json")
     assert bad.status_code == 400 and "date" in bad.json()["details"]
+
+
+def test_enrolment_changes_after_opening_are_reflected_on_finalise(
+        teacher: Any, teacher_api: Any, enrolled_class: EnrolledClass,
+        django_capture_on_commit_callbacks: Any) -> None:
+    from tests import factories
+
+    session = open_session(teacher_api, enrolled_class.course.pk)
+    leaver = enrolled_class.students["alex_lacamoire"]
+    teacher_api.delete(f"/api/v1/courses/{enrolled_class.course.pk}/enrollments/{leaver.pk}/")
+    newcomer = factories.StudentFactory(created_by=teacher)
+    factories.EnrollmentFactory(course=enrolled_class.course, student=newcomer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        teacher_api.post(f"/api/v1/sessions/{session['id']}/finalize/", {}, format="json")
+
+    final = statuses(teacher_api, session["id"])
+    assert leaver.pk not in final and final[newcomer.pk] == "absent"
+    recipients = {m.to[0] for m in mail.outbox if m.subject.startswith("Absence")}
+    assert newcomer.guardian_email in recipients and leaver.guardian_email not in recipients
