@@ -306,3 +306,35 @@ def test_the_candidate_matrix_is_reused_until_the_embeddings_change(teacher: Any
                by=teacher)
     rebuilt = candidates_for(key=("test", enrolled.course.pk), embeddings=course_faces)
     assert rebuilt is not first and len(rebuilt.candidate_set) == 3
+
+
+def test_a_student_enrols_their_own_face(student_user: Any, student_api: Any, teacher_api: Any, faces: Any) -> None:
+    profile = factories.StudentFactory(user=student_user, consent_given=True)
+    photo = SimpleUploadedFile("me.jpg", (faces / "people/rose_leslie/img1.jpg").read_bytes())
+    response = student_api.post("/api/v1/students/me/faces/", {"image": photo}, format="multipart")
+    assert response.status_code == 201, response.content
+    assert response.json()["student"] == profile.pk
+    assert [f["id"] for f in student_api.get("/api/v1/students/me/faces/").json()] == [response.json()["id"]]
+    other = factories.StudentFactory()
+    assert student_api.get(f"/api/v1/students/{other.pk}/faces/").status_code == 404
+    not_a_student = teacher_api.post("/api/v1/students/me/faces/", {"image": photo}, format="multipart")
+    assert not_a_student.status_code == 403 and not_a_student.json()["error_code"] == "NOT_A_STUDENT"
+
+
+def test_the_same_photo_is_not_enrolled_twice_and_the_cap_holds(teacher: Any, teacher_api: Any, faces: Any,
+                                                                settings: Any) -> None:
+    settings.MAX_FACES_PER_STUDENT = 2
+    student = factories.StudentFactory(created_by=teacher)
+    url = f"/api/v1/students/{student.pk}/faces/"
+
+    def post(relative: str) -> Any:
+        return teacher_api.post(url, {"image": SimpleUploadedFile("p.jpg", (faces / relative).read_bytes())},
+                                format="multipart")
+
+    assert post("people/obama/obama.jpg").status_code == 201
+    again = post("people/obama/obama.jpg")
+    assert again.status_code == 409 and again.json()["error_code"] == "FACE_ALREADY_ENROLLED"
+    assert post("people/obama/obama2.jpg").status_code == 201
+    full = post("edge/obama_partial_face.jpg")
+    assert full.status_code == 409 and full.json()["error_code"] == "FACE_LIMIT_REACHED"
+    assert FaceEmbedding.objects.filter(student=student).count() == 2
