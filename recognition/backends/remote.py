@@ -1,0 +1,273 @@
+"""The remote backend: a client of the recognition HTTP API (SPEC §2.5).
+
+* one pooled `requests.Session` per backend (keep-alive connections to the service);
+* a timeout on every call (OPTIONS["TIMEOUT"]);
+* retries with exponential backoff (1 s, 2 s, 4 s: BACKOFF_SECONDS x 2^n, at most MAX_RETRIES) on
+  connection errors, timeouts and 5xx only: a 4xx is the caller's mistake and is never retried;
+* a circuit breaker: after BREAKER_THRESHOLD (5) consecutive failed calls (a call fails when its
+  retries are exhausted) it opens and calls fail at once with RecognitionUnavailable, without
+  touching the network, until BREAKER_RESET_SECONDS (60) have passed; then one trial call goes
+  through (half-open) and its success closes the breaker again.
+
+The service's error codes come back as the same typed errors the local backend raises.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+import requests
+from requests.adapters import HTTPAdapter
+
+from recognition import matching
+from recognition.backends.base import (
+    Detection,
+    EncodedFace,
+    ErrorCode,
+    Face,
+    FaceBox,
+    FaceMatch,
+    FaceQualityError,
+    Health,
+    InvalidImageError,
+    ModelInfo,
+    RecognitionBackend,
+    RecognitionError,
+    RecognitionUnavailable,
+)
+from recognition.images import DecodedImage, image_to_jpeg
+
+_FACE_CODES = {ErrorCode.NO_FACE_FOUND, ErrorCode.MULTIPLE_FACES, ErrorCode.FACE_TOO_SMALL}
+_IMAGE_CODES = {ErrorCode.INVALID_IMAGE, ErrorCode.IMAGE_TOO_LARGE, ErrorCode.UNSUPPORTED_IMAGE_TYPE}
+
+
+class _Retryable(Exception):
+    """An attempt that may succeed if tried again (connection error, timeout, 5xx)."""
+
+    def __init__(self, error: RecognitionUnavailable) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class CircuitBreaker:
+    """Counts consecutive failures; open → fail fast; after `reset_seconds` lets one trial through."""
+
+    def __init__(self, threshold: int = 5, reset_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.threshold = threshold
+        self.reset_seconds = reset_seconds
+        self.clock = clock
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._trial_running = False
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            if self.opened_at is None:
+                return "closed"
+            return "half-open" if self.clock() - self.opened_at >= self.reset_seconds else "open"
+
+    def before_call(self) -> None:
+        """Raises RecognitionUnavailable while open (or while another caller runs the trial)."""
+        with self._lock:
+            if self.opened_at is None:
+                return
+            waited = self.clock() - self.opened_at
+            if waited < self.reset_seconds or self._trial_running:
+                retry_after = max(1, round(self.reset_seconds - waited))
+                raise RecognitionUnavailable(
+                    "The recognition service is failing; calls are paused for a while.",
+                    retry_after=retry_after, details={"breaker": "open"})
+            self._trial_running = True  # half-open: this caller is the trial
+
+    def success(self) -> None:
+        with self._lock:
+            self.failures, self.opened_at, self._trial_running = 0, None, False
+
+    def failure(self) -> None:
+        with self._lock:
+            self.failures += 1
+            if self._trial_running or self.failures >= self.threshold:
+                self.opened_at = self.clock()
+            self._trial_running = False
+
+
+class HTTPBackend(RecognitionBackend):
+    """OPTIONS: URL, API_KEY, TIMEOUT (s), MAX_RETRIES (3), BACKOFF_SECONDS (1), BREAKER_THRESHOLD (5),
+    BREAKER_RESET_SECONDS (60), CLASSROOM_JITTERS, ENROLMENT_JITTERS, POOL_SIZE (10)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.url = str(options.get("URL", "http://127.0.0.1:8001")).rstrip("/")
+        self.api_key = options.get("API_KEY", "")
+        self.timeout = float(options.get("TIMEOUT", 30))
+        self.max_retries = int(options.get("MAX_RETRIES", 3))
+        self.backoff_seconds = float(options.get("BACKOFF_SECONDS", 1.0))
+        self.enrolment_jitters = int(options.get("ENROLMENT_JITTERS", 5))
+        self.classroom_jitters = int(options.get("CLASSROOM_JITTERS", 1))
+        self.breaker = CircuitBreaker(int(options.get("BREAKER_THRESHOLD", 5)),
+                                      float(options.get("BREAKER_RESET_SECONDS", 60)))
+        self.sleep: Callable[[float], None] = time.sleep  # replaceable in tests
+        self.session = requests.Session()
+        pool = int(options.get("POOL_SIZE", 10))
+        adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self._model: ModelInfo | None = None
+
+    # --- transport ----------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        from smart_attendance.middleware import current_request_id
+
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["X-API-Key"] = self.api_key
+        request_id = current_request_id()
+        if request_id:
+            headers["X-Request-ID"] = request_id
+        return headers
+
+    def _attempt(self, method: str, path: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+        try:
+            response = self.session.request(method, self.url + path, json=payload, headers=self._headers(),
+                                            timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise _Retryable(RecognitionUnavailable(
+                f"The recognition service did not answer within {self.timeout:g} s.",
+                error_code=ErrorCode.RECOGNITION_TIMEOUT)) from exc
+        except requests.RequestException as exc:
+            raise _Retryable(RecognitionUnavailable(
+                f"The recognition service at {self.url} cannot be reached.")) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 500:
+            retry_after = response.headers.get("Retry-After", "")
+            raise _Retryable(RecognitionUnavailable(
+                body.get("error") or f"The recognition service failed (HTTP {response.status_code}).",
+                error_code=body.get("error_code") or ErrorCode.RECOGNITION_UNAVAILABLE,
+                retry_after=int(retry_after) if retry_after.isdigit() else 30))
+        if response.status_code >= 400 or not body.get("success", True):
+            raise self._typed_error(response.status_code, body)
+        return body
+
+    @staticmethod
+    def _typed_error(status: int, body: dict[str, Any]) -> RecognitionError:
+        code = body.get("error_code") or ErrorCode.RECOGNITION_FAILED
+        message = body.get("error") or f"The recognition service refused the request (HTTP {status})."
+        details = body.get("details") or {}
+        if code in _FACE_CODES or status == 422:
+            return FaceQualityError(code, message, details=details)
+        if code in _IMAGE_CODES:
+            return InvalidImageError(code, message, details=details)
+        if status == 401:
+            return RecognitionError("RECOGNITION_UNAUTHORIZED",
+                                    "The recognition service refused this server's API key (RECOGNITION_API_KEY).")
+        return RecognitionError(code, message, details=details)
+
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        self.breaker.before_call()
+        for attempt in range(self.max_retries + 1):
+            try:
+                body = self._attempt(method, path, payload)
+            except _Retryable as retryable:
+                if attempt == self.max_retries:
+                    self.breaker.failure()
+                    raise retryable.error from None
+                self.sleep(self.backoff_seconds * 2 ** attempt)
+                continue
+            except RecognitionError:
+                self.breaker.success()  # the service answered: it is up
+                raise
+            self.breaker.success()
+            return body
+        raise AssertionError("unreachable")
+
+    # --- operations ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _image_field(image: bytes | DecodedImage) -> str:
+        data = image_to_jpeg(image.pixels, quality=95) if isinstance(image, DecodedImage) else image
+        return base64.b64encode(data).decode("ascii")
+
+    @staticmethod
+    def _box(location: dict[str, int]) -> FaceBox:
+        return FaceBox(top=location["top"], right=location["right"], bottom=location["bottom"],
+                       left=location["left"])
+
+    def encode_face(self, image: bytes, *, num_jitters: int | None = None,
+                    min_face_area_ratio: float = 0.05, validate_single: bool = True) -> EncodedFace:
+        body = self._call("POST", "/api/ml/encode-face", {
+            "image_base64": self._image_field(image), "validate_single": validate_single,
+            "min_face_area_ratio": min_face_area_ratio, "num_jitters": num_jitters or self.enrolment_jitters})
+        size = body["metadata"]["image_dimensions"]
+        return EncodedFace(embedding=np.asarray(body["embedding"], dtype=np.float64),
+                           box=self._box(body["face_location"]),
+                           face_area_ratio=float(body["metadata"]["face_area_ratio"]),
+                           image_size=(int(size["width"]), int(size["height"])))
+
+    def detect_faces(self, image: bytes, *, num_jitters: int | None = None,
+                     min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:
+        started = time.perf_counter()
+        payload = {"image_base64": self._image_field(image), "min_face_area_ratio": min_face_area_ratio,
+                   "num_jitters": num_jitters or self.classroom_jitters}
+        if model:
+            payload["model"] = model
+        body = self._call("POST", "/api/ml/detect-faces", payload)
+        size = body["metadata"]["image_dimensions"]
+        faces = [Face(embedding=np.asarray(face["embedding"], dtype=np.float64), box=self._box(face["location"]),
+                      face_area_ratio=float(face["face_area_ratio"])) for face in body["faces"]]
+        return Detection(faces=faces, image_size=(int(size["width"]), int(size["height"])),
+                         processing_time_ms=(time.perf_counter() - started) * 1000)
+
+    def match_faces(self, embeddings: np.ndarray, candidates: Any, *, confident_threshold: float = 0.50,
+                    uncertain_threshold: float = 0.60) -> list[FaceMatch]:
+        if not isinstance(candidates, matching.CandidateSet):
+            candidates = matching.CandidateSet.from_mapping(candidates)
+        queries = matching.as_embeddings(embeddings)
+        if not len(queries):
+            return []
+        # JSON object keys and values are strings or numbers: map each id to a string and back.
+        by_key: dict[str, Hashable] = {str(sid): sid for sid in candidates.student_ids}
+        body = self._call("POST", "/api/ml/batch-match", {
+            "detected_faces": [{"embedding": [float(v) for v in q]} for q in queries],
+            "candidate_embeddings": [{"student_id": key, "embeddings": [[float(v) for v in row] for row in rows]}
+                                     for key, rows in zip(by_key, candidates.as_mapping().values(), strict=True)],
+            "confident_threshold": confident_threshold, "uncertain_threshold": uncertain_threshold})
+        return [FaceMatch(face_index=int(m["face_index"]),
+                          student_id=None if m["student_id"] is None else by_key[str(m["student_id"])],
+                          distance=m["distance"], status=m["status"]) for m in body["matches"]]
+
+    def model_info(self) -> ModelInfo:
+        if self._model is None:
+            body = self._call("GET", "/health")
+            self._model = ModelInfo(name=body.get("model", ""), version=body.get("version", ""),
+                                    detector=body.get("detector", ""))
+        return self._model
+
+    def health(self) -> Health:
+        try:
+            body = self._attempt("GET", "/health", None)
+        except _Retryable as retryable:
+            return Health(ok=False, backend="remote", model=None, models_loaded=False, uptime_seconds=0.0,
+                          details={"url": self.url, "error_code": retryable.error.error_code,
+                                   "message": retryable.error.message, "breaker": self.breaker.state})
+        except RecognitionError as exc:
+            return Health(ok=False, backend="remote", model=None, models_loaded=False, uptime_seconds=0.0,
+                          details={"url": self.url, "error_code": exc.error_code, "message": exc.message})
+        model = ModelInfo(name=body.get("model", ""), version=body.get("version", ""),
+                          detector=body.get("detector", ""))
+        self._model = model
+        return Health(ok=body.get("status") == "ok", backend="remote", model=model,
+                      models_loaded=bool(body.get("models_loaded")),
+                      uptime_seconds=float(body.get("uptime_seconds", 0.0)),
+                      details={"url": self.url, "breaker": self.breaker.state})

@@ -1,0 +1,97 @@
+"""Safe decoding: every bad image gets its own error code, and odd formats decode correctly."""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from recognition.backends.base import ErrorCode, InvalidImageError
+from recognition.images import decode_image, sniff_format
+
+
+def encode(image: Image.Image, fmt: str, **kwargs: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def code_of(data: bytes, **kwargs: Any) -> str:
+    with pytest.raises(InvalidImageError) as caught:
+        decode_image(data, **kwargs)
+    return caught.value.error_code
+
+
+def test_empty_bytes_are_invalid() -> None:
+    assert code_of(b"") == ErrorCode.INVALID_IMAGE
+
+
+def test_text_or_random_bytes_are_not_an_image_type() -> None:
+    assert code_of(b"hello, this is not a photo") == ErrorCode.UNSUPPORTED_IMAGE_TYPE
+    assert code_of(np.random.default_rng(1).bytes(5000)) == ErrorCode.UNSUPPORTED_IMAGE_TYPE
+
+
+def test_gif_and_bmp_are_unsupported_types() -> None:
+    small = Image.new("RGB", (10, 10), "red")
+    assert code_of(encode(small, "GIF")) == ErrorCode.UNSUPPORTED_IMAGE_TYPE
+    assert code_of(encode(small, "BMP")) == ErrorCode.UNSUPPORTED_IMAGE_TYPE
+
+
+def test_a_truncated_jpeg_is_invalid(faces: Any) -> None:
+    data = (faces / "people/obama/obama.jpg").read_bytes()
+    assert code_of(data[: len(data) // 3]) == ErrorCode.INVALID_IMAGE
+
+
+def test_a_png_with_a_garbage_body_is_invalid() -> None:
+    data = encode(Image.new("RGB", (64, 64), "blue"), "PNG")
+    corrupt = data[:40] + bytes(b ^ 0x5A for b in data[40:-12]) + data[-12:]
+    assert code_of(corrupt) == ErrorCode.INVALID_IMAGE
+
+
+def test_a_decompression_bomb_is_refused_from_its_header() -> None:
+    bomb = encode(Image.new("1", (20000, 20000)), "PNG")  # ~50 KB on the wire, 1.2 GB as RGB
+    assert len(bomb) < 100_000
+    started = time.perf_counter()
+    assert code_of(bomb) == ErrorCode.IMAGE_TOO_LARGE
+    assert time.perf_counter() - started < 5  # refused before decoding (decoding takes far longer)
+
+
+def test_the_pixel_and_byte_caps_are_configurable(faces: Any) -> None:
+    data = (faces / "people/obama/obama.jpg").read_bytes()
+    assert code_of(data, max_pixels=1_000_000) == ErrorCode.IMAGE_TOO_LARGE  # 910x1137 = 1.03 MP
+    assert code_of(data, max_bytes=1000) == ErrorCode.IMAGE_TOO_LARGE
+    assert decode_image(data, max_pixels=1_100_000).size == (910, 1137)
+
+
+def test_16_bit_grayscale_keeps_its_contrast() -> None:
+    ramp = np.tile(np.linspace(0, 65535, 256, dtype=np.uint16), (16, 1))
+    data = encode(Image.fromarray(ramp).convert("I;16") if Image.fromarray(ramp).mode != "I;16" else Image.fromarray(ramp), "PNG")
+    pixels = decode_image(data).pixels
+    assert pixels.shape == (16, 256, 3)
+    assert pixels[0, 0, 0] == 0 and pixels[0, -1, 0] == 255 and 120 < pixels[0, 128, 0] < 135
+
+
+def test_transparent_and_palette_images_become_rgb_on_white() -> None:
+    rgba = Image.new("RGBA", (20, 20), (0, 0, 0, 0))
+    assert decode_image(encode(rgba, "PNG")).pixels[0, 0].tolist() == [255, 255, 255]
+    palette = Image.new("P", (20, 20), 0)
+    palette.putpalette([0, 0, 0] * 256)
+    assert decode_image(encode(palette, "PNG", transparency=0)).pixels[0, 0].tolist() == [255, 255, 255]
+    grey = Image.new("L", (20, 20), 77)
+    assert decode_image(encode(grey, "PNG")).pixels[0, 0].tolist() == [77, 77, 77]
+
+
+def test_webp_is_supported_and_sniffed_by_its_bytes() -> None:
+    data = encode(Image.new("RGB", (30, 20), (10, 200, 30)), "WEBP", lossless=True)
+    assert sniff_format(data) == "WEBP"
+    decoded = decode_image(data)
+    assert decoded.format == "WEBP" and decoded.size == (30, 20)
+
+
+def test_the_file_name_and_claimed_type_do_not_matter(faces: Any) -> None:
+    png = (faces / "edge/obama_32bit.png").read_bytes()
+    assert decode_image(png).format == "PNG"  # whatever the upload claimed
