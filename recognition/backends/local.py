@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFile
 
 from recognition import matching
 from recognition.backends.base import (
@@ -66,6 +66,7 @@ def load_face_recognition() -> Any:
                         "The face model package face_recognition_models is not installed.",
                         error_code=ErrorCode.MODEL_UNAVAILABLE,
                     ) from exc
+                truncated = ImageFile.LOAD_TRUNCATED_IMAGES
                 try:
                     from face_recognition import api
                 except (ImportError, SystemExit, RuntimeError) as exc:
@@ -73,6 +74,9 @@ def load_face_recognition() -> Any:
                         f"The face recognition library cannot be loaded: {exc!r}",
                         error_code=ErrorCode.MODEL_UNAVAILABLE,
                     ) from exc
+                # face_recognition makes Pillow accept truncated files silently (grey filler) at
+                # import; our decoder must refuse them, so the setting is put back.
+                ImageFile.LOAD_TRUNCATED_IMAGES = truncated
                 _api = api
     return _api
 
@@ -131,8 +135,21 @@ class DlibBackend(RecognitionBackend):
             return []
         api = load_face_recognition()
         locations = [(b.top, b.right, b.bottom, b.left) for b in boxes]
-        encodings = api.face_encodings(decoded.pixels, known_face_locations=locations, num_jitters=num_jitters)
-        return [np.asarray(e, dtype=np.float64) for e in encodings]
+
+        if num_jitters <= 1:
+            encodings = api.face_encodings(decoded.pixels, known_face_locations=locations, num_jitters=1)
+            return [np.asarray(e, dtype=np.float64) for e in encodings]
+        # Jittering draws from a random generator held by dlib's encoder object, so the shared
+        # encoder gives a different embedding for the same photo on every call. A freshly loaded
+        # encoder (44 ms) starts from the same seed: the same photo then always gives the same
+        # embedding, in any process (the remote backend's results equal the local ones).
+        import dlib
+        import face_recognition_models
+
+        encoder = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
+        landmarks = api._raw_face_landmarks(decoded.pixels, locations, model="large")
+        return [np.asarray(encoder.compute_face_descriptor(decoded.pixels, points, num_jitters), dtype=np.float64)
+                for points in landmarks]
 
     # --- operations ---------------------------------------------------------------------------
 

@@ -131,7 +131,7 @@ class HTTPBackend(RecognitionBackend):
         if self.api_key:
             headers["X-API-Key"] = self.api_key
         request_id = current_request_id()
-        if request_id:
+        if request_id and request_id != "-":  # "-" means: not inside a request
             headers["X-Request-ID"] = request_id
         return headers
 

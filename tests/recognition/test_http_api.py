@@ -1,0 +1,131 @@
+"""The recognition HTTP API against its contract (SPEC §2.4)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.slow
+
+
+def post(client: Client, path: str, payload: Any, **headers: str) -> Any:
+    return client.post(path, json.dumps(payload), content_type="application/json", **headers)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client()
+
+
+def test_encode_face_contract(client: Client, read: Any) -> None:
+    response = post(client, "/api/ml/encode-face", {"image_base64": b64(read("people/obama/obama.jpg"))})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True and len(body["embedding"]) == 128
+    assert set(body["face_location"]) == {"top", "right", "bottom", "left"}
+    assert body["metadata"]["image_dimensions"] == {"width": 910, "height": 1137}
+    assert 0.05 <= body["metadata"]["face_area_ratio"] < 1
+
+
+def test_encode_face_accepts_a_data_url(client: Client, read: Any) -> None:
+    url = "data:image/jpeg;base64," + b64(read("people/obama/obama.jpg"))
+    assert post(client, "/api/ml/encode-face", {"image_base64": url}).json()["success"] is True
+
+
+@pytest.mark.parametrize(("photo", "payload", "status", "code"), [
+    ("edge/no_face_dogs.jpg", {}, 422, "NO_FACE_FOUND"),
+    ("groups/two_people.jpg", {"validate_single": True}, 422, "MULTIPLE_FACES"),
+    ("people/obama/obama3.jpg", {"min_face_area_ratio": 0.05}, 422, "FACE_TOO_SMALL"),
+])
+def test_encode_face_refusals(client: Client, read: Any, photo: str, payload: dict, status: int, code: str) -> None:
+    response = post(client, "/api/ml/encode-face", {"image_base64": b64(read(photo)), **payload})
+    assert response.status_code == status
+    body = response.json()
+    assert body["success"] is False and body["error_code"] == code and body["error"]
+
+
+def test_detect_faces_contract(client: Client, read: Any) -> None:
+    response = post(client, "/api/ml/detect-faces", {"image_base64": b64(read("probes/obama_and_biden.jpg")),
+                                                      "min_face_area_ratio": 0.0, "num_jitters": 1, "model": "hog"})
+    body = response.json()
+    assert response.status_code == 200 and body["success"] is True and body["count"] == 3
+    assert all(len(f["embedding"]) == 128 and set(f["location"]) == {"top", "right", "bottom", "left"}
+               and f["face_area_ratio"] > 0 for f in body["faces"])
+    assert body["metadata"]["image_dimensions"] == {"width": 2000, "height": 1428}
+    assert body["metadata"]["processing_time_ms"] > 0
+
+
+def test_match_faces_and_batch_match_contract(client: Client, read: Any) -> None:
+    obama = post(client, "/api/ml/encode-face", {"image_base64": b64(read("people/obama/obama.jpg"))}).json()
+    biden = post(client, "/api/ml/encode-face", {"image_base64": b64(read("people/biden/biden.jpg"))}).json()
+    probe = post(client, "/api/ml/detect-faces", {"image_base64": b64(read("groups/two_people.jpg")),
+                                                   "min_face_area_ratio": 0.0}).json()
+    candidates = [{"student_id": "obama", "embeddings": [obama["embedding"]]},
+                  {"student_id": 42, "embeddings": [biden["embedding"]]}]
+    single = post(client, "/api/ml/match-faces", {"query_embedding": probe["faces"][0]["embedding"],
+                                                  "candidate_embeddings": candidates, "threshold": 0.6,
+                                                  "return_all_distances": True}).json()
+    assert single["success"] is True
+    assert single["match"]["student_id"] in ("obama", 42) and single["match"]["status"] == "confident"
+    assert 0 < single["match"]["confidence"] <= 1 and len(single["all_distances"]) == 2
+    batch = post(client, "/api/ml/batch-match", {"detected_faces": [{"embedding": f["embedding"]}
+                                                                     for f in probe["faces"]],
+                                                  "candidate_embeddings": candidates}).json()
+    assert batch["success"] is True
+    assert sorted(str(m["student_id"]) for m in batch["matches"]) == ["42", "obama"]
+    assert {m["status"] for m in batch["matches"]} == {"confident"}
+    far = post(client, "/api/ml/match-faces", {"query_embedding": [0.5] * 128,
+                                               "candidate_embeddings": candidates}).json()
+    assert far["match"]["status"] == "no_match" and far["match"]["student_id"] is None
+
+
+@pytest.mark.parametrize(("path", "payload"), [
+    ("/api/ml/encode-face", {}),
+    ("/api/ml/encode-face", {"image_base64": "not base64 at all!"}),
+    ("/api/ml/encode-face", {"image_base64": b64(b"abc"), "num_jitters": "five"}),
+    ("/api/ml/detect-faces", {"image_base64": b64(b"x"), "model": "yolo"}),
+    ("/api/ml/match-faces", {"query_embedding": [0.1] * 12, "candidate_embeddings": []}),
+    ("/api/ml/batch-match", {"detected_faces": [{"embedding": [0.1] * 128}], "candidate_embeddings": "x"}),
+    ("/api/ml/batch-match", {"detected_faces": [], "candidate_embeddings": [],
+                             "confident_threshold": 0.7, "uncertain_threshold": 0.6}),
+])
+def test_invalid_requests_are_400_with_a_code(client: Client, path: str, payload: dict) -> None:
+    response = post(client, path, payload)
+    assert response.status_code == 400
+    assert response.json()["success"] is False and response.json()["error_code"] == "INVALID_REQUEST"
+
+
+def test_bad_images_and_bodies(client: Client) -> None:
+    corrupt = post(client, "/api/ml/encode-face", {"image_base64": b64(b"\xff\xd8\xff" + b"\x00" * 50)})
+    assert corrupt.status_code == 400 and corrupt.json()["error_code"] == "INVALID_IMAGE"
+    gif = post(client, "/api/ml/detect-faces", {"image_base64": b64(b"GIF89a" + b"\x00" * 30)})
+    assert gif.status_code == 400 and gif.json()["error_code"] == "UNSUPPORTED_IMAGE_TYPE"
+    not_json = client.post("/api/ml/encode-face", "{oops", content_type="application/json")
+    assert not_json.status_code == 400 and not_json.json()["error_code"] == "INVALID_REQUEST"
+    assert client.get("/api/ml/encode-face").status_code == 405
+
+
+def test_the_api_key_is_required_when_set(client: Client, settings: Any, read: Any) -> None:
+    settings.RECOGNITION_API_KEY = "s3cret"
+    payload = {"detected_faces": [], "candidate_embeddings": []}
+    assert post(client, "/api/ml/batch-match", payload).status_code == 401
+    wrong = post(client, "/api/ml/batch-match", payload, HTTP_X_API_KEY="guess")
+    assert wrong.status_code == 401 and wrong.json()["error_code"] == "UNAUTHORIZED"
+    assert post(client, "/api/ml/batch-match", payload, HTTP_X_API_KEY="s3cret").status_code == 200
+    assert client.get("/health").status_code == 200  # open for load balancers
+
+
+def test_health_and_request_id(client: Client) -> None:
+    response = client.get("/health", HTTP_X_REQUEST_ID="abc-123")
+    body = response.json()
+    assert body["status"] == "ok" and body["models_loaded"] is True and body["version"].startswith("dlib-")
+    assert body["service"] and body["uptime_seconds"] >= 0
+    assert response["X-Request-ID"] == "abc-123"
