@@ -1,0 +1,35 @@
+"""manage.py recognition_check."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.recognition.servers import free_port_url
+
+
+def test_a_healthy_local_backend(faces: Any) -> None:
+    out = StringIO()
+    call_command("recognition_check", "--image", str(faces / "people/obama/obama.jpg"), stdout=out)
+    text = out.getvalue()
+    assert "recognition.backends.local.DlibBackend" in text and "dlib_face_recognition_resnet_model_v1" in text
+    assert "health:   ok" in text and "one face, box top=" in text and "910x1137" in text
+
+
+def test_a_photo_without_a_face_fails(faces: Any) -> None:
+    with pytest.raises(CommandError, match="NO_FACE_FOUND"):
+        call_command("recognition_check", "--image", str(faces / "edge/no_face_dogs.jpg"), stdout=StringIO())
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("recognition_check", "--image", "/no/such/photo.jpg", stdout=StringIO())
+
+
+def test_an_unreachable_remote_service_is_unhealthy(settings: Any) -> None:
+    settings.RECOGNITION = {"BACKEND": "recognition.backends.remote.HTTPBackend",
+                            "OPTIONS": {"URL": free_port_url(), "TIMEOUT": 2, "MAX_RETRIES": 0}}
+    out = StringIO()
+    with pytest.raises(CommandError, match="UNHEALTHY"):
+        call_command("recognition_check", stdout=out)
+    assert "RECOGNITION_UNAVAILABLE" in out.getvalue()
