@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -11,6 +13,7 @@ from rest_framework import status
 
 from accounts.models import StudentProfile, User
 from recognition.backends import get_backend
+from recognition.backends.base import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
 from recognition.models import FaceEmbedding
 from recognition.quality import check_face_quality
@@ -47,6 +50,33 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
     check_face_quality(decoded.pixels, encoded.box)
     return _face_save(student=student, encoded=encoded, by=by, digest=digest,
                       photo=image_to_jpeg(decoded.pixels, quality=95))
+
+
+@dataclass(frozen=True)
+class EnrolOutcome:
+    path: Path
+    face: FaceEmbedding | None
+    error_code: str = ""
+    message: str = ""
+
+
+def face_enrol_path(*, student: StudentProfile, path: Path, by: User | None) -> EnrolOutcome:
+    """Enrols the photo at `path`; the refusal (code and message) is returned, not raised, so that
+    commands can report each photo of a folder and go on."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return EnrolOutcome(path, None, "UNREADABLE_FILE", exc.strerror or str(exc))
+    try:
+        return EnrolOutcome(path, face_enrol(student=student, image=data, by=by, filename=path.name))
+    except RecognitionError as exc:
+        return EnrolOutcome(path, None, exc.error_code, exc.message)
+    except DomainError as exc:
+        return EnrolOutcome(path, None, exc.error_code, str(exc.detail))
+
+
+def photo_paths(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str, photo: bytes) -> FaceEmbedding:

@@ -29,7 +29,6 @@ DEMO_STUDENTS = [
     ("S1001", "Amelia", "Brown"), ("S1002", "Noah", "Clarke"), ("S1003", "Olivia", "Davies"),
     ("S1004", "Leo", "Evans"), ("S1005", "Isla", "Foster"), ("S1006", "Oscar", "Green"),
 ]
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 FACE_COURSE = "MATH-7A"
 
 
@@ -104,7 +103,8 @@ class Command(BaseCommand):
         )
 
     def _seed_faces(self, faces_dir: Path) -> None:
-        from recognition.services import face_enrol  # loads the recognition backend only when asked
+        # Loads the recognition backend only when asked.
+        from recognition.services import face_enrol_path, photo_paths
 
         teacher = User.objects.get(username="teacher")
         course = Course.objects.get(code=FACE_COURSE)
@@ -119,10 +119,10 @@ class Command(BaseCommand):
             if student.face_embeddings.exists():
                 skipped += 1
                 continue
-            for photo in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
-                try:
-                    face_enrol(student=student, image=photo.read_bytes(), by=teacher, filename=photo.name)
+            for photo in photo_paths(folder):
+                outcome = face_enrol_path(student=student, path=photo, by=teacher)
+                if outcome.face:
                     enrolled += 1
-                except Exception as exc:  # report and go on: one bad photo must not stop the demo
-                    self.stderr.write(f"  {photo}: not enrolled ({getattr(exc, 'error_code', type(exc).__name__)})")
+                else:  # report and go on: one bad photo must not stop the demo
+                    self.stderr.write(f"  {photo}: not enrolled ({outcome.error_code})")
         self.stdout.write(f"Faces: {enrolled} photos enrolled; {skipped} students already had faces.")

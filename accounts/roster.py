@@ -1,0 +1,152 @@
+"""Roster import from CSV, shared by `manage.py import_roster` and the roster page.
+
+Columns (header row required, any order, UTF-8 with or without BOM):
+
+| column | required | meaning |
+|---|---|---|
+| student_number | yes | the school's unique number; an existing student with it is updated |
+| first_name, last_name | yes | names |
+| guardian_email | no | where absence e-mails go |
+| course_code | no | enrol the student in this course (overrides the default course) |
+| consent | no | yes/no: records (yes) or withdraws (no) consent to face recognition, by the importer |
+
+Rows are validated one by one; the valid rows are written in one transaction, the others are
+reported with their line numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from accounts.models import StudentProfile, User
+from accounts.services import student_create, student_update
+from classes.models import Course
+from classes.services import enrollment_add
+
+REQUIRED = ("student_number", "first_name", "last_name")
+OPTIONAL = ("guardian_email", "course_code", "consent")
+_YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
+
+
+class RosterFileError(Exception):
+    """The file as a whole cannot be imported (unreadable, no header, missing columns)."""
+
+
+@dataclass
+class RosterResult:
+    created: int = 0
+    updated: int = 0
+    enrolled: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+
+@dataclass
+class _Row:
+    line: int
+    number: str
+    first_name: str
+    last_name: str
+    guardian_email: str
+    course: Course | None
+    consent: bool | None
+
+
+def roster_import(*, file: IO[str], by: User, default_course: Course | None = None,
+                  dry_run: bool = False) -> RosterResult:
+    """Imports the roster in `file`. Raises RosterFileError for a file that cannot be read at all."""
+    try:
+        reader = csv.DictReader(file)
+        header = [name.strip().lstrip("\ufeff").lower() for name in (reader.fieldnames or [])]
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise RosterFileError(f"the file cannot be read as CSV: {exc}") from exc
+    missing = [column for column in REQUIRED if column not in header]
+    if missing:
+        raise RosterFileError(f"missing column(s): {', '.join(missing)} (found: {', '.join(header) or 'none'})")
+    reader.fieldnames = header
+    result = RosterResult()
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    courses = {c.code.lower(): c for c in Course.objects.all()}
+    try:
+        for record in reader:
+            line = reader.line_num
+            row = _validate(record, line, courses, default_course, result)
+            if row is None:
+                continue
+            if row.number in seen:
+                result.errors.append((line, f"student_number {row.number} repeats line {seen[row.number]}"))
+                continue
+            seen[row.number] = line
+            rows.append(row)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise RosterFileError(f"the file cannot be read as CSV: {exc}") from exc
+    with transaction.atomic():
+        _write(rows, by, result)
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def _validate(record: dict[str, str | None], line: int, courses: dict[str, Course], default_course: Course | None,
+              result: RosterResult) -> _Row | None:
+    def value(name: str) -> str:
+        return (record.get(name) or "").strip()
+
+    problems = [f"{name} is empty" for name in REQUIRED if not value(name)]
+    email = value("guardian_email")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(f"guardian_email {email!r} is not an e-mail address")
+    course = default_course
+    if value("course_code"):
+        course = courses.get(value("course_code").lower())
+        if course is None:
+            problems.append(f"no course with code {value('course_code')!r}")
+    consent = None
+    if value("consent"):
+        if value("consent").lower() not in _YES | _NO:
+            problems.append(f"consent must be yes or no, not {value('consent')!r}")
+        consent = value("consent").lower() in _YES
+    if len(value("student_number")) > 32:
+        problems.append("student_number is longer than 32 characters")
+    if problems:
+        result.errors.append((line, "; ".join(problems)))
+        return None
+    return _Row(line, value("student_number"), value("first_name")[:100], value("last_name")[:100], email,
+                course, consent)
+
+
+def _write(rows: list[_Row], by: User, result: RosterResult) -> None:
+    existing = StudentProfile.objects.in_bulk([r.number for r in rows], field_name="student_number")
+    by_course: dict[int, tuple[Course, list[StudentProfile]]] = {}
+    for row in rows:
+        student = existing.get(row.number)
+        if student is None:
+            student = student_create(by=by, student_number=row.number, first_name=row.first_name,
+                                     last_name=row.last_name, guardian_email=row.guardian_email,
+                                     consent_given=bool(row.consent))
+            result.created += 1
+        else:
+            data: dict = {"first_name": row.first_name, "last_name": row.last_name}
+            if row.guardian_email:
+                data["guardian_email"] = row.guardian_email
+            if row.consent is not None:
+                data["consent_given"] = row.consent
+            student = student_update(student=student, by=by, data=data)
+            result.updated += 1
+        if row.course is not None:
+            by_course.setdefault(row.course.pk, (row.course, []))[1].append(student)
+    for course, students in by_course.values():
+        result.enrolled += len(enrollment_add(course=course, students=students))

@@ -1,0 +1,83 @@
+"""manage.py mark_attendance --course CODE PHOTO...: takes attendance from classroom photos."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from accounts.models import User
+from attendance import services
+from attendance.models import AttendanceSession
+from classes.models import Course
+from recognition.backends.base import RecognitionError
+from smart_attendance.api.errors import DomainError
+from smart_attendance.progress import progress
+
+
+class Command(BaseCommand):
+    help = ("Processes classroom photos for a course's session (today's by default) and prints who was "
+            "recognised. Exits non-zero when the course is unknown or every photo failed.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("photos", nargs="+", type=Path, help="classroom photos (JPEG, PNG or WebP)")
+        parser.add_argument("--course", required=True, help="the course code")
+        parser.add_argument("--date", type=datetime.date.fromisoformat, help="session date, YYYY-MM-DD (default today)")
+        parser.add_argument("--label", default="", help="session label, e.g. 'Period 2'")
+        parser.add_argument("--by", help="username recorded as the uploader (default: the course's teacher)")
+        parser.add_argument("--finalize", action="store_true", help="finalise the session afterwards")
+
+    def handle(self, *args: Any, photos: list[Path], course: str, date: datetime.date | None = None,
+               label: str = "", by: str | None = None, finalize: bool = False, **options: Any) -> None:
+        found = Course.objects.select_related("teacher").filter(code__iexact=course).first()
+        if found is None:
+            raise CommandError(f"no course with code {course!r}")
+        user = found.teacher if not by else User.objects.filter(username=by).first()
+        if user is None:
+            raise CommandError(f"no user named {by!r}")
+        session = self._session(found, date or timezone.localdate(), label, user)
+        self.stdout.write(f"session {session} (#{session.pk})")
+        processed = 0
+        for path in progress(photos, total=len(photos), stream=self.stderr, label="photos"):
+            try:
+                result = services.session_photo_process(session=session, image=path.read_bytes(), by=user)
+            except OSError as exc:
+                self.stdout.write(f"{path}: cannot be read ({exc.strerror})")
+                continue
+            except (RecognitionError, DomainError) as exc:
+                code = exc.error_code
+                self.stdout.write(f"{path}: {code}: {getattr(exc, 'message', None) or getattr(exc, 'detail', '')}")
+                continue
+            processed += 1
+            self._report(path, result)
+        if not processed:
+            raise CommandError("no photo could be processed")
+        if finalize:
+            try:
+                services.session_finalize(session=session, by=user)
+            except DomainError as exc:
+                raise CommandError(f"{exc.error_code}: {exc.detail}") from exc
+            self.stdout.write("session finalised")
+        counts: dict[str, int] = {}
+        for status in session.records.values_list("status", flat=True):
+            counts[status] = counts.get(status, 0) + 1
+        self.stdout.write("records: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+
+    def _session(self, course: Course, date: datetime.date, label: str, user: User) -> AttendanceSession:
+        existing = AttendanceSession.objects.filter(course=course, date=date, label=label.strip()).first()
+        return existing or services.session_create(course=course, date=date, label=label, by=user)
+
+    def _report(self, path: Path, result: services.PhotoResult) -> None:
+        if result.duplicate:
+            self.stdout.write(f"{path}: already processed for this session; nothing changed")
+            return
+        recognised = [f for f in result.faces if f.student_id]
+        unknown = len(result.faces) - len(recognised)
+        self.stdout.write(f"{path}: {len(result.faces)} faces, {len(recognised)} recognised, {unknown} unknown, "
+                          f"{result.processing_time_ms:.0f} ms")
+        for face in recognised:
+            note = f" ({face.reason})" if face.reason else ""
+            self.stdout.write(f"  {face.student.full_name}: {face.match}, distance {face.distance:.2f}{note}")
