@@ -23,6 +23,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import QuerySet
 
 from accounts.models import StudentProfile, User
 from accounts.services import student_create, student_update
@@ -61,9 +62,12 @@ class _Row:
     consent: bool | None
 
 
-def roster_import(*, file: IO[str], by: User, default_course: Course | None = None,
-                  dry_run: bool = False) -> RosterResult:
-    """Imports the roster in `file`. Raises RosterFileError for a file that cannot be read at all."""
+def roster_import(*, file: IO[str], by: User, default_course: Course | None = None, dry_run: bool = False,
+                  editable: QuerySet[StudentProfile] | None = None) -> RosterResult:
+    """Imports the roster in `file`. Raises RosterFileError for a file that cannot be read at all.
+
+    `editable` limits which existing students the importer may update (a teacher: their own);
+    a row naming another existing student is an error. None (operators) allows every student."""
     try:
         reader = csv.DictReader(file)
         header = [name.strip().lstrip("\ufeff").lower() for name in (reader.fieldnames or [])]
@@ -88,6 +92,8 @@ def roster_import(*, file: IO[str], by: User, default_course: Course | None = No
                 continue
             seen[row.number] = line
             rows.append(row)
+        if editable is not None:
+            rows = _only_editable(rows, editable, result)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise RosterFileError(f"the file cannot be read as CSV: {exc}") from exc
     with transaction.atomic():
@@ -126,6 +132,19 @@ def _validate(record: dict[str, str | None], line: int, courses: dict[str, Cours
         return None
     return _Row(line, value("student_number"), value("first_name")[:100], value("last_name")[:100], email,
                 course, consent)
+
+
+def _only_editable(rows: list[_Row], editable: QuerySet[StudentProfile], result: RosterResult) -> list[_Row]:
+    numbers = [row.number for row in rows]
+    existing = set(StudentProfile.objects.filter(student_number__in=numbers).values_list("student_number", flat=True))
+    allowed = set(editable.filter(student_number__in=numbers).values_list("student_number", flat=True))
+    kept = []
+    for row in rows:
+        if row.number in existing and row.number not in allowed:
+            result.errors.append((row.line, f"student_number {row.number} belongs to a student you cannot change"))
+        else:
+            kept.append(row)
+    return kept
 
 
 def _write(rows: list[_Row], by: User, result: RosterResult) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -228,9 +226,7 @@ class CourseReportView(APIView):
             raise ValidationError({"from": ["'from' must not be after 'to'."]})
         report = selectors.course_report(course=course, date_from=date_from, date_to=date_to)
         if request.query_params.get("format") == "csv":
-            buffer = io.StringIO()
-            csv.writer(buffer).writerows(selectors.course_report_rows(report))
-            response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+            response = HttpResponse(selectors.course_report_csv(report), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(course.code)}.csv"'
             return response
         return Response(ReportSerializer(report).data)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from accounts.models import StudentProfile, User
+from accounts.models import StudentProfile, TeacherSettings, User
 from accounts.selectors import teacher_settings_get
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from classes.models import Course
+from classes.selectors import course_list_visible
 
 Status = AttendanceRecord.Status
 
@@ -135,3 +138,45 @@ def course_report_rows(report: CourseReport) -> list[list[str]]:
             row.late, row.absent, row.excused, "" if row.rate is None else row.rate,
             "yes" if row.student.pk in at_risk else "no")])
     return rows
+
+
+def course_report_csv(report: CourseReport) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(course_report_rows(report))
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    student: StudentProfile
+    course: Course
+    rate: float
+    threshold: int
+
+
+def at_risk_for_user(*, user: User) -> list[AtRisk]:
+    """Students under their course teacher's threshold, across the courses the user sees: three
+    queries whatever the number of courses and students."""
+    courses = {c.pk: c for c in course_list_visible(user=user).select_related("teacher")}
+    if not courses:
+        return []
+    rows = (AttendanceRecord.objects
+            .filter(session__course__in=courses, session__state=AttendanceSession.State.FINALIZED)
+            .values("session__course", "student")
+            .annotate(attended=Count("pk", filter=Q(status__in=[Status.PRESENT, Status.LATE])),
+                      counted=Count("pk", filter=Q(status__in=[Status.PRESENT, Status.LATE, Status.ABSENT]))))
+    teachers = {c.teacher_id for c in courses.values()}
+    thresholds = {ts.user_id: ts.low_attendance_percent
+                  for ts in TeacherSettings.objects.filter(user_id__in=teachers)}
+    found = []
+    for row in rows:
+        if not row["counted"]:
+            continue
+        course = courses[row["session__course"]]
+        threshold = thresholds.get(course.teacher_id, settings.AT_RISK_THRESHOLD_PERCENT)
+        rate = round(100.0 * row["attended"] / row["counted"], 1)
+        if rate < threshold:
+            found.append((row["student"], course, rate, threshold))
+    students = StudentProfile.objects.in_bulk([student for student, *_ in found])
+    return sorted((AtRisk(students[sid], course, rate, threshold) for sid, course, rate, threshold in found),
+                  key=lambda item: (item.rate, item.student.last_name))

@@ -1,21 +1,277 @@
-"""Staff pages of the attendance app."""
+"""Staff pages of attendance: dashboard, taking attendance, the session page, history and reports.
+
+Every write calls the same service as the REST API; every lookup goes through a selector scoped
+to the user, so someone else's course or session is a 404.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
 
+from attendance import selectors, services
+from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm, SessionForm
+from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
+from classes.models import Course
 from classes.selectors import course_list_for_day, course_list_visible
+from smart_attendance.pages import REFUSALS, refusal_status, refusal_text, staff_required
+
+Status = AttendanceRecord.Status
 
 
-@login_required
+def _course(request: HttpRequest, course_id: int) -> Course:
+    return get_object_or_404(course_list_visible(user=request.user), pk=course_id)
+
+
+def _session(request: HttpRequest, session_id: int) -> AttendanceSession:
+    return get_object_or_404(selectors.session_list_visible(user=request.user), pk=session_id)
+
+
+@staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Today's courses, sessions still open or pending, and students at risk."""
     today = timezone.localdate()
+    sessions = selectors.session_list_visible(user=request.user)
+    open_sessions = sessions.filter(state=AttendanceSession.State.OPEN).annotate(
+        pending=Count("records", filter=Q(records__status=Status.PENDING)))[:20]
     context = {
         "today": today,
         "todays_courses": course_list_for_day(user=request.user, day=today),
         "courses": course_list_visible(user=request.user),
+        "todays_sessions": sessions.filter(date=today),
+        "open_sessions": open_sessions,
+        "at_risk": selectors.at_risk_for_user(user=request.user),
     }
     return render(request, "attendance/dashboard.html", context)
+
+
+@staff_required
+def take_attendance(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Choose today's session of a course (or open one for another date or period)."""
+    course = _course(request, course_id)
+    form = SessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        date, label = form.cleaned_data["date"], form.cleaned_data["label"].strip()
+        session = AttendanceSession.objects.filter(course=course, date=date, label=label).first()
+        if session is None:
+            session = services.session_create(course=course, date=date, label=label, by=request.user)
+            messages.success(request, f"Session opened for {course.code} on {date:%d %b %Y}.")
+        return redirect("session-page", session_id=session.pk)
+    recent = course.sessions.order_by("-date", "-created_at")[:10]
+    return render(request, "attendance/take.html", {"course": course, "form": form, "recent": recent})
+
+
+def _face_view(face: DetectedFace, photo: SessionPhoto) -> dict:
+    """A face box in percent of the photo, for absolutely positioned boxes that scale with it."""
+    return {
+        "face": face,
+        "left": 100 * face.box_left / photo.width, "top": 100 * face.box_top / photo.height,
+        "width": 100 * (face.box_right - face.box_left) / photo.width,
+        "height": 100 * (face.box_bottom - face.box_top) / photo.height,
+        "kind": ("present" if face.match in (DetectedFace.Match.CONFIDENT, DetectedFace.Match.ASSIGNED)
+                 else "pending" if face.match == DetectedFace.Match.UNCERTAIN else "unknown"),
+    }
+
+
+@staff_required
+def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The photos with a box on every face, pending matches, unknown faces, who is not seen yet,
+    corrections and finalising."""
+    session = selectors.session_detail(session=_session(request, session_id))
+    records = list(session.records.all())
+    photos = [{"photo": photo, "faces": [_face_view(face, photo) for face in photo.faces.all()]}
+              for photo in session.photos.all()]
+    unseen = [r for r in records if r.status == Status.UNMARKED]
+    unknown_faces = [f for p in photos for f in p["faces"] if f["face"].match == DetectedFace.Match.UNKNOWN]
+    context = {
+        "session": session, "records": records, "photos": photos, "unseen": unseen,
+        "pending": [r for r in records if r.status == Status.PENDING],
+        "unknown_faces": unknown_faces,
+        "assign_form": AssignForm(students=[r.student for r in unseen]),
+        "finalize_form": FinalizeForm(), "correction_form": CorrectionForm(), "photo_form": PhotoForm(),
+        "counts": {status: sum(1 for r in records if r.status == status) for status in Status.values},
+    }
+    return render(request, "attendance/session.html", context)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@staff_required
+@require_POST
+def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
+    """One classroom photo (the page's script sends each chosen photo here with a progress bar)."""
+    session = _session(request, session_id)
+    form = PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        text = "Choose a photo to upload."
+        return JsonResponse({"ok": False, "message": text}, status=400) if _wants_json(request) else \
+            _back(request, session, text, error=True)
+    upload = form.cleaned_data["image"]
+    try:
+        result = services.session_photo_process(session=session, image=upload.read(), by=request.user)
+    except REFUSALS as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "message": refusal_text(exc)}, status=refusal_status(exc))
+        return _back(request, session, f"{upload.name}: {refusal_text(exc)}", error=True)
+    recognised = sum(1 for face in result.faces if face.student_id)
+    text = (f"{upload.name}: already processed for this session, nothing changed." if result.duplicate else
+            f"{upload.name}: {len(result.faces)} faces found, {recognised} recognised.")
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "message": text})
+    return _back(request, session, text)
+
+
+def _back(request: HttpRequest, session: AttendanceSession, text: str, *, error: bool = False) -> HttpResponse:
+    (messages.error if error else messages.success)(request, text)
+    return redirect("session-page", session_id=session.pk)
+
+
+@staff_required
+def session_photo_image(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """A classroom photo, only for staff who may see its session (never a public media URL)."""
+    photo = get_object_or_404(SessionPhoto.objects.filter(
+        session__in=selectors.session_list_visible(user=request.user)), pk=photo_id)
+    if not photo.image:
+        raise Http404("This photo was deleted after the retention period.")
+    response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@staff_required
+@require_POST
+def record_decide(request: HttpRequest, session_id: int, student_id: int) -> HttpResponse:
+    """Confirm (present) or reject (absent) a pending match in one click."""
+    session = _session(request, session_id)
+    record = get_object_or_404(AttendanceRecord.objects.select_related("student"), session=session,
+                               student_id=student_id)
+    confirm = request.POST.get("decision") == "confirm"
+    services.record_correct(record=record, status=Status.PRESENT if confirm else Status.ABSENT, by=request.user,
+                            note="Pending match confirmed" if confirm else "Pending match rejected")
+    return _back(request, session, f"{record.student.full_name}: {'present' if confirm else 'absent'}.")
+
+
+@staff_required
+@require_POST
+def record_correct(request: HttpRequest, session_id: int, student_id: int) -> HttpResponse:
+    session = _session(request, session_id)
+    record = get_object_or_404(AttendanceRecord.objects.select_related("student"), session=session,
+                               student_id=student_id)
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        return _back(request, session, "Choose a status for the correction.", error=True)
+    services.record_correct(record=record, status=form.cleaned_data["status"], by=request.user,
+                            note=form.cleaned_data["note"])
+    return _back(request, session, f"{record.student.full_name}: {form.cleaned_data['status']} (correction saved).")
+
+
+@staff_required
+@require_POST
+def face_assign(request: HttpRequest, session_id: int, face_id: int) -> HttpResponse:
+    session = _session(request, session_id)
+    face = get_object_or_404(DetectedFace.objects.select_related("photo__session"), pk=face_id,
+                             photo__session=session)
+    students = list(session.course.students.all())
+    form = AssignForm(request.POST, students=students)
+    if not form.is_valid():
+        return _back(request, session, "Choose who this face is.", error=True)
+    student = next(s for s in students if s.pk == form.cleaned_data["student"])
+    try:
+        _, enrolled = services.face_assign(face=face, student=student, by=request.user,
+                                           add_embedding=form.cleaned_data["add_embedding"])
+    except REFUSALS as exc:
+        return _back(request, session, refusal_text(exc), error=True)
+    extra = " The face was enrolled too." if enrolled else ""
+    return _back(request, session, f"{student.full_name} marked present.{extra}")
+
+
+@staff_required
+@require_POST
+def session_finalize(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _session(request, session_id)
+    form = FinalizeForm(request.POST)
+    form.is_valid()
+    try:
+        result = services.session_finalize(session=session, by=request.user,
+                                           resolve_pending=form.cleaned_data.get("resolve_pending") or None,
+                                           note=form.cleaned_data.get("note", ""))
+    except REFUSALS as exc:
+        return _back(request, session, refusal_text(exc), error=True)
+    return _back(request, session, f"Session finalised: {len(result.absent)} absent; guardians are being told.")
+
+
+@staff_required
+def session_history(request: HttpRequest) -> HttpResponse:
+    """Sessions by course and date."""
+    sessions = selectors.session_list_visible(user=request.user).annotate(
+        present=Count("records", filter=Q(records__status__in=[Status.PRESENT, Status.LATE])),
+        total=Count("records"))
+    course_id = request.GET.get("course")
+    if course_id and course_id.isdigit():
+        sessions = sessions.filter(course_id=course_id)
+    day = request.GET.get("date")
+    if day:
+        try:
+            sessions = sessions.filter(date=datetime.date.fromisoformat(day))
+        except ValueError:
+            messages.error(request, "Use a date in the form YYYY-MM-DD.")
+    return render(request, "attendance/history.html", {
+        "sessions": sessions[:200], "courses": course_list_visible(user=request.user),
+        "selected_course": course_id, "selected_date": day or ""})
+
+
+def _dates(request: HttpRequest) -> tuple[datetime.date | None, datetime.date | None]:
+    try:
+        return tuple(datetime.date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
+                     for name in ("from", "to"))
+    except ValueError:
+        raise Http404("Use dates in the form YYYY-MM-DD.") from None
+
+
+def rate_chart(sessions: list, width: int = 600, height: int = 180) -> dict:
+    """Points of the attendance-rate-over-time line, in SVG coordinates (server-rendered chart)."""
+    points = []
+    rated = [s for s in sessions if s.n_counted]
+    for index, session in enumerate(rated):
+        x = 40 + (width - 60) * (index / max(len(rated) - 1, 1))
+        rate = 100 * session.n_present / session.n_counted
+        points.append({"x": round(x, 1), "y": round(10 + (height - 40) * (1 - rate / 100), 1), "rate": round(rate),
+                       "date": session.date})
+    return {"width": width, "height": height, "points": points,
+            "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),
+            "grid": [{"y": round(10 + (height - 40) * (1 - v / 100), 1), "label": v} for v in (0, 25, 50, 75, 100)]}
+
+
+@staff_required
+def course_report(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Per-student rates with a chart over time; at-risk students highlighted; CSV download."""
+    course = _course(request, course_id)
+    date_from, date_to = _dates(request)
+    report = selectors.course_report(course=course, date_from=date_from, date_to=date_to)
+    at_risk = {row.student.pk for row in report.at_risk}
+    rows = [{"row": row, "at_risk": row.student.pk in at_risk, "bar": row.rate or 0} for row in report.students]
+    query = request.GET.urlencode()
+    return render(request, "attendance/report.html", {
+        "course": course, "report": report, "rows": rows, "chart": rate_chart(report.sessions),
+        "csv_url": reverse("course-report-csv", args=[course.pk]) + (f"?{query}" if query else ""),
+        "date_from": date_from, "date_to": date_to})
+
+
+@staff_required
+def course_report_csv(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course(request, course_id)
+    date_from, date_to = _dates(request)
+    report = selectors.course_report(course=course, date_from=date_from, date_to=date_to)
+    response = HttpResponse(selectors.course_report_csv(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(course.code)}.csv"'
+    return response

@@ -106,3 +106,11 @@ def _fast_test_settings(settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture
+def enrolled_class(teacher: Any, faces: Path) -> Any:
+    """A course of the five people of ../shared/faces/people, enrolled with the real model."""
+    from tests.classroom import make_class
+
+    return make_class(teacher=teacher, faces=faces)

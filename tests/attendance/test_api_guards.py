@@ -20,7 +20,7 @@ from recognition.backends.local import DlibBackend
 from recognition.models import FaceEmbedding
 from recognition.selectors import candidates_for
 from tests import factories
-from tests.attendance.conftest import EnrolledClass, make_class
+from tests.classroom import EnrolledClass, make_class
 
 pytestmark = pytest.mark.django_db
 

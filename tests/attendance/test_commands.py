@@ -17,7 +17,7 @@ from django.utils import timezone
 from attendance.models import AttendanceRecord, AttendanceSession, SessionPhoto
 from recognition.models import FaceEmbedding
 from tests import factories
-from tests.attendance.conftest import EnrolledClass
+from tests.classroom import EnrolledClass
 
 pytestmark = pytest.mark.django_db
 

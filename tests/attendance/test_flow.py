@@ -9,7 +9,7 @@ from django.core import mail
 
 from accounts.models import TeacherSettings
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, SessionPhoto
-from tests.attendance.conftest import EnrolledClass
+from tests.classroom import EnrolledClass
 
 pytestmark = pytest.mark.django_db
 

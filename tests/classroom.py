@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import StudentProfile
@@ -48,8 +47,3 @@ def make_class(*, teacher: Any, faces: Path, enrol: tuple[str, ...] = tuple(ENRO
             face_enrol(student=student, image=(faces / photo).read_bytes(), by=teacher)
         students[key] = student
     return EnrolledClass(course=course, students=students, faces=faces)
-
-
-@pytest.fixture
-def enrolled_class(teacher: Any, faces: Path) -> EnrolledClass:
-    return make_class(teacher=teacher, faces=faces)

@@ -1,0 +1,120 @@
+"""Staff pages of students (faces, consent, attendance history) and of the teacher's settings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.forms import ConsentForm, FaceForm, TeacherSettingsForm
+from accounts.models import StudentProfile
+from accounts.selectors import student_list_visible, teacher_settings_get
+from accounts.services import student_consent_set, teacher_settings_update
+from attendance.models import AttendanceRecord
+from recognition.models import FaceEmbedding
+from recognition.services import face_embedding_delete, face_enrol
+from smart_attendance.pages import REFUSALS, refusal_status, refusal_text, staff_required
+
+
+def _student(request: HttpRequest, student_id: int) -> StudentProfile:
+    return get_object_or_404(student_list_visible(user=request.user), pk=student_id)
+
+
+@staff_required
+def student_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    students = student_list_visible(user=request.user)
+    if query:
+        students = students.filter(last_name__icontains=query) | students.filter(student_number__icontains=query) \
+            | students.filter(first_name__icontains=query)
+    return render(request, "accounts/student_list.html", {"students": students[:300], "query": query})
+
+
+@staff_required
+def student_detail(request: HttpRequest, student_id: int) -> HttpResponse:
+    """Enrolled faces, the consent record, enrolment by upload or camera, attendance history."""
+    student = _student(request, student_id)
+    history = (AttendanceRecord.objects.filter(student=student).select_related("session__course")
+               .order_by("-session__date")[:100])
+    return render(request, "accounts/student_detail.html", {
+        "student": student, "faces": FaceEmbedding.objects.filter(student=student).order_by("created_at"),
+        "history": history, "consent_form": ConsentForm(initial={"consent_given": "no" if student.consent_given
+                                                                  else "yes"}),
+        "face_form": FaceForm()})
+
+
+@staff_required
+@require_POST
+def student_consent(request: HttpRequest, student_id: int) -> HttpResponse:
+    student = _student(request, student_id)
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("student-page", student_id=student.pk)
+    given = form.cleaned_data["consent_given"]
+    had_faces = student.face_embeddings.count()
+    student_consent_set(student=student, consent_given=given, by=request.user)
+    messages.success(request, f"Consent recorded for {student.full_name}." if given else
+                     f"Consent withdrawn; {had_faces} enrolled face(s) deleted.")
+    return redirect("student-page", student_id=student.pk)
+
+
+@staff_required
+@require_POST
+def student_face_enrol(request: HttpRequest, student_id: int) -> HttpResponse:
+    """A face from a file or the camera; the quality-gate verdict comes back in words."""
+    student = _student(request, student_id)
+    form = FaceForm(request.POST, request.FILES)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not form.is_valid():
+        text = "Choose or take a photo first."
+        return JsonResponse({"ok": False, "message": text}, status=400) if wants_json else _back(request, student,
+                                                                                                text, error=True)
+    try:
+        face_enrol(student=student, image=form.cleaned_data["image"].read(), by=request.user)
+    except REFUSALS as exc:
+        text = f"Not enrolled: {refusal_text(exc)}"
+        status = refusal_status(exc)
+        return JsonResponse({"ok": False, "message": text}, status=status) if wants_json else _back(
+            request, student, text, error=True)
+    text = f"Face enrolled for {student.full_name}: good size, sharp and well lit."
+    return JsonResponse({"ok": True, "message": text}) if wants_json else _back(request, student, text)
+
+
+def _back(request: HttpRequest, student: StudentProfile, text: str, *, error: bool = False) -> HttpResponse:
+    (messages.error if error else messages.success)(request, text)
+    return redirect("student-page", student_id=student.pk)
+
+
+@staff_required
+@require_POST
+def student_face_delete(request: HttpRequest, student_id: int, face_id: int) -> HttpResponse:
+    student = _student(request, student_id)
+    face_embedding_delete(face=get_object_or_404(FaceEmbedding, student=student, pk=face_id))
+    return _back(request, student, "The face and its photo were deleted.")
+
+
+@staff_required
+def face_image(request: HttpRequest, face_id: int) -> HttpResponse:
+    """An enrolment photo's thumbnail source, only for staff who may see the student."""
+    face = get_object_or_404(FaceEmbedding.objects.filter(student__in=student_list_visible(user=request.user)),
+                             pk=face_id)
+    if not face.source_image:
+        raise Http404("No photo is kept for this face.")
+    response = FileResponse(face.source_image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@staff_required
+def teacher_settings(request: HttpRequest) -> HttpResponse:
+    current = teacher_settings_get(user=request.user)
+    form = TeacherSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        teacher_settings_update(user=request.user, data=form.cleaned_data)
+        messages.success(request, "Settings saved.")
+        return redirect("teacher-settings")
+    return render(request, "accounts/settings.html", {"form": form})

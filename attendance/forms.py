@@ -1,0 +1,41 @@
+"""Forms of the attendance pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from attendance.services import MANUAL_STATUSES
+
+STATUS_CHOICES = [(status, status.capitalize()) for status in MANUAL_STATUSES]
+
+
+class SessionForm(forms.Form):
+    date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+    label = forms.CharField(max_length=50, required=False, help_text="Optional, e.g. 'Period 2'.")
+
+
+class PhotoForm(forms.Form):
+    image = forms.FileField(label="Classroom photo", help_text="JPEG, PNG or WebP.")
+
+
+class CorrectionForm(forms.Form):
+    status = forms.ChoiceField(choices=STATUS_CHOICES)
+    note = forms.CharField(max_length=2000, required=False, widget=forms.TextInput)
+
+
+class AssignForm(forms.Form):
+    student = forms.TypedChoiceField(coerce=int, label="Who is this?")
+    add_embedding = forms.BooleanField(required=False, label="Also enrol this face for the student (needs consent)")
+
+    def __init__(self, *args: object, students: list = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["student"].choices = [(s.pk, s.full_name) for s in students]
+
+
+class FinalizeForm(forms.Form):
+    resolve_pending = forms.ChoiceField(
+        required=False, widget=forms.RadioSelect,
+        choices=[("", "Leave them: I will decide each one first"), ("present", "Mark every pending match present"),
+                 ("absent", "Mark every pending match absent")], initial="")
+    note = forms.CharField(max_length=2000, required=False)
