@@ -11,7 +11,8 @@ STATUS_CHOICES = [(status, status.capitalize()) for status in MANUAL_STATUSES]
 
 
 class SessionForm(forms.Form):
-    date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(initial=timezone.localdate,
+                           widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     label = forms.CharField(max_length=50, required=False, help_text="Optional, e.g. 'Period 2'.")
 
 

@@ -1,0 +1,110 @@
+"""A teacher's day in a real headless Chromium (Debian's), driven by Playwright.
+
+Screenshots of each step go to $ARTIFACTS_DIR (default /tmp/smart-attendance-artifacts), outside
+the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accounts.models import TeacherSettings
+from tests.classroom import make_class
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", "/tmp/smart-attendance-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_take_attendance_from_login_to_report(browser: Any, live_server: Any, teacher: Any, faces: Path,
+                                              settings: Any) -> None:
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+    enrolled = make_class(teacher=teacher, faces=faces)
+    # Biden's match on this photo (0.42) then waits for the teacher: the confirm step is exercised.
+    TeacherSettings.objects.create(user=teacher, confident_threshold="0.40", uncertain_threshold="0.60")
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.set_default_timeout(30_000)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", teacher.username)
+    page.fill("input[name=password]", "correct-horse-battery-staple")
+    shot(page, "01-login")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.locator("h1").inner_text().startswith("Good day")
+    shot(page, "02-dashboard")
+
+    page.locator(".rows li", has_text=enrolled.course.code).get_by_role("link", name="Take attendance").click()
+    page.click("text=Open the session")
+    page.wait_for_selector("[data-upload-form]")
+    shot(page, "03-session-empty")
+
+    page.set_input_files("input#photos", str(faces / "probes/obama_and_biden.jpg"))
+    page.click("[data-upload-form] button[type=submit]")
+    page.wait_for_selector(".progress-list li")  # the per-photo progress row
+    shot(page, "04-uploading")
+    page.wait_for_selector("[data-face-box]", timeout=60_000)  # the page reloads with the boxes
+    boxes = page.locator("[data-face-box]")
+    assert boxes.count() == 3
+    labels = sorted(boxes.nth(i).inner_text() for i in range(3))
+    assert labels[0].startswith("Barack Obama ·") and labels[1].startswith("Joe Biden ·")
+    assert labels[2].startswith("Unknown")
+    assert page.locator('[data-face-box="present"]').count() == 1
+    assert page.locator('[data-face-box="pending"]').count() == 1
+    assert page.locator('[data-face-box="unknown"]').count() == 1
+    shot(page, "05-boxes")
+
+    page.locator("#pending").get_by_role("button", name="Confirm").click()
+    page.wait_for_selector("text=Joe Biden: present.")
+    assert page.locator('[data-face-box="pending"]').count() == 1  # the box keeps the machine's verdict
+    assert page.locator("#pending").count() == 0
+    shot(page, "06-confirmed")
+
+    page.click("text=Finalise the session")
+    page.wait_for_selector("text=Session finalised: 3 absent")
+    shot(page, "07-finalised")
+
+    page.click(f"text=Report of {enrolled.course.code}")
+    page.wait_for_selector("svg.chart")
+    rows = {page.locator("tbody tr").nth(i).get_attribute("data-student"):
+            page.locator("tbody tr").nth(i).locator("td.rate").inner_text()
+            for i in range(page.locator("tbody tr").count())}
+    assert rows["Barack Obama"] == "100%" and rows["Joe Biden"] == "100%" and rows["Kit Harington"] == "0%"
+    assert re.search(r"course average\s+40%", page.locator("h2").first.inner_text())
+    shot(page, "08-report")
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(page.url)
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the report scrolls sideways on a phone ({width}px)"
+    shot(phone, "09-report-phone")
