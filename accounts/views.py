@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -14,7 +14,7 @@ from accounts.services import student_consent_set, teacher_settings_update
 from attendance.models import AttendanceRecord
 from recognition.models import FaceEmbedding
 from recognition.services import face_embedding_delete, face_enrol
-from smart_attendance.pages import REFUSALS, refusal_status, refusal_text, staff_required
+from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required
 
 
 def _student(request: HttpRequest, student_id: int) -> StudentProfile:
@@ -102,11 +102,7 @@ def face_image(request: HttpRequest, face_id: int) -> HttpResponse:
     """An enrolment photo's thumbnail source, only for staff who may see the student."""
     face = get_object_or_404(FaceEmbedding.objects.filter(student__in=student_list_visible(user=request.user)),
                              pk=face_id)
-    if not face.source_image:
-        raise Http404("No photo is kept for this face.")
-    response = FileResponse(face.source_image.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_image(face.source_image, missing="No photo is kept for this face.")
 
 
 @staff_required

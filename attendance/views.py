@@ -10,7 +10,7 @@ import datetime
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from classes.models import Course
 from classes.selectors import course_list_for_day, course_list_visible
-from smart_attendance.pages import REFUSALS, refusal_status, refusal_text, staff_required
+from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required
 
 Status = AttendanceRecord.Status
 
@@ -141,20 +141,20 @@ def session_photo_image(request: HttpRequest, photo_id: int) -> HttpResponse:
     """A classroom photo, only for staff who may see its session (never a public media URL)."""
     photo = get_object_or_404(SessionPhoto.objects.filter(
         session__in=selectors.session_list_visible(user=request.user)), pk=photo_id)
-    if not photo.image:
-        raise Http404("This photo was deleted after the retention period.")
-    response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_image(photo.image, missing="This photo was deleted after the retention period.")
+
+
+def _record(request: HttpRequest, session_id: int, student_id: int) -> tuple[AttendanceSession, AttendanceRecord]:
+    session = _session(request, session_id)
+    return session, get_object_or_404(AttendanceRecord.objects.select_related("student"), session=session,
+                                      student_id=student_id)
 
 
 @staff_required
 @require_POST
 def record_decide(request: HttpRequest, session_id: int, student_id: int) -> HttpResponse:
     """Confirm (present) or reject (absent) a pending match in one click."""
-    session = _session(request, session_id)
-    record = get_object_or_404(AttendanceRecord.objects.select_related("student"), session=session,
-                               student_id=student_id)
+    session, record = _record(request, session_id, student_id)
     confirm = request.POST.get("decision") == "confirm"
     services.record_correct(record=record, status=Status.PRESENT if confirm else Status.ABSENT, by=request.user,
                             note="Pending match confirmed" if confirm else "Pending match rejected")
@@ -164,9 +164,7 @@ def record_decide(request: HttpRequest, session_id: int, student_id: int) -> Htt
 @staff_required
 @require_POST
 def record_correct(request: HttpRequest, session_id: int, student_id: int) -> HttpResponse:
-    session = _session(request, session_id)
-    record = get_object_or_404(AttendanceRecord.objects.select_related("student"), session=session,
-                               student_id=student_id)
+    session, record = _record(request, session_id, student_id)
     form = CorrectionForm(request.POST)
     if not form.is_valid():
         return _back(request, session, "Choose a status for the correction.", error=True)

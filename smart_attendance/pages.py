@@ -8,7 +8,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 
 from recognition.backends.base import RecognitionError, RecognitionUnavailable
 from smart_attendance.api.errors import DomainError, recognition_error_as_domain_error
@@ -27,6 +28,15 @@ def staff_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def private_image(file: FieldFile, *, missing: str) -> FileResponse:
+    """A stored photo streamed to the one user allowed to see it (never a public media URL)."""
+    if not file:
+        raise Http404(missing)
+    response = FileResponse(file.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def refusal_text(exc: Exception) -> str:

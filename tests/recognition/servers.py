@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import ThreadingMixIn
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
@@ -28,6 +29,12 @@ def django_server() -> Iterator[str]:
     """This project's WSGI application (the recognition routes need no database) on a free port."""
     server = make_server("127.0.0.1", 0, WSGIHandler(), server_class=_ThreadingWSGIServer,
                          handler_class=_QuietHandler)
+    with _serving(server) as url:
+        yield url
+
+
+@contextmanager
+def _serving(server: Any) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -83,13 +90,8 @@ def stub_server(script: Script) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(server) as url:
+        yield url
 
 
 def free_port_url() -> str:

@@ -106,20 +106,26 @@ def test_small_photos_are_scanned_enlarged_and_big_ones_within_the_budget(dlib_b
     assert dlib_backend.detection_scale(910, 1137, 0.8 * (0.05 * 910 * 1137) ** 0.5) < 0.5
 
 
-def test_a_missing_model_package_is_an_error_not_an_exit(monkeypatch: Any, read: Any) -> None:
+def fail_import(monkeypatch: Any, module: str, error: BaseException) -> Any:
+    """Makes `import module` raise `error`, as on a machine where it is broken; forgets the loaded API."""
     import builtins
 
     from recognition.backends import local
 
     real_import = builtins.__import__
 
-    def no_models(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "face_recognition_models":
-            raise ImportError("No module named 'face_recognition_models'")
+    def importer(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == module:
+            raise error
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(local, "_api", None)
-    monkeypatch.setattr(builtins, "__import__", no_models)
+    monkeypatch.setattr(builtins, "__import__", importer)
+    return local
+
+
+def test_a_missing_model_package_is_an_error_not_an_exit(monkeypatch: Any, read: Any) -> None:
+    local = fail_import(monkeypatch, "face_recognition_models", ImportError("no face_recognition_models"))
     backend = local.DlibBackend()
     health = backend.health()
     assert health.ok is False and health.details["error_code"] == ErrorCode.MODEL_UNAVAILABLE
@@ -129,19 +135,7 @@ def test_a_missing_model_package_is_an_error_not_an_exit(monkeypatch: Any, read:
 
 
 def test_face_recognition_quitting_on_import_is_caught(monkeypatch: Any) -> None:
-    import builtins
-
-    from recognition.backends import local
-
-    real_import = builtins.__import__
-
-    def quitting(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "face_recognition":
-            raise SystemExit("Please install `face_recognition_models`")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(local, "_api", None)
-    monkeypatch.setattr(builtins, "__import__", quitting)
+    local = fail_import(monkeypatch, "face_recognition", SystemExit("Please install `face_recognition_models`"))
     with pytest.raises(local.RecognitionUnavailable) as caught:
         local.load_face_recognition()
     assert caught.value.error_code == ErrorCode.MODEL_UNAVAILABLE
