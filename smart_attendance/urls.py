@@ -21,11 +21,15 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", include("recognition.urls")),
     path("", include("attendance.urls")),
     path("", include("classes.urls")),
     path("", include("accounts.urls")),
 ]
+
+if settings.RECOGNITION_API_KEY:
+    # The web role serves the recognition API too only when it is protected by a key; the
+    # recognition role (SERVICE_ROLE=recognition, urls_recognition.py) always serves it.
+    urlpatterns += [path("", include("recognition.urls"))]
 
 if settings.DEBUG and not settings.CLOUDINARY_URL:
     # Local development only; production media come from Cloudinary or the web server.

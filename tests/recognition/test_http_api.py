@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-pytestmark = pytest.mark.slow
+# The recognition role's routes (the web role mounts them only when RECOGNITION_API_KEY is set).
+pytestmark = [pytest.mark.slow, pytest.mark.urls("smart_attendance.urls_recognition")]
 
 
 def post(client: Client, path: str, payload: Any, **headers: str) -> Any:
@@ -129,3 +130,9 @@ def test_health_and_request_id(client: Client) -> None:
     assert body["status"] == "ok" and body["models_loaded"] is True and body["version"].startswith("dlib-")
     assert body["service"] and body["uptime_seconds"] >= 0
     assert response["X-Request-ID"] == "abc-123"
+
+
+@pytest.mark.urls("smart_attendance.urls")
+def test_the_web_role_does_not_expose_an_unprotected_recognition_api(client: Client) -> None:
+    assert post(client, "/api/ml/batch-match", {"detected_faces": [], "candidate_embeddings": []}).status_code == 404
+    assert client.get("/health").status_code == 404

@@ -31,8 +31,9 @@ def service() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def _loopback_host_allowed(settings: Any) -> None:
+def _recognition_role_on_loopback(settings: Any) -> None:
     settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
+    settings.ROOT_URLCONF = "smart_attendance.urls_recognition"
 
 
 def remote(url: str, **options: Any) -> HTTPBackend:
