@@ -102,9 +102,25 @@ def test_take_attendance_from_login_to_report(browser: Any, live_server: Any, te
     assert re.search(r"course average\s+40%", page.locator("h2").first.inner_text())
     shot(page, "08-report")
 
+    # Enrolling a face: a refused photo is explained in words, a good one is enrolled.
+    kit = enrolled.students["kit_harington"]
+    kit.face_embeddings.all().delete()
+    page.goto(f"{live_server.url}/students/{kit.pk}/")
+    page.set_input_files("input#face-photo", str(faces / "groups/two_people.jpg"))
+    page.click("#enrol button[type=submit]")
+    page.wait_for_selector(".progress-list li.failed")
+    assert "an enrolment photo must show exactly one person" in page.locator(".progress-list li").inner_text()
+    shot(page, "09-enrol-refused")
+    page.set_input_files("input#face-photo", str(faces / "people/kit_harington/john2.jpeg"))
+    page.click("#enrol button[type=submit]")
+    page.wait_for_selector("text=Face enrolled for Kit Harington")
+    page.wait_for_selector("#faces img", timeout=10_000)  # reloaded with the thumbnail
+    assert kit.face_embeddings.count() == 1
+    shot(page, "10-enrolled")
+
     phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone.context.add_cookies(page.context.cookies())
     phone.goto(page.url)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"the report scrolls sideways on a phone ({width}px)"
-    shot(phone, "09-report-phone")
+    shot(phone, "11-report-phone")
