@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -82,10 +83,12 @@ def ml_endpoint(view: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[H
             return JsonResponse({"success": False, "error": "A valid X-API-Key header is required.",
                                  "error_code": "UNAUTHORIZED"}, status=401)
         try:
-            if len(request.body) > settings.MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024:
-                raise InvalidImageError(ErrorCode.IMAGE_TOO_LARGE, "The request body is too large.")
             try:
-                payload = json.loads(request.body or b"null")
+                body = request.body
+            except RequestDataTooBig:
+                raise InvalidImageError(ErrorCode.IMAGE_TOO_LARGE, "The request body is too large.") from None
+            try:
+                payload = json.loads(body or b"null")
             except (ValueError, UnicodeDecodeError):
                 raise BadRequest("The body must be JSON.") from None
             if not isinstance(payload, dict):

@@ -183,7 +183,8 @@ if CLOUDINARY_URL:
 
 # Uploads: Django refuses bodies above this size before a view runs.
 MAX_UPLOAD_BYTES = env_number("MAX_UPLOAD_BYTES", 15 * 1024 * 1024, minimum=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+# Request bodies other than file uploads: the recognition API carries images as base64 (4/3 larger).
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------------------

@@ -136,3 +136,9 @@ def test_health_and_request_id(client: Client) -> None:
 def test_the_web_role_does_not_expose_an_unprotected_recognition_api(client: Client) -> None:
     assert post(client, "/api/ml/batch-match", {"detected_faces": [], "candidate_embeddings": []}).status_code == 404
     assert client.get("/health").status_code == 404
+
+
+def test_an_oversized_body_is_refused_with_a_code(client: Client, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(client, "/api/ml/encode-face", {"image_base64": "A" * 5000})
+    assert response.status_code == 400 and response.json()["error_code"] == "IMAGE_TOO_LARGE"
