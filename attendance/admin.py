@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
+from attendance.services import sessions_delete
 
 
 class AttendanceRecordInline(admin.TabularInline):
@@ -29,6 +32,13 @@ class AttendanceSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     list_select_related = ["course", "created_by"]
     inlines = [AttendanceRecordInline, SessionPhotoInline]
+
+    # Through the service, so the classroom photos leave storage too.
+    def delete_model(self, request: HttpRequest, obj: AttendanceSession) -> None:
+        sessions_delete(sessions=AttendanceSession.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AttendanceSession]) -> None:
+        sessions_delete(sessions=queryset)
 
 
 class DetectedFaceInline(admin.TabularInline):

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import status as http
 
@@ -381,9 +382,12 @@ def attendance_mark(*, course: Course, image: bytes, by: User | None) -> tuple[A
     return session, session_photo_process(session=session, image=image, by=by, analysis=analysis)
 
 
-def session_delete(*, session: AttendanceSession) -> None:
-    """Deletes a session and its classroom photos in storage."""
-    names = [(p.image.storage, p.image.name) for p in session.photos.all() if p.image]
-    session.delete()
-    for storage, name in names:
+def sessions_delete(*, sessions: QuerySet[AttendanceSession]) -> int:
+    """Deletes sessions (a course's, when the course goes) and their classroom photos in storage,
+    once the deletion is committed."""
+    files = [(photo.image.storage, photo.image.name)
+             for photo in SessionPhoto.objects.filter(session__in=sessions).exclude(image="")]
+    deleted, _ = AttendanceSession.objects.filter(pk__in=sessions.values("pk")).delete()
+    for storage, name in files:
         transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+    return deleted

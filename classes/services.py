@@ -35,7 +35,12 @@ def course_update(*, course: Course, by: User, data: dict[str, Any]) -> Course:
 
 @transaction.atomic
 def course_delete(*, course: Course) -> None:
-    course.delete()
+    """Deletes a course with its sessions, their records and classroom photos (files included)."""
+    from attendance.services import sessions_delete  # attendance builds on classes
+
+    with transaction.atomic():
+        sessions_delete(sessions=course.sessions.all())
+        course.delete()
 
 
 @transaction.atomic

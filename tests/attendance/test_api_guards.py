@@ -338,3 +338,16 @@ def test_the_same_photo_is_not_enrolled_twice_and_the_cap_holds(teacher: Any, te
     full = post("edge/obama_partial_face.jpg")
     assert full.status_code == 409 and full.json()["error_code"] == "FACE_LIMIT_REACHED"
     assert FaceEmbedding.objects.filter(student=student).count() == 2
+
+
+def test_deleting_a_course_deletes_its_classroom_photos(teacher_api: Any, session: AttendanceSession,
+                                                        enrolled_class: EnrolledClass,
+                                                        django_capture_on_commit_callbacks: Any) -> None:
+    teacher_api.post(f"/api/v1/sessions/{session.pk}/photos/",
+                     {"image": enrolled_class.photo("probes/obama1.jpg")}, format="multipart")
+    name = SessionPhoto.objects.get().image.name
+    assert default_storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert teacher_api.delete(f"/api/v1/courses/{enrolled_class.course.pk}/").status_code == 204
+    assert not default_storage.exists(name)
+    assert not AttendanceSession.objects.exists() and not SessionPhoto.objects.exists()
