@@ -139,3 +139,10 @@ def test_face_recognition_quitting_on_import_is_caught(monkeypatch: Any) -> None
     with pytest.raises(local.RecognitionUnavailable) as caught:
         local.load_face_recognition()
     assert caught.value.error_code == ErrorCode.MODEL_UNAVAILABLE
+
+
+def test_the_cnn_detector_is_an_option(read: Any) -> None:
+    from recognition.backends.local import DlibBackend
+
+    detection = DlibBackend(DETECTOR="cnn").detect_faces(read("groups/2008_001009.jpg"))
+    assert len(detection.faces) == 2 and all(f.embedding.shape == (128,) for f in detection.faces)
