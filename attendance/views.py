@@ -76,6 +76,8 @@ def _face_view(face: DetectedFace, photo: SessionPhoto) -> dict:
         "left": 100 * face.box_left / photo.width, "top": 100 * face.box_top / photo.height,
         "width": 100 * (face.box_right - face.box_left) / photo.width,
         "height": 100 * (face.box_bottom - face.box_top) / photo.height,
+        # Labels of faces near the right edge hang from the box's right edge, so they stay on the photo.
+        "end": (face.box_left + face.box_right) / 2 > 0.75 * photo.width,
         "kind": ("present" if face.match in (DetectedFace.Match.CONFIDENT, DetectedFace.Match.ASSIGNED)
                  else "pending" if face.match == DetectedFace.Match.UNCERTAIN else "unknown"),
     }

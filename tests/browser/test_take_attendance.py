@@ -91,6 +91,7 @@ def test_take_attendance_from_login_to_report(browser: Any, live_server: Any, te
 
     page.click("text=Finalise the session")
     page.wait_for_selector("text=Session finalised: 3 absent")
+    session_url = page.url
     shot(page, "07-finalised")
 
     page.click(f"text=Report of {enrolled.course.code}")
@@ -120,7 +121,8 @@ def test_take_attendance_from_login_to_report(browser: Any, live_server: Any, te
 
     phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone.context.add_cookies(page.context.cookies())
-    phone.goto(page.url)
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 400, f"the report scrolls sideways on a phone ({width}px)"
-    shot(phone, "11-report-phone")
+    for name, url in (("11-report-phone", page.url), ("12-session-phone", session_url)):
+        phone.goto(url)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"{url} scrolls sideways on a phone ({width}px)"
+        shot(phone, name)

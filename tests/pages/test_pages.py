@@ -239,3 +239,23 @@ def test_list_pages_do_not_query_per_row(teacher: Any, teacher_client: Client, f
         services.record_correct(record=record, status="excused", by=teacher, note=str(index))
     factories.CourseFactory(teacher=teacher)
     assert count() == small, url_name
+
+
+def test_forms_need_the_csrf_token(teacher: Any, session: AttendanceSession) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(teacher)
+    assert client.post(f"/sessions/{session.pk}/finalize/").status_code == 403
+    page = client.get(f"/sessions/{session.pk}/").content.decode()
+    assert page.count('name="csrfmiddlewaretoken"') >= 5  # upload, assign, finalise and each correction
+    assert AttendanceSession.objects.get(pk=session.pk).is_open
+
+
+def test_no_page_shows_an_embedding(teacher_client: Client, enrolled_class: EnrolledClass,
+                                    session: AttendanceSession) -> None:
+    face = FaceEmbedding.objects.filter(student=enrolled_class.students["obama"]).get()
+    digits = [f"{value:.6f}"[:7] for value in face.embedding[:8]]
+    for url in page_urls(enrolled_class, session):
+        if url.endswith("/image") or url.endswith(".csv"):
+            continue
+        html = teacher_client.get(url).content.decode()
+        assert not any(d in html for d in digits), url
