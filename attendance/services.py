@@ -27,7 +27,7 @@ from attendance.models import AttendanceCorrection, AttendanceRecord, Attendance
 from classes.models import Course
 from recognition.backends import get_backend
 from recognition.backends.base import MatchStatus
-from recognition.images import image_to_jpeg
+from recognition.images import decode_image, image_to_jpeg
 from recognition.models import FaceEmbedding
 from recognition.selectors import Candidates, candidates_for
 from recognition.services import content_hash, face_enrol
@@ -223,8 +223,6 @@ def _detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[Detect
 
 def _stored_copy(image: bytes) -> bytes:
     """What is kept of a classroom photo: a JPEG without EXIF (no GPS, no device data)."""
-    from recognition.images import decode_image
-
     return image_to_jpeg(decode_image(image).pixels, quality=88)
 
 
@@ -307,8 +305,6 @@ def face_enrol_from_photo(*, face: DetectedFace, student: StudentProfile, by: Us
     if not photo.image:
         raise DomainError("The classroom photo is no longer kept.", error_code="NO_SOURCE_IMAGE",
                           status_code=http.HTTP_409_CONFLICT)
-    from recognition.images import decode_image
-
     with photo.image.open("rb") as handle:
         pixels = decode_image(handle.read()).pixels
     margin_x, margin_y = (face.box_right - face.box_left) // 2, (face.box_bottom - face.box_top) // 2

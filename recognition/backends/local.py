@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,10 @@ def load_face_recognition() -> Any:
         with _import_lock:
             if _api is None:
                 try:
-                    import face_recognition_models  # noqa: F401  (checked first for a clear message)
+                    with warnings.catch_warnings():
+                        # face_recognition_models uses pkg_resources, which warns at every start.
+                        warnings.simplefilter("ignore", UserWarning)
+                        import face_recognition_models  # noqa: F401  (checked first for a clear message)
                 except ImportError as exc:
                     raise RecognitionUnavailable(
                         "The face model package face_recognition_models is not installed.",
