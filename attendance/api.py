@@ -13,7 +13,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -190,15 +189,6 @@ class AttendanceMarkView(APIView):
                         status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
 
 
-class CSVRenderer(BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, bytes | str) else b""
-
-
 def _date_param(request: Request, name: str) -> datetime.date | None:
     value = request.query_params.get(name)
     if not value:
@@ -214,7 +204,6 @@ class CourseReportView(APIView):
     students under the at-risk threshold. `?format=csv` downloads the same as CSV."""
 
     permission_classes = [IsStaff]
-    renderer_classes = [JSONRenderer, CSVRenderer]
 
     @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.DATE), OpenApiParameter("to", OpenApiTypes.DATE),
                                OpenApiParameter("format", str, enum=["json", "csv"])],

@@ -218,6 +218,8 @@ SESSION_COOKIE_HTTPONLY = True
 # --- REST API -------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # `?format=csv` is the report's own parameter; errors stay JSON whatever the query says.
+    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         # Lets a logged-in teacher use the browsable API and the pages' fetch() calls.

@@ -258,6 +258,9 @@ def test_report_counts_rates_and_at_risk(teacher: Any, teacher_api: Any, enrolle
     assert ranged.json()["session_count"] == 1
     bad = teacher_api.get(f"/api/v1/courses/{enrolled_class.course.pk}/report/?from=yesterday")
     assert bad.status_code == 400 and "from" in bad.json()["details"]
+    bad_csv = teacher_api.get(f"/api/v1/courses/{enrolled_class.course.pk}/report/?format=csv&from=2026-12-01"
+                              "&to=2026-01-01")
+    assert bad_csv.status_code == 400 and bad_csv.json()["error_code"] == "VALIDATION_ERROR"
 
 
 def test_report_csv_is_safe_against_formula_injection(teacher: Any, teacher_api: Any) -> None:
@@ -351,3 +354,32 @@ def test_deleting_a_course_deletes_its_classroom_photos(teacher_api: Any, sessio
         assert teacher_api.delete(f"/api/v1/courses/{enrolled_class.course.pk}/").status_code == 204
     assert not default_storage.exists(name)
     assert not AttendanceSession.objects.exists() and not SessionPhoto.objects.exists()
+
+
+def test_malformed_requests_get_a_json_4xx_never_a_500(teacher_api: Any, session: AttendanceSession,
+                                                       enrolled_class: EnrolledClass) -> None:
+    course, obama = enrolled_class.course.pk, enrolled_class.students["obama"].pk
+    calls = [
+        ("post", f"/api/v1/courses/{course}/sessions/", {"date": 5, "label": "x" * 80}, "json", 400),
+        ("post", f"/api/v1/courses/{course}/sessions/", {"date": "2026-02-30"}, "json", 400),
+        ("post", f"/api/v1/courses/{course}/sessions/", ["a"], "json", 400),
+        ("patch", f"/api/v1/sessions/{session.pk}/records/{obama}/", {"status": ["present"]}, "json", 400),
+        ("patch", f"/api/v1/sessions/{session.pk}/records/{obama}/", {"status": "present", "note": {"a": 1}}, "json",
+         400),
+        ("post", f"/api/v1/sessions/{session.pk}/finalize/", {"resolve_pending": "maybe"}, "json", 400),
+        ("post", f"/api/v1/sessions/{session.pk}/finalize/", "garbage", "json", 400),
+        ("post", "/api/v1/attendance/mark/", {"course": "", "image": SimpleUploadedFile("a.jpg", b"")}, "multipart",
+         400),
+        ("post", "/api/v1/attendance/mark/", {"course": "9" * 30, "image": SimpleUploadedFile("a.jpg", b"x")},
+         "multipart", 404),
+        ("post", f"/api/v1/courses/{course}/enrollments/", {"student_ids": ["a", None]}, "json", 400),
+        ("post", f"/api/v1/students/{obama}/faces/", {"image": "not a file"}, "multipart", 400),
+        ("get", f"/api/v1/courses/{course}/report/?format=xml&from=2026-13-01", None, None, 400),
+        ("get", "/api/v1/sessions/?date=not-a-date", None, None, 400),
+    ]
+    for method, url, data, fmt, status in calls:
+        call = getattr(teacher_api, method)
+        response = call(url, data, format=fmt) if data is not None else call(url)
+        assert response.status_code == status, (url, response.content)
+        assert response.json()["error_code"], url
+    assert AttendanceSession.objects.get(pk=session.pk).is_open
