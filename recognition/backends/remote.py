@@ -17,7 +17,8 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from recognition import matching
 from recognition.backends.base import (
+    EMBEDDING_SIZE,
     Detection,
     EncodedFace,
     ErrorCode,
@@ -192,12 +194,29 @@ class HTTPBackend(RecognitionBackend):
             return body
         raise AssertionError("unreachable")
 
+    @staticmethod
+    @contextmanager
+    def _reading(path: str) -> Iterator[None]:
+        """A 200 whose body is not the contract (a proxy's page, another version) is a clear error."""
+        try:
+            yield
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise RecognitionError(ErrorCode.RECOGNITION_FAILED,
+                                   f"The recognition service gave an unexpected answer to {path}: {exc!r}") from exc
+
     # --- operations ---------------------------------------------------------------------------
 
     @staticmethod
     def _image_field(image: bytes | DecodedImage) -> str:
         data = image_to_jpeg(image.pixels, quality=95) if isinstance(image, DecodedImage) else image
         return base64.b64encode(data).decode("ascii")
+
+    @staticmethod
+    def _vector(values: list[float]) -> np.ndarray:
+        vector = np.asarray(values, dtype=np.float64)
+        if vector.shape != (EMBEDDING_SIZE,):
+            raise ValueError(f"an embedding of shape {vector.shape}")
+        return vector
 
     @staticmethod
     def _box(location: dict[str, int]) -> FaceBox:
@@ -209,11 +228,11 @@ class HTTPBackend(RecognitionBackend):
         body = self._call("POST", "/api/ml/encode-face", {
             "image_base64": self._image_field(image), "validate_single": validate_single,
             "min_face_area_ratio": min_face_area_ratio, "num_jitters": num_jitters or self.enrolment_jitters})
-        size = body["metadata"]["image_dimensions"]
-        return EncodedFace(embedding=np.asarray(body["embedding"], dtype=np.float64),
-                           box=self._box(body["face_location"]),
-                           face_area_ratio=float(body["metadata"]["face_area_ratio"]),
-                           image_size=(int(size["width"]), int(size["height"])))
+        with self._reading("/api/ml/encode-face"):
+            size = body["metadata"]["image_dimensions"]
+            return EncodedFace(embedding=self._vector(body["embedding"]), box=self._box(body["face_location"]),
+                               face_area_ratio=float(body["metadata"]["face_area_ratio"]),
+                               image_size=(int(size["width"]), int(size["height"])))
 
     def detect_faces(self, image: bytes, *, num_jitters: int | None = None,
                      min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:
@@ -223,11 +242,12 @@ class HTTPBackend(RecognitionBackend):
         if model:
             payload["model"] = model
         body = self._call("POST", "/api/ml/detect-faces", payload)
-        size = body["metadata"]["image_dimensions"]
-        faces = [Face(embedding=np.asarray(face["embedding"], dtype=np.float64), box=self._box(face["location"]),
-                      face_area_ratio=float(face["face_area_ratio"])) for face in body["faces"]]
-        return Detection(faces=faces, image_size=(int(size["width"]), int(size["height"])),
-                         processing_time_ms=(time.perf_counter() - started) * 1000)
+        with self._reading("/api/ml/detect-faces"):
+            size = body["metadata"]["image_dimensions"]
+            faces = [Face(embedding=self._vector(face["embedding"]), box=self._box(face["location"]),
+                          face_area_ratio=float(face["face_area_ratio"])) for face in body["faces"]]
+            return Detection(faces=faces, image_size=(int(size["width"]), int(size["height"])),
+                             processing_time_ms=(time.perf_counter() - started) * 1000)
 
     def match_faces(self, embeddings: np.ndarray, candidates: Any, *, confident_threshold: float = 0.50,
                     uncertain_threshold: float = 0.60) -> list[FaceMatch]:
@@ -243,9 +263,10 @@ class HTTPBackend(RecognitionBackend):
             "candidate_embeddings": [{"student_id": key, "embeddings": [[float(v) for v in row] for row in rows]}
                                      for key, rows in zip(by_key, candidates.as_mapping().values(), strict=True)],
             "confident_threshold": confident_threshold, "uncertain_threshold": uncertain_threshold})
-        return [FaceMatch(face_index=int(m["face_index"]),
-                          student_id=None if m["student_id"] is None else by_key[str(m["student_id"])],
-                          distance=m["distance"], status=m["status"]) for m in body["matches"]]
+        with self._reading("/api/ml/batch-match"):
+            return [FaceMatch(face_index=int(m["face_index"]),
+                              student_id=None if m["student_id"] is None else by_key[str(m["student_id"])],
+                              distance=m["distance"], status=m["status"]) for m in body["matches"]]
 
     def model_info(self) -> ModelInfo:
         if self._model is None:

@@ -172,3 +172,14 @@ def test_the_api_key_and_request_id_are_sent(service: str, settings: Any, read: 
     assert refused.value.error_code == "RECOGNITION_UNAUTHORIZED" and not refused.value.retryable
     headers = script.hits[0][2]
     assert headers["X-API-Key"] == "k3y" and headers["X-Request-ID"] == "req-42"
+
+
+def test_an_answer_outside_the_contract_is_a_clear_error(read: Any) -> None:
+    script = Script([(200, b'{"success": true, "faces": "nope"}'), (200, b"<html>proxy</html>")])
+    with stub_server(script) as url:
+        backend = remote(url)
+        for _ in range(2):
+            with pytest.raises(RecognitionError) as caught:
+                backend.detect_faces(read("probes/obama1.jpg"))
+            assert caught.value.error_code == ErrorCode.RECOGNITION_FAILED
+    assert backend.slept == []
