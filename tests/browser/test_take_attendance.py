@@ -23,21 +23,27 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", "/tmp/smart-attendance-artifacts"))
 
 
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium")
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+    yield browser
+    browser.close()
 
 
 def shot(page: Any, name: str) -> None:
@@ -126,3 +132,48 @@ def test_take_attendance_from_login_to_report(browser: Any, live_server: Any, te
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, f"{url} scrolls sideways on a phone ({width}px)"
         shot(phone, name)
+
+
+def _student_page(browser: Any, live_server: Any, teacher: Any, faces: Path, settings: Any) -> tuple[Any, Any]:
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+    enrolled = make_class(teacher=teacher, faces=faces, enrol=())
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", teacher.username)
+    page.fill("input[name=password]", "correct-horse-battery-staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/students/{enrolled.students['rose_leslie'].pk}/")
+    return page, enrolled
+
+
+def test_the_camera_refused_falls_back_to_the_file_picker(browser: Any, live_server: Any, teacher: Any,
+                                                          faces: Path, settings: Any) -> None:
+    page, _ = _student_page(browser, live_server, teacher, faces, settings)
+    page.click("#enrol [data-camera-start]")
+    message = page.locator("#enrol [data-camera-message]")
+    message.wait_for(state="visible")
+    page.wait_for_function("document.querySelector('#enrol [data-camera-message]').textContent.length > 0")
+    assert "choose a photo file instead" in message.inner_text()
+    shot(page, "13-camera-refused")
+
+
+def test_a_photo_taken_with_the_camera_is_checked_by_the_quality_gate(playwright: Any, live_server: Any,
+                                                                       teacher: Any, faces: Path,
+                                                                       settings: Any) -> None:
+    # Chromium's fake camera (a test pattern, no face), with the permission granted.
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*BROWSER_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
+    try:
+        page, enrolled = _student_page(browser, live_server, teacher, faces, settings)
+        page.click("#enrol [data-camera-start]")
+        page.wait_for_selector("#enrol [data-camera]:not([hidden])")
+        page.wait_for_function("document.querySelector('#enrol video').videoWidth > 0")
+        page.click("#enrol [data-camera-shoot]")
+        page.wait_for_selector("#enrol .progress-list li.failed")
+        assert "No face was found in the photo" in page.locator("#enrol .progress-list li").inner_text()
+        shot(page, "14-camera-no-face")
+    finally:
+        browser.close()
+    assert not enrolled.students["rose_leslie"].face_embeddings.exists()
