@@ -259,3 +259,14 @@ def test_no_page_shows_an_embedding(teacher_client: Client, enrolled_class: Enro
             continue
         html = teacher_client.get(url).content.decode()
         assert not any(d in html for d in digits), url
+
+
+def test_a_roster_upload_cannot_change_another_teachers_student(teacher_client: Client, other_teacher: Any,
+                                                                enrolled_class: EnrolledClass) -> None:
+    theirs = factories.StudentFactory(created_by=other_teacher, student_number="T-9", first_name="Kept")
+    roster = SimpleUploadedFile("roster.csv", b"student_number,first_name,last_name\nT-9,Changed,Name\n")
+    page = teacher_client.post(f"/courses/{enrolled_class.course.pk}/roster/", {"file": roster},
+                               follow=True).content.decode()
+    assert "belongs to a student you cannot change" in page
+    theirs.refresh_from_db()
+    assert theirs.first_name == "Kept" and not enrolled_class.course.students.filter(pk=theirs.pk).exists()
