@@ -274,6 +274,9 @@ RECOGNITION = {
         # Detection scheduling (recognition/backends/local.py): the smallest face a classroom scan
         # finds, and the largest copy of a photo that is scanned for faces.
         "MIN_FACE_PIXELS": env_number("RECOGNITION_MIN_FACE_PIXELS", 40, minimum=20, maximum=400),
+        # An enrolment photo's face must cover at least this share of it (SPEC §2.1: 0.05).
+        "MIN_FACE_AREA_RATIO": env_number("RECOGNITION_MIN_FACE_AREA_RATIO", 0.05, cast=float, minimum=0.0,
+                                          maximum=0.5),
         "DETECT_MAX_PIXELS": env_number("RECOGNITION_DETECT_MAX_PIXELS", 3_200_000, minimum=100_000,
                                         maximum=40_000_000),
         "ENROLMENT_JITTERS": env_number("RECOGNITION_ENROLMENT_JITTERS", 5, minimum=1, maximum=100),

@@ -156,9 +156,10 @@ class RecognitionBackend:
         self.options = options
 
     def encode_face(self, image: bytes, *, num_jitters: int | None = None,
-                    min_face_area_ratio: float = 0.05, validate_single: bool = True) -> EncodedFace:
+                    min_face_area_ratio: float | None = None, validate_single: bool = True) -> EncodedFace:
         """Enrolment: the one face of `image`. Raises InvalidImageError or FaceQualityError
-        (NO_FACE_FOUND, MULTIPLE_FACES, FACE_TOO_SMALL)."""
+        (NO_FACE_FOUND, MULTIPLE_FACES, FACE_TOO_SMALL). `min_face_area_ratio` defaults to the
+        backend's MIN_FACE_AREA_RATIO option (0.05)."""
         raise NotImplementedError
 
     def detect_faces(self, image: bytes, *, num_jitters: int | None = None,

@@ -97,7 +97,8 @@ def dlib_version() -> str:
 
 class DlibBackend(RecognitionBackend):
     """Options (settings.RECOGNITION["OPTIONS"]): DETECTOR (hog|cnn), ENROLMENT_JITTERS,
-    CLASSROOM_JITTERS, MIN_FACE_PIXELS, DETECT_MAX_PIXELS."""
+    CLASSROOM_JITTERS, MIN_FACE_AREA_RATIO (enrolment, 0.05), MIN_FACE_PIXELS and DETECT_MAX_PIXELS
+    (the detection scheduling above: dlib's "upsampling" is expressed as the smallest face to find)."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -107,6 +108,7 @@ class DlibBackend(RecognitionBackend):
         self.enrolment_jitters = int(options.get("ENROLMENT_JITTERS", 5))
         self.classroom_jitters = int(options.get("CLASSROOM_JITTERS", 1))
         self.min_face_pixels = int(options.get("MIN_FACE_PIXELS", 40))
+        self.min_face_area_ratio = float(options.get("MIN_FACE_AREA_RATIO", 0.05))
         self.detect_max_pixels = int(options.get("DETECT_MAX_PIXELS", 3_200_000))
 
     # --- detection scheduling -----------------------------------------------------------------
@@ -162,8 +164,10 @@ class DlibBackend(RecognitionBackend):
     # --- operations ---------------------------------------------------------------------------
 
     def encode_face(self, image: bytes, *, num_jitters: int | None = None,
-                    min_face_area_ratio: float = 0.05, validate_single: bool = True) -> EncodedFace:
+                    min_face_area_ratio: float | None = None, validate_single: bool = True) -> EncodedFace:
         decoded = image if isinstance(image, DecodedImage) else decode_image(image)
+        if min_face_area_ratio is None:
+            min_face_area_ratio = self.min_face_area_ratio
         width, height = decoded.size
         area = float(width * height)
         # The smallest acceptable face is sqrt(ratio * area) wide; scan for faces a bit smaller.

@@ -114,6 +114,7 @@ class HTTPBackend(RecognitionBackend):
         self.backoff_seconds = float(options.get("BACKOFF_SECONDS", 1.0))
         self.enrolment_jitters = int(options.get("ENROLMENT_JITTERS", 5))
         self.classroom_jitters = int(options.get("CLASSROOM_JITTERS", 1))
+        self.min_face_area_ratio = float(options.get("MIN_FACE_AREA_RATIO", 0.05))
         self.breaker = CircuitBreaker(int(options.get("BREAKER_THRESHOLD", 5)),
                                       float(options.get("BREAKER_RESET_SECONDS", 60)))
         self.sleep: Callable[[float], None] = time.sleep  # replaceable in tests
@@ -224,10 +225,11 @@ class HTTPBackend(RecognitionBackend):
                        left=location["left"])
 
     def encode_face(self, image: bytes, *, num_jitters: int | None = None,
-                    min_face_area_ratio: float = 0.05, validate_single: bool = True) -> EncodedFace:
+                    min_face_area_ratio: float | None = None, validate_single: bool = True) -> EncodedFace:
         body = self._call("POST", "/api/ml/encode-face", {
             "image_base64": self._image_field(image), "validate_single": validate_single,
-            "min_face_area_ratio": min_face_area_ratio, "num_jitters": num_jitters or self.enrolment_jitters})
+            "min_face_area_ratio": self.min_face_area_ratio if min_face_area_ratio is None else min_face_area_ratio,
+            "num_jitters": num_jitters or self.enrolment_jitters})
         with self._reading("/api/ml/encode-face"):
             size = body["metadata"]["image_dimensions"]
             return EncodedFace(embedding=self._vector(body["embedding"]), box=self._box(body["face_location"]),

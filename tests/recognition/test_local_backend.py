@@ -146,3 +146,12 @@ def test_the_cnn_detector_is_an_option(read: Any) -> None:
 
     detection = DlibBackend(DETECTOR="cnn").detect_faces(read("groups/2008_001009.jpg"))
     assert len(detection.faces) == 2 and all(f.embedding.shape == (128,) for f in detection.faces)
+
+
+def test_the_minimum_face_area_ratio_is_an_option(read: Any) -> None:
+    from recognition.backends.local import DlibBackend
+
+    photo = read("people/obama/obama3.jpg")  # the face covers 2.6% of this photo
+    with pytest.raises(FaceQualityError):
+        DlibBackend().encode_face(photo)
+    assert DlibBackend(MIN_FACE_AREA_RATIO=0.02).encode_face(photo).face_area_ratio == pytest.approx(0.026, abs=0.002)
