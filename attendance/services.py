@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -26,7 +25,7 @@ from attendance import notifications
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from classes.models import Course
 from recognition.backends import get_backend
-from recognition.backends.base import MatchStatus
+from recognition.backends.base import Detection, FaceMatch, MatchStatus
 from recognition.images import decode_image, image_to_jpeg
 from recognition.models import FaceEmbedding
 from recognition.selectors import Candidates, candidates_for
@@ -118,10 +117,10 @@ class PhotoAnalysis:
     """What recognition says about a photo, computed before anything is written."""
 
     digest: str
-    detection: Any
-    matches: list
-    look_alikes: dict
-    names: dict
+    detection: Detection
+    matches: list[FaceMatch]
+    look_alikes: dict[Hashable, list[Hashable]]
+    names: dict[Hashable, str]
     confident: float
     uncertain: float
     started: float
@@ -139,8 +138,10 @@ def photo_analyse(*, course: Course, image: bytes) -> PhotoAnalysis:
     matches = backend.match_faces(embeddings, candidates.candidate_set, confident_threshold=confident,
                                   uncertain_threshold=uncertain) if embeddings else []
     look_alikes = candidates.look_alikes(confident)
-    matched = {m.student_id for m in matches if m.student_id is not None}
-    involved = {sid for sid, others in look_alikes.items() if sid in matched for sid in [sid, *others]}
+    involved: set[Hashable] = set()
+    for match in matches:
+        if match.student_id in look_alikes:  # their reason names the look-alikes
+            involved.update([match.student_id, *look_alikes[match.student_id]])
     return PhotoAnalysis(digest=content_hash(image), detection=detection, matches=matches, look_alikes=look_alikes,
                          names=_student_names(involved), confident=confident, uncertain=uncertain, started=started)
 
@@ -178,6 +179,7 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
                 saved.clear()
                 return _photo_duplicate(session, analysis.digest)
             faces = DetectedFace.objects.bulk_create(_detected_faces(photo, analysis))
+            _attach_students(faces)
             _records_ensure(session)
             changed = _records_apply(session, faces, analysis.confident, analysis.uncertain)
             photo.processing_time_ms = round((time.perf_counter() - analysis.started) * 1000)
@@ -191,6 +193,14 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
                 len(changed), photo.processing_time_ms)
     return PhotoResult(photo=photo, faces=faces, duplicate=False, processing_time_ms=photo.processing_time_ms,
                        changed_records=changed)
+
+
+def _attach_students(faces: list[DetectedFace]) -> None:
+    """The matched students of new faces in one query (callers show their names)."""
+    students = StudentProfile.objects.in_bulk({face.student_id for face in faces if face.student_id})
+    for face in faces:
+        if face.student_id:
+            face.student = students[face.student_id]
 
 
 def _photo_duplicate(session: AttendanceSession, digest: str) -> PhotoResult | None:

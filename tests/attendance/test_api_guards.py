@@ -383,3 +383,19 @@ def test_malformed_requests_get_a_json_4xx_never_a_500(teacher_api: Any, session
         assert response.status_code == status, (url, response.content)
         assert response.json()["error_code"], url
     assert AttendanceSession.objects.get(pk=session.pk).is_open
+
+
+def test_the_photo_endpoint_runs_the_same_queries_for_one_face_or_three(teacher_api: Any,
+                                                                        enrolled_class: EnrolledClass) -> None:
+    counts = []
+    for day, photo in (("2026-11-01", "probes/obama1.jpg"), ("2026-11-02", "probes/obama_and_biden.jpg"),
+                       ("2026-11-03", "probes/kit_with_rose.jpg")):
+        session = teacher_api.post(f"/api/v1/courses/{enrolled_class.course.pk}/sessions/", {"date": day},
+                                   format="json").json()
+        with CaptureQueriesContext(connection) as queries:
+            response = teacher_api.post(f"/api/v1/sessions/{session['id']}/photos/",
+                                        {"image": enrolled_class.photo(photo)}, format="multipart")
+        assert response.status_code == 201
+        assert all(m["student_name"] for m in response.json()["matches"] if m["student"])
+        counts.append(len(queries))
+    assert counts[1] == counts[2] and counts[0] <= counts[1] + 1, counts  # +1: the first builds the course matrix
