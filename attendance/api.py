@@ -11,17 +11,20 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import student_list_visible
-from attendance import selectors, services
+from attendance import review, selectors, services
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace
 from attendance.serializers import (
+    DetectedFaceSerializer,
+    FaceAssignResultSerializer,
     FaceAssignSerializer,
+    FaceDismissSerializer,
     FinalizeSerializer,
     MarkSerializer,
     PhotoResultSerializer,
@@ -143,28 +146,66 @@ class SessionFinalizeView(APIView):
         return Response(SessionDetailSerializer(selectors.session_detail(session=session)).data)
 
 
+def _face(request: Request, session_id: int, face_id: int) -> DetectedFace:
+    session = _session(request, session_id)
+    return get_object_or_404(DetectedFace.objects.select_related("photo__session"), pk=face_id,
+                             photo__session=session)
+
+
 class FaceAssignView(APIView):
-    """Say who an unknown face is: that student becomes present; optionally the face is enrolled."""
+    """Say who a face is: that student becomes present (audited). With `add_embedding` the face is
+    then enrolled for the student too; when that is refused (too small, blurred, no consent) the
+    assignment still stands and `enrol_error` says why."""
 
     permission_classes = [IsStaff]
 
-    @extend_schema(request=FaceAssignSerializer, responses=RecordSerializer)
+    @extend_schema(request=FaceAssignSerializer, responses=FaceAssignResultSerializer)
     def post(self, request: Request, session_id: int, face_id: int) -> Response:
-        session = _session(request, session_id)
-        face = get_object_or_404(DetectedFace.objects.select_related("photo__session"), pk=face_id,
-                                 photo__session=session)
+        face = _face(request, session_id, face_id)
         serializer = FaceAssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         student = get_object_or_404(student_list_visible(user=request.user),
                                     pk=serializer.validated_data["student_id"])
-        record, enrolled = services.face_assign(face=face, student=student, by=request.user,
-                                                add_embedding=serializer.validated_data["add_embedding"],
-                                                note=serializer.validated_data["note"])
+        result = review.face_assign(face=face, student=student, by=request.user,
+                                    add_embedding=serializer.validated_data["add_embedding"],
+                                    note=serializer.validated_data["note"])
         record = (AttendanceRecord.objects.select_related("student", "face")
-                  .prefetch_related("corrections__changed_by").get(pk=record.pk))
+                  .prefetch_related("corrections__changed_by").get(pk=result.record.pk))
         body = RecordSerializer(record).data
-        body["face_enrolled"] = enrolled.pk if enrolled else None
+        body["face_enrolled"] = result.enrolled.pk if result.enrolled else None
+        body["enrol_error"] = result.enrol_error or None
+        body["enrol_error_code"] = result.enrol_error_code or None
         return Response(body)
+
+
+class FaceDismissView(APIView):
+    """"Not a student" (a visitor, a poster, a reflection): the face leaves the review, audited."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=FaceDismissSerializer, responses=DetectedFaceSerializer)
+    def post(self, request: Request, session_id: int, face_id: int) -> Response:
+        face = _face(request, session_id, face_id)
+        serializer = FaceDismissSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        face = review.face_dismiss(face=face, by=request.user, note=serializer.validated_data["note"])
+        return Response(DetectedFaceSerializer(
+            DetectedFace.objects.select_related("photo", "student").get(pk=face.pk)).data)
+
+
+class FaceCropView(APIView):
+    """A JPEG of one face of a session's photo (made from the kept photo; 404 once it is purged)."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request: Request, session_id: int, face_id: int) -> HttpResponse:
+        crop = review.face_crop(face=_face(request, session_id, face_id))
+        if crop is None:
+            raise NotFound("This photo was deleted after the retention period.")
+        response = HttpResponse(crop, content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=600"
+        return response
 
 
 class AttendanceMarkView(APIView):

@@ -17,5 +17,8 @@ urlpatterns = [
     path("sessions/<int:session_id>/finalize/", api.SessionFinalizeView.as_view(), name="session-finalize"),
     path("sessions/<int:session_id>/faces/<int:face_id>/assign/", api.FaceAssignView.as_view(),
          name="session-face-assign"),
+    path("sessions/<int:session_id>/faces/<int:face_id>/dismiss/", api.FaceDismissView.as_view(),
+         name="session-face-dismiss"),
+    path("sessions/<int:session_id>/faces/<int:face_id>/crop/", api.FaceCropView.as_view(), name="face-crop"),
     path("attendance/mark/", api.AttendanceMarkView.as_view(), name="attendance-mark"),
 ]

@@ -26,12 +26,14 @@ class CorrectionForm(forms.Form):
 
 
 class AssignForm(forms.Form):
+    """Who a face is. Nothing is preselected: the empty choice comes first and is refused."""
+
     student = forms.TypedChoiceField(coerce=int, label="Who is this?")
     add_embedding = forms.BooleanField(required=False, label="Also enrol this face for the student (needs consent)")
 
     def __init__(self, *args: object, students: list = (), **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["student"].choices = [(s.pk, s.full_name) for s in students]
+        self.fields["student"].choices = [("", "Choose a student"), *[(s.pk, s.full_name) for s in students]]
 
 
 class FinalizeForm(forms.Form):

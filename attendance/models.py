@@ -81,6 +81,7 @@ class DetectedFace(models.Model):
         UNCERTAIN = "uncertain", "Uncertain"
         UNKNOWN = "unknown", "Unknown"
         ASSIGNED = "assigned", "Assigned by teacher"
+        DISMISSED = "dismissed", "Not a student"  # a visitor, a poster, a reflection
 
     photo = models.ForeignKey(SessionPhoto, on_delete=models.CASCADE, related_name="faces")
     face_index = models.PositiveSmallIntegerField()
@@ -94,6 +95,11 @@ class DetectedFace(models.Model):
     distance = models.FloatField(null=True, blank=True)
     match = models.CharField(max_length=10, choices=Match.choices)
     reason = models.CharField(max_length=200, blank=True)
+    # The teacher's review of the face (assigned or dismissed): who, when and why.
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["photo", "face_index"]

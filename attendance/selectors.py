@@ -15,6 +15,7 @@ from accounts.selectors import teacher_settings_get
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from classes.models import Course
 from classes.selectors import course_list_visible
+from recognition.models import FaceEmbedding
 
 Status = AttendanceRecord.Status
 
@@ -39,6 +40,16 @@ def session_detail(*, session: AttendanceSession) -> AttendanceSession:
                 Prefetch("photos", queryset=SessionPhoto.objects.prefetch_related(
                     Prefetch("faces", queryset=DetectedFace.objects.select_related("student")))))
             .get(pk=session.pk))
+
+
+def enrolment_thumbnails(*, students: list[StudentProfile]) -> dict[int, int]:
+    """Student id → the id of one enrolment photo kept for them (for a face-image thumbnail), for
+    those who have one (none in embeddings-only mode)."""
+    thumbnails: dict[int, int] = {}
+    faces = FaceEmbedding.objects.filter(student__in=students).exclude(source_image="").order_by("created_at")
+    for student_id, face_id in faces.values_list("student_id", "pk"):
+        thumbnails.setdefault(student_id, face_id)
+    return thumbnails
 
 
 @dataclass(frozen=True)

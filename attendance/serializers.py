@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
@@ -41,12 +43,19 @@ class RecordSerializer(serializers.ModelSerializer):
 class DetectedFaceSerializer(serializers.ModelSerializer):
     box = BoxField(read_only=True)
     student_name = serializers.CharField(source="student.full_name", default=None, read_only=True)
+    crop_url = serializers.SerializerMethodField(help_text="A JPEG of this face (JWT), or null once the photo "
+                                                           "is purged.")
 
     class Meta:
         model = DetectedFace
         fields = ["id", "photo", "face_index", "box", "face_area_ratio", "student", "student_name", "distance",
-                  "match", "reason"]
+                  "match", "reason", "crop_url"]
         read_only_fields = fields
+
+    def get_crop_url(self, face: DetectedFace) -> str | None:
+        if not face.photo.image:
+            return None
+        return reverse("face-crop", args=[face.photo.session_id, face.pk])
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -78,13 +87,22 @@ class SessionCreateSerializer(serializers.Serializer):
 class SessionDetailSerializer(SessionSerializer):
     records = RecordSerializer(many=True, read_only=True)
     unknown_faces = serializers.SerializerMethodField()
+    review_faces = serializers.SerializerMethodField()
     photos = PhotoSerializer(many=True, read_only=True)
     counts = serializers.SerializerMethodField()
 
     class Meta(SessionSerializer.Meta):
-        fields = [*SessionSerializer.Meta.fields, "counts", "records", "unknown_faces", "photos"]
+        fields = [*SessionSerializer.Meta.fields, "counts", "records", "unknown_faces", "review_faces", "photos"]
         read_only_fields = fields
 
+    @extend_schema_field(DetectedFaceSerializer(many=True))
+    def get_review_faces(self, session: AttendanceSession) -> list[dict[str, Any]]:
+        """Faces the teacher should look at: unknown ones and uncertain matches, with their crops."""
+        review = (DetectedFace.Match.UNKNOWN, DetectedFace.Match.UNCERTAIN)
+        faces = [face for photo in session.photos.all() for face in photo.faces.all() if face.match in review]
+        return DetectedFaceSerializer(faces, many=True).data
+
+    @extend_schema_field(DetectedFaceSerializer(many=True))
     def get_unknown_faces(self, session: AttendanceSession) -> list[dict[str, Any]]:
         faces = [face for photo in session.photos.all() for face in photo.faces.all()
                  if face.match == DetectedFace.Match.UNKNOWN]
@@ -117,10 +135,27 @@ class FinalizeSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class FaceDismissSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                                 help_text="Why, e.g. 'visitor', 'poster', 'reflection'.")
+
+
 class FaceAssignSerializer(serializers.Serializer):
     student_id = serializers.IntegerField()
     add_embedding = serializers.BooleanField(default=False)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class FaceAssignResultSerializer(RecordSerializer):
+    """The record after an assignment, and what became of "also enrol this face"."""
+
+    face_enrolled = serializers.IntegerField(allow_null=True, read_only=True)
+    enrol_error = serializers.CharField(allow_null=True, read_only=True)
+    enrol_error_code = serializers.CharField(allow_null=True, read_only=True)
+
+    class Meta(RecordSerializer.Meta):
+        fields = [*RecordSerializer.Meta.fields, "face_enrolled", "enrol_error", "enrol_error_code"]
+        read_only_fields = fields
 
 
 class MarkSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ import datetime
 import logging
 import time
 from collections.abc import Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
@@ -26,10 +27,10 @@ from attendance.models import AttendanceCorrection, AttendanceRecord, Attendance
 from classes.models import Course
 from recognition.backends import get_backend
 from recognition.backends.base import Detection, FaceMatch, MatchStatus
-from recognition.images import decode_image, image_to_jpeg
+from recognition.images import DecodedImage, decode_image, image_to_jpeg
 from recognition.models import FaceEmbedding
 from recognition.selectors import Candidates, candidates_for
-from recognition.services import content_hash, face_enrol
+from recognition.services import content_hash
 from smart_attendance.api.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def _records_ensure(session: AttendanceSession) -> None:
         ignore_conflicts=True)
 
 
-def _require_open(session: AttendanceSession) -> None:
+def require_open(session: AttendanceSession) -> None:
     if not session.is_open:
         raise DomainError("This session is finalised; only corrections can change it.",
                           error_code="SESSION_FINALIZED", status_code=http.HTTP_409_CONFLICT)
@@ -117,6 +118,7 @@ class PhotoAnalysis:
     """What recognition says about a photo, computed before anything is written."""
 
     digest: str
+    decoded: DecodedImage
     detection: Detection
     matches: list[FaceMatch]
     look_alikes: dict[Hashable, list[Hashable]]
@@ -126,14 +128,16 @@ class PhotoAnalysis:
     started: float
 
 
-def photo_analyse(*, course: Course, image: bytes) -> PhotoAnalysis:
+def photo_analyse(*, course: Course, image: bytes | DecodedImage) -> PhotoAnalysis:
     """Detects and matches the faces of a classroom photo against the course's candidates.
-    Raises RecognitionError subclasses; writes nothing."""
+    Raises RecognitionError subclasses; writes nothing. The photo is decoded once, here (or by
+    the caller, who passes the DecodedImage)."""
     started = time.perf_counter()
+    decoded = image if isinstance(image, DecodedImage) else decode_image(image)
     candidates = course_candidates(course)
     confident, uncertain = thresholds_for(course)
     backend = get_backend()
-    detection = backend.detect_faces(image)
+    detection = backend.detect_faces(decoded)
     embeddings = [face.embedding for face in detection.faces]
     matches = backend.match_faces(embeddings, candidates.candidate_set, confident_threshold=confident,
                                   uncertain_threshold=uncertain) if embeddings else []
@@ -142,7 +146,8 @@ def photo_analyse(*, course: Course, image: bytes) -> PhotoAnalysis:
     for match in matches:
         if match.student_id in look_alikes:  # their reason names the look-alikes
             involved.update([match.student_id, *look_alikes[match.student_id]])
-    return PhotoAnalysis(digest=content_hash(image), detection=detection, matches=matches, look_alikes=look_alikes,
+    return PhotoAnalysis(digest=content_hash(decoded.source), decoded=decoded, detection=detection, matches=matches,
+                         look_alikes=look_alikes,
                          names=_student_names(involved), confident=confident, uncertain=uncertain, started=started)
 
 
@@ -154,18 +159,26 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
     best (smallest) distance across photos; a teacher's manual status is never overwritten.
     Uncertain matches, and confident matches to a student who has a look-alike in the course,
     become `pending`. Raises RecognitionError subclasses before anything is written."""
-    _require_open(session)
+    require_open(session)
     existing = _photo_duplicate(session, content_hash(image))
     if existing is not None:
         return existing
-    analysis = analysis or photo_analyse(course=session.course, image=image)
+    if analysis is None:
+        decoded = decode_image(image)
+        # The stored copy is encoded while recognition runs (Pillow releases the GIL while it
+        # encodes; 0.1-0.2 s for a 12 MP photo that would otherwise be added to the request).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            stored_copy = pool.submit(_stored_copy, decoded)
+            analysis = photo_analyse(course=session.course, image=decoded)
+            stored = stored_copy.result()
+    else:
+        stored = _stored_copy(analysis.decoded)
     detection = analysis.detection
-    stored = _stored_copy(image)
     saved: list[SessionPhoto] = []
     try:
         with transaction.atomic():
             session = AttendanceSession.objects.select_for_update().get(pk=session.pk)
-            _require_open(session)
+            require_open(session)
             photo = SessionPhoto(session=session, content_hash=analysis.digest, width=detection.image_size[0],
                                  height=detection.image_size[1], face_count=len(detection.faces),
                                  processing_time_ms=0, uploaded_by=by)
@@ -231,9 +244,10 @@ def _detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[Detect
     return faces
 
 
-def _stored_copy(image: bytes) -> bytes:
-    """What is kept of a classroom photo: a JPEG without EXIF (no GPS, no device data)."""
-    return image_to_jpeg(decode_image(image).pixels, quality=88)
+def _stored_copy(decoded: DecodedImage) -> bytes:
+    """What is kept of a classroom photo: a JPEG without EXIF (no GPS, no device data), made from
+    the pixels already decoded for recognition."""
+    return image_to_jpeg(decoded.pixels, quality=88)
 
 
 def _student_names(ids: set[Hashable]) -> dict[Hashable, str]:
@@ -284,45 +298,6 @@ def record_correct(*, record: AttendanceRecord, status: str, by: User | None, no
     return record
 
 
-@transaction.atomic
-def face_assign(*, face: DetectedFace, student: StudentProfile, by: User | None, add_embedding: bool = False,
-                note: str = "") -> tuple[AttendanceRecord, FaceEmbedding | None]:
-    """A teacher says who an unknown (or uncertain) face is: the student becomes present (audited).
-
-    With `add_embedding`, the face is also enrolled as an extra embedding for that student when
-    their consent is recorded, so that the next photo recognises them."""
-    session = face.photo.session
-    _require_open(session)
-    record = AttendanceRecord.objects.filter(session=session, student=student).first()
-    if record is None:
-        raise DomainError("This student is not enrolled in the session's course.", error_code="NOT_ENROLLED")
-    face.student = student
-    face.match = DetectedFace.Match.ASSIGNED
-    face.save(update_fields=["student", "match"])
-    record.face = face
-    record.save(update_fields=["face"])
-    record = record_correct(record=record, status=Status.PRESENT, by=by,
-                            note=note or f"Face {face.face_index + 1} of photo #{face.photo_id} assigned")
-    enrolled = None
-    if add_embedding and student.consent_given:
-        enrolled = face_enrol_from_photo(face=face, student=student, by=by)
-    return record, enrolled
-
-
-def face_enrol_from_photo(*, face: DetectedFace, student: StudentProfile, by: User | None) -> FaceEmbedding:
-    """Enrols a classroom face: the region around its box is cut from the kept photo and encoded."""
-    photo = face.photo
-    if not photo.image:
-        raise DomainError("The classroom photo is no longer kept.", error_code="NO_SOURCE_IMAGE",
-                          status_code=http.HTTP_409_CONFLICT)
-    with photo.image.open("rb") as handle:
-        pixels = decode_image(handle.read()).pixels
-    margin_x, margin_y = (face.box_right - face.box_left) // 2, (face.box_bottom - face.box_top) // 2
-    crop = pixels[max(0, face.box_top - margin_y):face.box_bottom + margin_y,
-                  max(0, face.box_left - margin_x):face.box_right + margin_x]
-    return face_enrol(student=student, image=image_to_jpeg(crop, quality=95), by=by)
-
-
 # --- finalising -------------------------------------------------------------------------------
 
 
@@ -343,7 +318,7 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
     `resolve_pending` is `present` or `absent` (applied to each, audited)."""
     with transaction.atomic():
         session = AttendanceSession.objects.select_for_update().select_related("course__teacher").get(pk=session.pk)
-        _require_open(session)
+        require_open(session)
         _records_ensure(session)
         records = list(session.records.select_related("student"))
         pending = [r for r in records if r.status == Status.PENDING]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/records/<int:student_id>/correct/", views.record_correct,
          name="record-correct"),
     path("sessions/<int:session_id>/faces/<int:face_id>/assign/", views.face_assign, name="face-assign-page"),
+    path("sessions/<int:session_id>/faces/<int:face_id>/dismiss/", views.face_dismiss, name="face-dismiss-page"),
     path("sessions/<int:session_id>/finalize/", views.session_finalize, name="session-finalize-page"),
     path("photos/<int:photo_id>/image", views.session_photo_image, name="session-photo-image"),
 ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from attendance import selectors, services
+from attendance import review, selectors, services
 from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm, SessionForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from classes.models import Course
@@ -79,29 +79,40 @@ def _face_view(face: DetectedFace, photo: SessionPhoto) -> dict:
         # Labels of faces near the right edge hang from the box's right edge, so they stay on the photo.
         "end": (face.box_left + face.box_right) / 2 > 0.75 * photo.width,
         "kind": ("present" if face.match in (DetectedFace.Match.CONFIDENT, DetectedFace.Match.ASSIGNED)
-                 else "pending" if face.match == DetectedFace.Match.UNCERTAIN else "unknown"),
+                 else "pending" if face.match == DetectedFace.Match.UNCERTAIN
+                 else "dismissed" if face.match == DetectedFace.Match.DISMISSED else "unknown"),
     }
 
 
 @staff_required
 def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
-    """The photos with a box on every face, pending matches, unknown faces, who is not seen yet,
-    corrections and finalising."""
+    """The photos with a box on every face, the faces to review as crops (pending matches to
+    confirm, unknown faces to assign or dismiss), who is not seen yet, corrections and finalising."""
     session = selectors.session_detail(session=_session(request, session_id))
     records = list(session.records.all())
     photos = [{"photo": photo, "faces": [_face_view(face, photo) for face in photo.faces.all()]}
               for photo in session.photos.all()]
     unseen = [r for r in records if r.status == Status.UNMARKED]
+    pending = [r for r in records if r.status == Status.PENDING]
     unknown_faces = [f for p in photos for f in p["faces"] if f["face"].match == DetectedFace.Match.UNKNOWN]
+    thumbnails = selectors.enrolment_thumbnails(students=[r.student for r in pending])
     context = {
-        "session": session, "records": records, "photos": photos, "unseen": unseen,
-        "pending": [r for r in records if r.status == Status.PENDING],
+        "session": session, "records": records, "photos": photos, "unseen": unseen, "pending": pending,
         "unknown_faces": unknown_faces,
-        "assign_form": AssignForm(students=[r.student for r in unseen]),
+        "assign_choices": _assign_choices(records),
+        "pending_items": [{"record": r, "thumbnail": thumbnails.get(r.student_id)} for r in pending],
         "finalize_form": FinalizeForm(), "correction_form": CorrectionForm(), "photo_form": PhotoForm(),
         "counts": {status: sum(1 for r in records if r.status == status) for status in Status.values},
     }
     return render(request, "attendance/session.html", context)
+
+
+def _assign_choices(records: list[AttendanceRecord]) -> list[tuple[str, list[tuple[int, str]]]]:
+    """"Who is this?": the students not yet present first; nothing is preselected."""
+    waiting = (Status.UNMARKED, Status.PENDING, Status.ABSENT)
+    first = [(r.student_id, r.student.full_name) for r in records if r.status in waiting]
+    others = [(r.student_id, r.student.full_name) for r in records if r.status not in waiting]
+    return [(label, group) for label, group in (("Not seen yet", first), ("Already marked", others)) if group]
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -175,24 +186,44 @@ def record_correct(request: HttpRequest, session_id: int, student_id: int) -> Ht
     return _back(request, session, f"{record.student.full_name}: {form.cleaned_data['status']} (correction saved).")
 
 
+def _session_face(request: HttpRequest, session_id: int, face_id: int) -> tuple[AttendanceSession, DetectedFace]:
+    session = _session(request, session_id)
+    return session, get_object_or_404(DetectedFace.objects.select_related("photo__session"), pk=face_id,
+                                      photo__session=session)
+
+
 @staff_required
 @require_POST
 def face_assign(request: HttpRequest, session_id: int, face_id: int) -> HttpResponse:
-    session = _session(request, session_id)
-    face = get_object_or_404(DetectedFace.objects.select_related("photo__session"), pk=face_id,
-                             photo__session=session)
+    session, face = _session_face(request, session_id, face_id)
     students = list(session.course.students.all())
     form = AssignForm(request.POST, students=students)
     if not form.is_valid():
         return _back(request, session, "Choose who this face is.", error=True)
     student = next(s for s in students if s.pk == form.cleaned_data["student"])
     try:
-        _, enrolled = services.face_assign(face=face, student=student, by=request.user,
-                                           add_embedding=form.cleaned_data["add_embedding"])
+        result = review.face_assign(face=face, student=student, by=request.user,
+                                    add_embedding=form.cleaned_data["add_embedding"])
     except REFUSALS as exc:
         return _back(request, session, refusal_text(exc), error=True)
-    extra = " The face was enrolled too." if enrolled else ""
-    return _back(request, session, f"{student.full_name} marked present.{extra}")
+    text = f"{student.full_name} marked present."
+    if result.enrolled:
+        text += " The face was enrolled too."
+    elif result.enrol_error:
+        messages.warning(request, f"The face was not enrolled: {result.enrol_error}")
+    return _back(request, session, text)
+
+
+@staff_required
+@require_POST
+def face_dismiss(request: HttpRequest, session_id: int, face_id: int) -> HttpResponse:
+    """"Not a student": the face leaves the review (audited)."""
+    session, face = _session_face(request, session_id, face_id)
+    try:
+        review.face_dismiss(face=face, by=request.user, note=request.POST.get("note", "")[:200])
+    except REFUSALS as exc:
+        return _back(request, session, refusal_text(exc), error=True)
+    return _back(request, session, f"Face {face.face_index + 1} of photo #{face.photo_id} dismissed: not a student.")
 
 
 @staff_required

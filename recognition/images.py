@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -30,6 +30,9 @@ SUPPORTED_TYPES = ("image/jpeg", "image/png", "image/webp")
 class DecodedImage:
     pixels: np.ndarray  # (height, width, 3) uint8 RGB, EXIF orientation applied
     format: str  # JPEG, PNG or WEBP
+    # The bytes it was decoded from: a remote backend sends them as they are (a re-encoded copy
+    # would give slightly different embeddings), so a photo is decoded once per request.
+    source: bytes = field(default=b"", repr=False)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -92,7 +95,7 @@ def decode_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int |
         raise InvalidImageError(
             ErrorCode.INVALID_IMAGE, f"The {kind} image is corrupt or truncated and cannot be decoded."
         ) from exc
-    return DecodedImage(pixels=pixels, format=kind)
+    return DecodedImage(pixels=pixels, format=kind, source=data)
 
 
 def _apply_orientation(image: Image.Image) -> Image.Image:

@@ -82,7 +82,8 @@ def photo_paths(folder: Path) -> list[Path]:
 def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str, photo: bytes) -> FaceEmbedding:
     info = get_backend().model_info()
     face = FaceEmbedding(
-        student=student, model_name=info.name, model_version=info.version, detector=info.detector,
+        student=student, model_name=info.name, model_version=info.version,
+        detector=info.enrolment_detector or info.detector,
         num_jitters=get_backend().options.get("ENROLMENT_JITTERS", 5),
         box_top=encoded.box.top, box_right=encoded.box.right, box_bottom=encoded.box.bottom,
         box_left=encoded.box.left, face_area_ratio=encoded.face_area_ratio,
@@ -116,7 +117,8 @@ def face_reencode(*, face: FaceEmbedding) -> FaceEmbedding:
     encoded = backend.encode_face(data)
     info = backend.model_info()
     face.embedding = encoded.embedding
-    face.model_name, face.model_version, face.detector = info.name, info.version, info.detector
+    face.model_name, face.model_version = info.name, info.version
+    face.detector = info.enrolment_detector or info.detector
     face.num_jitters = backend.options.get("ENROLMENT_JITTERS", 5)
     face.box_top, face.box_right, face.box_bottom, face.box_left = (
         encoded.box.top, encoded.box.right, encoded.box.bottom, encoded.box.left)

@@ -270,15 +270,19 @@ RECOGNITION = {
     # A short name or a dotted path to any RecognitionBackend subclass.
     "BACKEND": _RECOGNITION_BACKENDS.get(_backend_name, _backend_name),
     "OPTIONS": {
-        "DETECTOR": env_choice("RECOGNITION_DETECTOR", "hog", ("hog", "cnn")),
-        # Detection scheduling (recognition/backends/local.py): the smallest face a classroom scan
-        # finds, and the largest copy of a photo that is scanned for faces.
-        "MIN_FACE_PIXELS": env_number("RECOGNITION_MIN_FACE_PIXELS", 40, minimum=20, maximum=400),
+        # auto = YuNet (small faces, recognition/detectors/yunet.py) where its wheel installs, else HOG.
+        "DETECTOR": env_choice("RECOGNITION_DETECTOR", "auto", ("auto", "yunet", "hog", "cnn")),
+        # Detection scheduling (recognition/detectors/): the smallest face a classroom scan finds,
+        # and the largest copy of a photo that is scanned for faces (0 = the detector's own: YuNet
+        # 20 px within 3.2 MP, HOG 40 px within 3.2 MP).
+        "MIN_FACE_PIXELS": env_number("RECOGNITION_MIN_FACE_PIXELS", 0, minimum=0, maximum=400),
+        # YuNet boxes under this confidence (0-100) are nobody; up to 88 they need HOG's second opinion.
+        "MIN_DETECTION_CONFIDENCE": env_number("RECOGNITION_MIN_DETECTION_CONFIDENCE", 55, cast=float, minimum=0,
+                                               maximum=100),
         # An enrolment photo's face must cover at least this share of it (SPEC §2.1: 0.05).
         "MIN_FACE_AREA_RATIO": env_number("RECOGNITION_MIN_FACE_AREA_RATIO", 0.05, cast=float, minimum=0.0,
                                           maximum=0.5),
-        "DETECT_MAX_PIXELS": env_number("RECOGNITION_DETECT_MAX_PIXELS", 3_200_000, minimum=100_000,
-                                        maximum=40_000_000),
+        "DETECT_MAX_PIXELS": env_number("RECOGNITION_DETECT_MAX_PIXELS", 0, minimum=0, maximum=48_000_000),
         "ENROLMENT_JITTERS": env_number("RECOGNITION_ENROLMENT_JITTERS", 5, minimum=1, maximum=100),
         "CLASSROOM_JITTERS": env_number("RECOGNITION_CLASSROOM_JITTERS", 1, minimum=1, maximum=100),
         "URL": env.str("RECOGNITION_URL", default="http://127.0.0.1:8001"),

@@ -134,9 +134,12 @@ class FaceMatch:
 
 @dataclass(frozen=True)
 class ModelInfo:
+    """The embedding model, and the detectors that find classroom faces and enrolment faces."""
+
     name: str
     version: str
     detector: str
+    enrolment_detector: str = ""
 
 
 @dataclass

@@ -1,20 +1,13 @@
-"""The in-process backend: dlib through `face_recognition`.
+"""The in-process backend: a face detector (`recognition.detectors`) finds the faces, dlib's 5-point
+landmarks and 128-d ResNet encoder (through `face_recognition`) make every embedding.
 
-Detection scheduling (measured on this 2-core machine, see benchmarks/recognition.py and the README):
-HOG finds faces from about 80 px wide, and its cost grows with the number of pixels it scans
-(`groups/bald_guys.jpg`, 3.1 MP: 0.22 s as is, 0.96 s with dlib's 2x upsample). So each photo is
-scanned once, on a copy resized by one factor chosen from two limits:
-
-* the smallest face that must be found: `MIN_FACE_PIXELS` (40 px) for classroom photos; for an
-  enrolment photo the face must cover `min_face_area_ratio` of the image, which allows scanning a
-  much smaller copy (obama.jpg: 1.0 MP scanned at 0.2 MP);
-* `DETECT_MAX_PIXELS` (3.2 MP): small photos are enlarged (2x for a 500x375 photo, like dlib's
-  upsample), large ones are scanned at or below this size.
-
-HOG scans a grey copy (measured: 0.14 s instead of 0.22 s on bald_guys.jpg, the same faces).
-Landmarks and embeddings are always computed on the full-resolution photo, and boxes are reported
-in its pixels. When an enrolment photo's reduced scan finds nothing, a full scan decides between
-NO_FACE_FOUND and FACE_TOO_SMALL.
+The detector scans a copy of the photo scaled for the smallest face to find (`MIN_FACE_PIXELS` for
+a classroom photo; for an enrolment photo, whose face must cover `min_face_area_ratio` of it, a
+much smaller copy) within its own pixel budget: see each detector's docstring and the README's
+"Detection scheduling". Landmarks and embeddings are always computed on the full-resolution photo,
+and boxes are reported in its pixels. When an enrolment photo's reduced scan finds nothing, a full
+scan decides between NO_FACE_FOUND and FACE_TOO_SMALL. The photo is decoded once: callers may pass a
+`DecodedImage` instead of bytes.
 """
 
 from __future__ import annotations
@@ -26,9 +19,10 @@ import warnings
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFile
+from django.core.exceptions import ImproperlyConfigured
+from PIL import ImageFile
 
-from recognition import matching
+from recognition import detectors, matching
 from recognition.backends.base import (
     Detection,
     EncodedFace,
@@ -46,8 +40,6 @@ from recognition.backends.base import (
 from recognition.images import DecodedImage, decode_image
 
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
-HOG_WINDOW_PIXELS = 80  # dlib's frontal face detector scans an 80x80 window
-SCALE_TOLERANCE = 0.1  # closer to 1 than this, the photo is scanned as it is (no resize)
 _started = time.monotonic()
 _import_lock = threading.Lock()
 _api: Any = None
@@ -96,49 +88,44 @@ def dlib_version() -> str:
 
 
 class DlibBackend(RecognitionBackend):
-    """Options (settings.RECOGNITION["OPTIONS"]): DETECTOR (hog|cnn), ENROLMENT_JITTERS,
-    CLASSROOM_JITTERS, MIN_FACE_AREA_RATIO (enrolment, 0.05), MIN_FACE_PIXELS and DETECT_MAX_PIXELS
-    (the detection scheduling above: dlib's "upsampling" is expressed as the smallest face to find)."""
+    """Options (settings.RECOGNITION["OPTIONS"]): DETECTOR (yunet|hog|cnn|auto) for classroom photos,
+    ENROLMENT_DETECTOR (hog: enrolment photos are close-up portraits, where HOG is fast and reliable,
+    and its boxes define the 5% face-area rule and every embedding stored so far), ENROLMENT_JITTERS,
+    CLASSROOM_JITTERS, MIN_FACE_AREA_RATIO (enrolment, 0.05), MIN_FACE_PIXELS (the smallest face a
+    classroom scan must find), DETECT_MAX_PIXELS (the largest copy scanned; 0 = the detector's own
+    budget) and MIN_DETECTION_CONFIDENCE (YuNet boxes below it are nobody)."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.detector = options.get("DETECTOR", "hog")
-        if self.detector not in ("hog", "cnn"):
-            raise RecognitionError(ErrorCode.INVALID_REQUEST, f"Unknown detector {self.detector!r}")
+        try:
+            self.detector = detectors.resolve(options.get("DETECTOR", "auto"))
+            self.enrolment_detector = detectors.resolve(options.get("ENROLMENT_DETECTOR", "hog"))
+        except ImproperlyConfigured as exc:
+            raise RecognitionError(ErrorCode.INVALID_REQUEST, str(exc)) from exc
         self.enrolment_jitters = int(options.get("ENROLMENT_JITTERS", 5))
         self.classroom_jitters = int(options.get("CLASSROOM_JITTERS", 1))
-        self.min_face_pixels = int(options.get("MIN_FACE_PIXELS", 40))
+        self.min_face_pixels = int(options.get("MIN_FACE_PIXELS", 0) or 0)  # 0: the detector's own
         self.min_face_area_ratio = float(options.get("MIN_FACE_AREA_RATIO", 0.05))
-        self.detect_max_pixels = int(options.get("DETECT_MAX_PIXELS", 3_200_000))
+        self.detect_max_pixels = int(options.get("DETECT_MAX_PIXELS", 0) or 0)
+        self.min_detection_confidence = float(options.get("MIN_DETECTION_CONFIDENCE", 55.0))
 
-    # --- detection scheduling -----------------------------------------------------------------
+    # --- detection ----------------------------------------------------------------------------
 
-    def detection_scale(self, width: int, height: int, min_face_pixels: float) -> float:
-        """The resize factor of the copy that is scanned for faces (see the module docstring)."""
-        wanted = HOG_WINDOW_PIXELS / max(min_face_pixels, 1.0)
-        budget = math.sqrt(self.detect_max_pixels / (width * height))
-        return min(wanted, budget, 4.0)
+    def face_detector(self, name: str | None = None) -> detectors.FaceDetector:
+        """The detector called `name` (default: the configured one), with this backend's budget."""
+        name = detectors.resolve(name or self.detector)
+        options: dict[str, Any] = {"max_pixels": self.detect_max_pixels or None}
+        if name == "yunet":
+            options["min_confidence"] = self.min_detection_confidence
+        return detectors.get_detector(name, **options)
 
-    def _locate(self, decoded: DecodedImage, scale: float, model: str) -> list[FaceBox]:
-        api = load_face_recognition()
-        pixels = decoded.pixels
-        width, height = decoded.size
-        copy = Image.fromarray(pixels)
-        if abs(scale - 1.0) > SCALE_TOLERANCE:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            copy = copy.resize(size, Image.BILINEAR)
-        fx, fy = width / copy.size[0], height / copy.size[1]
-        # HOG on grey pixels finds the same faces in 35% less time (it takes the strongest gradient
-        # of the three channels otherwise); the CNN detector needs colour.
-        scanned = np.asarray(copy.convert("L") if model == "hog" else copy)
-        boxes = []
-        for top, right, bottom, left in api.face_locations(scanned, number_of_times_to_upsample=0, model=model):
-            boxes.append(FaceBox(
-                top=max(0, round(top * fy)), right=min(width, round(right * fx)),
-                bottom=min(height, round(bottom * fy)), left=max(0, round(left * fx)),
-            ))
-        # Left to right, then top to bottom: a stable order for the same photo.
-        return sorted(boxes, key=lambda b: (b.left, b.top))
+    def smallest_face(self, name: str | None = None) -> float:
+        """The smallest face (px) a scan looks for: MIN_FACE_PIXELS, or the detector's own floor."""
+        return float(self.min_face_pixels or self.face_detector(name).default_smallest_face)
+
+    def _locate(self, decoded: DecodedImage, smallest_face: float, model: str | None = None) -> list[FaceBox]:
+        located = self.face_detector(model).locate(decoded.pixels, smallest_face=smallest_face)
+        return [found.box for found in located if found.box.width > 1 and found.box.height > 1]
 
     def _encode(self, decoded: DecodedImage, boxes: list[FaceBox], num_jitters: int) -> list[np.ndarray]:
         if not boxes:
@@ -171,10 +158,11 @@ class DlibBackend(RecognitionBackend):
         width, height = decoded.size
         area = float(width * height)
         # The smallest acceptable face is sqrt(ratio * area) wide; scan for faces a bit smaller.
-        smallest = max(self.min_face_pixels, 0.8 * math.sqrt(max(min_face_area_ratio, 0.0) * area))
-        boxes = self._locate(decoded, self.detection_scale(width, height, smallest), self.detector)
+        floor = self.smallest_face(self.enrolment_detector)
+        smallest = max(floor, 0.8 * math.sqrt(max(min_face_area_ratio, 0.0) * area))
+        boxes = self._locate(decoded, smallest, self.enrolment_detector)
         if not boxes:
-            full = self._locate(decoded, self.detection_scale(width, height, self.min_face_pixels), self.detector)
+            full = self._locate(decoded, floor, self.enrolment_detector)
             if not full:
                 raise FaceQualityError(ErrorCode.NO_FACE_FOUND, "No face was found in the photo.")
             boxes = full
@@ -201,14 +189,13 @@ class DlibBackend(RecognitionBackend):
                      min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:
         started = time.perf_counter()
         decoded = image if isinstance(image, DecodedImage) else decode_image(image)
-        model = model or self.detector
-        if model not in ("hog", "cnn"):
-            raise RecognitionError(ErrorCode.INVALID_REQUEST, f"Unknown detector {model!r}; use hog or cnn.")
+        if model is not None and model not in detectors.NAMES:
+            raise RecognitionError(ErrorCode.INVALID_REQUEST,
+                                   f"Unknown detector {model!r}; use one of {', '.join(detectors.NAMES)}.")
         width, height = decoded.size
         area = float(width * height)
-        smallest = max(self.min_face_pixels, 0.8 * math.sqrt(max(min_face_area_ratio, 0.0) * area))
-        boxes = [b for b in self._locate(decoded, self.detection_scale(width, height, smallest), model)
-                 if b.width * b.height / area >= min_face_area_ratio]
+        smallest = max(self.smallest_face(model), 0.8 * math.sqrt(max(min_face_area_ratio, 0.0) * area))
+        boxes = [b for b in self._locate(decoded, smallest, model) if b.width * b.height / area >= min_face_area_ratio]
         embeddings = self._encode(decoded, boxes, num_jitters or self.classroom_jitters)
         faces = [Face(embedding=e, box=b, face_area_ratio=b.width * b.height / area)
                  for e, b in zip(embeddings, boxes, strict=True)]
@@ -221,7 +208,8 @@ class DlibBackend(RecognitionBackend):
                                     uncertain_threshold=uncertain_threshold)
 
     def model_info(self) -> ModelInfo:
-        return ModelInfo(name=MODEL_NAME, version=f"dlib-{dlib_version()}", detector=self.detector)
+        return ModelInfo(name=MODEL_NAME, version=f"dlib-{dlib_version()}", detector=self.detector,
+                         enrolment_detector=self.enrolment_detector)
 
     def health(self) -> Health:
         try:

@@ -209,7 +209,7 @@ class HTTPBackend(RecognitionBackend):
 
     @staticmethod
     def _image_field(image: bytes | DecodedImage) -> str:
-        data = image_to_jpeg(image.pixels, quality=95) if isinstance(image, DecodedImage) else image
+        data = (image.source or image_to_jpeg(image.pixels, quality=95)) if isinstance(image, DecodedImage) else image
         return base64.b64encode(data).decode("ascii")
 
     @staticmethod
@@ -274,7 +274,8 @@ class HTTPBackend(RecognitionBackend):
         if self._model is None:
             body = self._call("GET", "/health")
             self._model = ModelInfo(name=body.get("model", ""), version=body.get("version", ""),
-                                    detector=body.get("detector", ""))
+                                    detector=body.get("detector", ""),
+                                    enrolment_detector=body.get("enrolment_detector", ""))
         return self._model
 
     def health(self) -> Health:
@@ -288,7 +289,7 @@ class HTTPBackend(RecognitionBackend):
             return Health(ok=False, backend="remote", model=None, models_loaded=False, uptime_seconds=0.0,
                           details={"url": self.url, "error_code": exc.error_code, "message": exc.message})
         model = ModelInfo(name=body.get("model", ""), version=body.get("version", ""),
-                          detector=body.get("detector", ""))
+                          detector=body.get("detector", ""), enrolment_detector=body.get("enrolment_detector", ""))
         self._model = model
         return Health(ok=body.get("status") == "ok", backend="remote", model=model,
                       models_loaded=bool(body.get("models_loaded")),

@@ -98,12 +98,15 @@ def test_exif_orientation_is_applied(dlib_backend: Any, read: Any) -> None:
     assert np.linalg.norm(turned.embedding - reference.embedding) < 0.1
 
 
-def test_small_photos_are_scanned_enlarged_and_big_ones_within_the_budget(dlib_backend: Any) -> None:
-    assert dlib_backend.detection_scale(500, 375, 40) == pytest.approx(2.0)
-    assert dlib_backend.detection_scale(1986, 1545, 40) == pytest.approx(1.018, abs=0.01)
-    assert dlib_backend.detection_scale(4000, 3000, 40) == pytest.approx(0.516, abs=0.01)
+def test_small_photos_are_scanned_enlarged_and_big_ones_within_the_budget() -> None:
+    from recognition.detectors import get_detector
+
+    hog = get_detector("hog")
+    assert hog.scan_scale(500, 375, 40, upscale_limit=4.0) == pytest.approx(2.0)
+    assert hog.scan_scale(1986, 1545, 40, upscale_limit=4.0) == pytest.approx(1.018, abs=0.01)
+    assert hog.scan_scale(4000, 3000, 40, upscale_limit=4.0) == pytest.approx(0.516, abs=0.01)
     # An enrolment photo (face >= 5% of the area) is scanned on a reduced copy.
-    assert dlib_backend.detection_scale(910, 1137, 0.8 * (0.05 * 910 * 1137) ** 0.5) < 0.5
+    assert hog.scan_scale(910, 1137, 0.8 * (0.05 * 910 * 1137) ** 0.5) < 0.5
 
 
 def fail_import(monkeypatch: Any, module: str, error: BaseException) -> Any:
