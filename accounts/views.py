@@ -14,7 +14,8 @@ from accounts.services import student_consent_set, teacher_settings_update
 from attendance.models import AttendanceRecord
 from recognition.models import FaceEmbedding
 from recognition.services import face_embedding_delete, face_enrol
-from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required
+from smart_attendance.api.throttling import FaceEnrolThrottle
+from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required, throttled
 
 
 def _student(request: HttpRequest, student_id: int) -> StudentProfile:
@@ -64,6 +65,7 @@ def student_consent(request: HttpRequest, student_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
+@throttled(FaceEnrolThrottle)
 def student_face_enrol(request: HttpRequest, student_id: int) -> HttpResponse:
     """A face from a file or the camera; the quality-gate verdict comes back in words."""
     student = _student(request, student_id)

@@ -22,7 +22,16 @@ from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from classes.models import Course
 from classes.selectors import course_list_for_day, course_list_visible
-from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required
+from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, first_refusal
+from smart_attendance.pages import (
+    REFUSALS,
+    private_image,
+    refusal_status,
+    refusal_text,
+    staff_required,
+    throttled,
+    too_many_requests,
+)
 
 Status = AttendanceRecord.Status
 
@@ -110,6 +119,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 @staff_required
 @require_POST
+@throttled(PhotoUploadThrottle)
 def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
     """One classroom photo (the page's script sends each chosen photo here with a progress bar)."""
     session = _session(request, session_id)
@@ -186,6 +196,11 @@ def face_assign(request: HttpRequest, session_id: int, face_id: int) -> HttpResp
     if not form.is_valid():
         return _back(request, session, "Choose who this face is.", error=True)
     student = next(s for s in students if s.pk == form.cleaned_data["student"])
+    if form.cleaned_data["add_embedding"]:
+        retry_after = first_refusal(request, [FaceEnrolThrottle])
+        if retry_after is not None:
+            return too_many_requests(request, retry_after=retry_after, message=(
+                f"Too many faces enrolled recently: wait {retry_after} seconds, or assign without enrolling."))
     try:
         _, enrolled = services.face_assign(face=face, student=student, by=request.user,
                                            add_embedding=form.cleaned_data["add_embedding"])

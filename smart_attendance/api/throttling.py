@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
@@ -104,6 +105,14 @@ def first_refusal(request: HttpRequest, throttles: list[type[ScopedUserThrottle]
         if not throttle.allow_request(request, None):
             return throttle.retry_after()
     return None
+
+
+def enforce(request: Any, throttles: list[type[ScopedUserThrottle]]) -> None:
+    """For an API view whose cost depends on its input (assign *and enrol*): Throttled (429) when
+    one of `throttles` refuses."""
+    retry_after = first_refusal(request, throttles)
+    if retry_after is not None:
+        raise Throttled(wait=retry_after)
 
 
 def login_cooloff_seconds() -> int:
