@@ -20,6 +20,7 @@ import csv
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -36,7 +37,14 @@ _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 
 
 class RosterFileError(Exception):
-    """The file as a whole cannot be imported (unreadable, no header, missing columns)."""
+    """The file as a whole cannot be imported (unreadable, no header, missing columns, too big)."""
+
+
+def roster_size_check(*, size: int) -> None:
+    """Refuses a roster file over ROSTER_MAX_BYTES from its size, before it is read."""
+    if size > settings.ROSTER_MAX_BYTES:
+        raise RosterFileError(f"the file is {size / 1e6:.1f} MB; a roster may be at most "
+                              f"{settings.ROSTER_MAX_BYTES / 1e6:.1f} MB")
 
 
 @dataclass
@@ -82,7 +90,9 @@ def roster_import(*, file: IO[str], by: User, default_course: Course | None = No
     seen: dict[str, int] = {}
     courses = {c.code.lower(): c for c in Course.objects.all()}
     try:
-        for record in reader:
+        for count, record in enumerate(reader, start=1):
+            if count > settings.ROSTER_MAX_ROWS:
+                raise RosterFileError(f"the file has more than {settings.ROSTER_MAX_ROWS} rows; split it")
             line = reader.line_num
             row = _validate(record, line, courses, default_course, result)
             if row is None:

@@ -12,6 +12,7 @@ from accounts.models import StudentProfile
 from accounts.selectors import student_list_visible, teacher_settings_get
 from accounts.services import student_consent_set, teacher_settings_update
 from attendance.models import AttendanceRecord
+from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
 from recognition.services import face_embedding_delete, face_enrol
 from smart_attendance.api.throttling import FaceEnrolThrottle
@@ -76,7 +77,7 @@ def student_face_enrol(request: HttpRequest, student_id: int) -> HttpResponse:
         return JsonResponse({"ok": False, "message": text}, status=400) if wants_json else _back(request, student,
                                                                                                 text, error=True)
     try:
-        face_enrol(student=student, image=form.cleaned_data["image"].read(), by=request.user)
+        face_enrol(student=student, image=upload_bytes(form.cleaned_data["image"]), by=request.user)
     except REFUSALS as exc:
         text = f"Not enrolled: {refusal_text(exc)}"
         status = refusal_status(exc)

@@ -22,6 +22,7 @@ from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from classes.models import Course
 from classes.selectors import course_list_for_day, course_list_visible
+from recognition.images import upload_bytes
 from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, first_refusal
 from smart_attendance.pages import (
     REFUSALS,
@@ -130,7 +131,7 @@ def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
             _back(request, session, text, error=True)
     upload = form.cleaned_data["image"]
     try:
-        result = services.session_photo_process(session=session, image=upload.read(), by=request.user)
+        result = services.session_photo_process(session=session, image=upload_bytes(upload), by=request.user)
     except REFUSALS as exc:
         if _wants_json(request):
             return JsonResponse({"ok": False, "message": refusal_text(exc)}, status=refusal_status(exc))

@@ -79,6 +79,7 @@ def course_roster_import(request: HttpRequest, course_id: int) -> HttpResponse:
         messages.error(request, "Choose a CSV file.")
         return redirect("course-page", course_id=course.pk)
     try:
+        roster.roster_size_check(size=form.cleaned_data["file"].size)
         text = io.StringIO(form.cleaned_data["file"].read().decode("utf-8-sig"), newline="")
         result = roster.roster_import(file=text, by=request.user, default_course=course,
                                       editable=student_list_visible(user=request.user))

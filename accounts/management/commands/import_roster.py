@@ -37,6 +37,7 @@ class Command(BaseCommand):
             if default_course is None:
                 raise CommandError(f"no course with code {course!r}")
         try:
+            roster.roster_size_check(size=csv.stat().st_size)
             with csv.open(encoding="utf-8-sig", newline="") as handle:
                 result = roster.roster_import(file=handle, by=user, default_course=default_course, dry_run=dry_run)
         except OSError as exc:
