@@ -395,6 +395,8 @@ RECOGNITION_UNCERTAIN_THRESHOLD = 0.60
 # Embeddings-only mode keeps no enrolment photo (then faces cannot be re-encoded after a model change).
 FACE_KEEP_SOURCE_IMAGES = env_bool("FACE_KEEP_SOURCE_IMAGES", True)
 MAX_FACES_PER_STUDENT = env_number("MAX_FACES_PER_STUDENT", 10, minimum=1, maximum=100)
+# A new enrolment closer than this to one of the student's faces is a copy of it (409).
+FACE_DUPLICATE_DISTANCE = env_number("FACE_DUPLICATE_DISTANCE", 0.2, cast=float, minimum=0.0, maximum=0.5)
 PHOTO_RETENTION_DAYS = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
 AT_RISK_THRESHOLD_PERCENT = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
 
