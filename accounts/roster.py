@@ -30,6 +30,7 @@ from accounts.models import StudentProfile, User
 from accounts.services import student_create, student_update
 from classes.models import Course
 from classes.services import enrollment_add
+from smart_attendance.progress import Progress, no_progress
 
 REQUIRED = ("student_number", "first_name", "last_name")
 OPTIONAL = ("guardian_email", "course_code", "consent")
@@ -71,11 +72,12 @@ class _Row:
 
 
 def roster_import(*, file: IO[str], by: User, default_course: Course | None = None, dry_run: bool = False,
-                  editable: QuerySet[StudentProfile] | None = None) -> RosterResult:
+                  editable: QuerySet[StudentProfile] | None = None, progress: Progress = no_progress) -> RosterResult:
     """Imports the roster in `file`. Raises RosterFileError for a file that cannot be read at all.
 
     `editable` limits which existing students the importer may update (a teacher: their own);
-    a row naming another existing student is an error. None (operators) allows every student."""
+    a row naming another existing student is an error. None (operators) allows every student.
+    `progress` wraps the valid rows as they are written (a command's progress bar)."""
     try:
         reader = csv.DictReader(file)
         header = [name.strip().lstrip("\ufeff").lower() for name in (reader.fieldnames or [])]
@@ -107,7 +109,7 @@ def roster_import(*, file: IO[str], by: User, default_course: Course | None = No
     except (csv.Error, UnicodeDecodeError) as exc:
         raise RosterFileError(f"the file cannot be read as CSV: {exc}") from exc
     with transaction.atomic():
-        _write(rows, by, result)
+        _write(rows, by, result, progress)
         if dry_run:
             transaction.set_rollback(True)
     return result
@@ -157,10 +159,10 @@ def _only_editable(rows: list[_Row], editable: QuerySet[StudentProfile], result:
     return kept
 
 
-def _write(rows: list[_Row], by: User, result: RosterResult) -> None:
+def _write(rows: list[_Row], by: User, result: RosterResult, progress: Progress) -> None:
     existing = StudentProfile.objects.in_bulk([r.number for r in rows], field_name="student_number")
     by_course: dict[int, tuple[Course, list[StudentProfile]]] = {}
-    for row in rows:
+    for row in progress(rows):
         student = existing.get(row.number)
         if student is None:
             student = student_create(by=by, student_number=row.number, first_name=row.first_name,
