@@ -100,3 +100,30 @@ def test_a_student_enrolling_their_own_face_is_limited(settings: Any, student_us
     assert student_api.post("/api/v1/students/me/faces/", {"image": upload()}, format="multipart").status_code == 400
     refused = student_api.post("/api/v1/students/me/faces/", {"image": upload()}, format="multipart")
     assert refused.status_code == 429 and refused.json()["error_code"] == "RATE_LIMITED"
+
+
+def _unknown_face(session: AttendanceSession, teacher: Any, index: int) -> Any:
+    from attendance.models import DetectedFace, SessionPhoto
+
+    photo = SessionPhoto.objects.create(session=session, content_hash=f"h{index}", width=100, height=100,
+                                        face_count=1, processing_time_ms=1, uploaded_by=teacher)
+    return DetectedFace.objects.create(photo=photo, face_index=0, box_top=10, box_right=60, box_bottom=60,
+                                       box_left=10, face_area_ratio=0.25, match=DetectedFace.Match.UNKNOWN)
+
+
+def test_assigning_and_enrolling_a_face_counts_as_an_enrolment(settings: Any, teacher: Any, teacher_api: Any,
+                                                                 page: Client, session: AttendanceSession) -> None:
+    rates(settings, face_enrol="1/hour")
+    student = session.course.students.get()
+    url = f"/api/v1/sessions/{session.pk}/faces/{{}}/assign/"
+    # Assigning without enrolling is a correction, not an enrolment: never limited by it.
+    for index in range(3):
+        face = _unknown_face(session, teacher, index)
+        assert teacher_api.post(url.format(face.pk), {"student_id": student.pk}, format="json").status_code == 200
+    teacher_api.post(f"/api/v1/students/{student.pk}/faces/", {"image": upload()}, format="multipart")  # spends it
+    face = _unknown_face(session, teacher, 9)
+    refused = teacher_api.post(url.format(face.pk), {"student_id": student.pk, "add_embedding": True}, format="json")
+    assert refused.status_code == 429 and refused.json()["error_code"] == "RATE_LIMITED"
+    on_page = page.post(f"/sessions/{session.pk}/faces/{face.pk}/assign/",
+                        {"student": student.pk, "add_embedding": "on"})
+    assert on_page.status_code == 429 and "Retry-After" in on_page
