@@ -301,6 +301,8 @@ REST_FRAMEWORK = {
         "photo_upload": env_rate("PHOTO_UPLOAD_THROTTLE_RATE", "30/min"),
         # Face enrolments per user: a teacher enrolling a class of 30 with two photos each in one hour.
         "face_enrol": env_rate("FACE_ENROL_THROTTLE_RATE", "60/hour"),
+        # Roster CSV imports per user (each may write thousands of rows).
+        "roster_import": env_rate("ROSTER_IMPORT_THROTTLE_RATE", "20/hour"),
         # Calls to the recognition HTTP API (/api/ml/*) per calling IP address.
         "recognition_api": env_rate("RECOGNITION_API_THROTTLE_RATE", "600/min"),
     },

@@ -24,6 +24,7 @@ AUTH = "auth"
 PHOTO_UPLOAD = "photo_upload"
 FACE_ENROL = "face_enrol"
 RECOGNITION_API = "recognition_api"
+ROSTER_IMPORT = "roster_import"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -76,6 +77,12 @@ class FaceEnrolThrottle(ScopedUserThrottle):
     """Face enrolment: a student's faces (staff and self), assign-and-enrol, API and page together."""
 
     scope = FACE_ENROL
+
+
+class RosterImportThrottle(ScopedUserThrottle):
+    """Roster imports per user: each may write thousands of students in one transaction."""
+
+    scope = ROSTER_IMPORT
 
 
 class RecognitionAPIThrottle(ScopedUserThrottle):

@@ -106,3 +106,21 @@ def test_a_roster_file_over_the_byte_cap_is_refused_before_it_is_read(settings: 
                        follow=True)
     assert "a roster may be at most" in page.content.decode()
     assert not StudentProfile.objects.exists()
+
+
+def test_roster_imports_on_the_course_page_are_rate_limited(settings: Any, teacher: Any, client: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "roster_import": "2/hour"}}
+    course = factories.CourseFactory(teacher=teacher)
+    client.force_login(teacher)
+
+    def post() -> Any:
+        return client.post(f"/courses/{course.pk}/roster/", {"file": SimpleUploadedFile("r.csv", _rows(2).encode())})
+
+    assert [post().status_code for _ in range(2)] == [302, 302]
+    refused = post()
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 60
+    assert StudentProfile.objects.count() == 2
