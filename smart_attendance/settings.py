@@ -272,6 +272,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "smart_attendance.api.throttling.client_ip"
 AXES_LOCKOUT_CALLABLE = "smart_attendance.pages.login_locked_out"
 AXES_VERBOSE = False
+# Failed attempts are kept (until the cool-off expires); successful logins are not logged with their
+# IP address and browser: Django's last_login is enough, and pupils' logins are personal data.
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- REST API -------------------------------------------------------------------------------
 
