@@ -214,7 +214,7 @@ CASES: dict[str, tuple[str, Callable[[Path], Callable[[], str]]]] = {
     "png16_bomb": ("16-bit PNG, 7990x6000 (47.9 MP), decoded", lambda f: decode_case(f / "png16_bomb.png")),
     "jpeg_39_7mp": ("JPEG 7280x5460 (39.7 MP), decoded", lambda f: decode_case(f / "jpeg_39_7mp.jpg")),
     "jpeg_48mp": ("JPEG 8000x6000 (48 MP, the cap), decoded", lambda f: decode_case(f / "jpeg_48mp.jpg")),
-    "roster_2mb": ("roster CSV, 2 MB / 35k rows, imported", lambda f: roster_case(f / "roster_2mb_60k_rows.csv")),
+    "roster_2mb": ("roster CSV, 2 MB / ~50k rows, imported", lambda f: roster_case(f / "roster_2mb_60k_rows.csv")),
     "csv_300mb": ("roster CSV upload of 300 MB (page)", lambda f: http_case("csv_300mb", f)),
     "multipart_200mb": ("multipart photo upload of 200 MB (API)", lambda f: http_case("multipart_200mb", f)),
     "multipart_14mb": ("multipart photo upload of 14 MB, not an image (API)",
