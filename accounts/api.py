@@ -7,12 +7,11 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
@@ -29,20 +28,25 @@ from accounts.serializers import (
 )
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.permissions import IsSchoolAdmin, IsStaffOrReadOnly
-
-
-class AuthRateThrottle(ScopedRateThrottle):
-    """Scoped throttle that reads its rate when asked, so a changed setting takes effect."""
-
-    def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+from smart_attendance.api.throttling import LoginThrottle, login_cooloff_seconds
 
 
 class ThrottledTokenObtainView(TokenObtainPairView):
-    """POST {username, password} → {access, refresh}. Rate-limited against password guessing."""
+    """POST {username, password} → {access, refresh}. Rate-limited per client IP, and a username is
+    locked out for that IP after repeated wrong passwords (django-axes): 429 with Retry-After."""
 
-    throttle_classes = [AuthRateThrottle]
-    throttle_scope = "auth"
+    throttle_classes = [LoginThrottle]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            # django-axes marks the (DRF) request it was given; its middleware only sees Django's.
+            if getattr(request, "axes_locked_out", False):
+                raise Throttled(wait=login_cooloff_seconds(), detail=(
+                    "Too many failed logins for this username: try again later, or ask an administrator "
+                    "to unlock the account.")) from None
+            raise
 
 
 class RotatingTokenRefreshView(TokenRefreshView):

@@ -20,6 +20,7 @@ import csv
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -29,6 +30,7 @@ from accounts.models import StudentProfile, User
 from accounts.services import student_create, student_update
 from classes.models import Course
 from classes.services import enrollment_add
+from smart_attendance.progress import Progress, no_progress
 
 REQUIRED = ("student_number", "first_name", "last_name")
 OPTIONAL = ("guardian_email", "course_code", "consent")
@@ -36,7 +38,14 @@ _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 
 
 class RosterFileError(Exception):
-    """The file as a whole cannot be imported (unreadable, no header, missing columns)."""
+    """The file as a whole cannot be imported (unreadable, no header, missing columns, too big)."""
+
+
+def roster_size_check(*, size: int) -> None:
+    """Refuses a roster file over ROSTER_MAX_BYTES from its size, before it is read."""
+    if size > settings.ROSTER_MAX_BYTES:
+        raise RosterFileError(f"the file is {size / 1e6:.1f} MB; a roster may be at most "
+                              f"{settings.ROSTER_MAX_BYTES / 1e6:.1f} MB")
 
 
 @dataclass
@@ -63,11 +72,12 @@ class _Row:
 
 
 def roster_import(*, file: IO[str], by: User, default_course: Course | None = None, dry_run: bool = False,
-                  editable: QuerySet[StudentProfile] | None = None) -> RosterResult:
+                  editable: QuerySet[StudentProfile] | None = None, progress: Progress = no_progress) -> RosterResult:
     """Imports the roster in `file`. Raises RosterFileError for a file that cannot be read at all.
 
     `editable` limits which existing students the importer may update (a teacher: their own);
-    a row naming another existing student is an error. None (operators) allows every student."""
+    a row naming another existing student is an error. None (operators) allows every student.
+    `progress` wraps the valid rows as they are written (a command's progress bar)."""
     try:
         reader = csv.DictReader(file)
         header = [name.strip().lstrip("\ufeff").lower() for name in (reader.fieldnames or [])]
@@ -82,7 +92,9 @@ def roster_import(*, file: IO[str], by: User, default_course: Course | None = No
     seen: dict[str, int] = {}
     courses = {c.code.lower(): c for c in Course.objects.all()}
     try:
-        for record in reader:
+        for count, record in enumerate(reader, start=1):
+            if count > settings.ROSTER_MAX_ROWS:
+                raise RosterFileError(f"the file has more than {settings.ROSTER_MAX_ROWS} rows; split it")
             line = reader.line_num
             row = _validate(record, line, courses, default_course, result)
             if row is None:
@@ -97,7 +109,7 @@ def roster_import(*, file: IO[str], by: User, default_course: Course | None = No
     except (csv.Error, UnicodeDecodeError) as exc:
         raise RosterFileError(f"the file cannot be read as CSV: {exc}") from exc
     with transaction.atomic():
-        _write(rows, by, result)
+        _write(rows, by, result, progress)
         if dry_run:
             transaction.set_rollback(True)
     return result
@@ -147,10 +159,10 @@ def _only_editable(rows: list[_Row], editable: QuerySet[StudentProfile], result:
     return kept
 
 
-def _write(rows: list[_Row], by: User, result: RosterResult) -> None:
+def _write(rows: list[_Row], by: User, result: RosterResult, progress: Progress) -> None:
     existing = StudentProfile.objects.in_bulk([r.number for r in rows], field_name="student_number")
     by_course: dict[int, tuple[Course, list[StudentProfile]]] = {}
-    for row in rows:
+    for row in progress(rows):
         student = existing.get(row.number)
         if student is None:
             student = student_create(by=by, student_number=row.number, first_name=row.first_name,

@@ -6,6 +6,8 @@ from django.contrib.auth import password_validation
 from rest_framework import serializers
 
 from accounts.models import Role, StudentProfile, TeacherSettings, User
+from accounts.selectors import student_list_visible
+from smart_attendance.api.validators import VisibleUniqueValidator
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -44,6 +46,11 @@ class StudentSerializer(serializers.ModelSerializer):
         fields = ["id", "student_number", "first_name", "last_name", "guardian_email", "user", "consent_given",
                   "consent_given_at", "consent_recorded_by", "face_count", "created_at", "updated_at"]
         read_only_fields = ["id", "consent_given_at", "created_at", "updated_at"]
+        extra_kwargs = {"student_number": {"validators": [VisibleUniqueValidator(
+            StudentProfile.objects.all(), visible=student_list_visible,
+            seen_message="A student you can see already has this number.",
+            unseen_message=("This student number is not available. If the student is registered by another "
+                            "teacher, ask them or an administrator to enrol the student in your course."))]}}
 
 
 class TeacherSettingsSerializer(serializers.ModelSerializer):

@@ -12,9 +12,11 @@ from accounts.models import StudentProfile
 from accounts.selectors import student_list_visible, teacher_settings_get
 from accounts.services import student_consent_set, teacher_settings_update
 from attendance.models import AttendanceRecord
+from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
 from recognition.services import face_embedding_delete, face_enrol
-from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required
+from smart_attendance.api.throttling import FaceEnrolThrottle
+from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required, throttled
 
 
 def _student(request: HttpRequest, student_id: int) -> StudentProfile:
@@ -64,6 +66,7 @@ def student_consent(request: HttpRequest, student_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
+@throttled(FaceEnrolThrottle)
 def student_face_enrol(request: HttpRequest, student_id: int) -> HttpResponse:
     """A face from a file or the camera; the quality-gate verdict comes back in words."""
     student = _student(request, student_id)
@@ -74,7 +77,7 @@ def student_face_enrol(request: HttpRequest, student_id: int) -> HttpResponse:
         return JsonResponse({"ok": False, "message": text}, status=400) if wants_json else _back(request, student,
                                                                                                 text, error=True)
     try:
-        face_enrol(student=student, image=form.cleaned_data["image"].read(), by=request.user)
+        face_enrol(student=student, image=upload_bytes(form.cleaned_data["image"]), by=request.user)
     except REFUSALS as exc:
         text = f"Not enrolled: {refusal_text(exc)}"
         status = refusal_status(exc)

@@ -39,6 +39,7 @@ from classes.models import Course
 from classes.selectors import course_list_visible
 from recognition.serializers import ImageUploadSerializer, read_upload
 from smart_attendance.api.permissions import IsStaff
+from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, enforce
 
 
 def _course(request: Request, course_id: int | str) -> Course:
@@ -106,6 +107,7 @@ class SessionPhotosView(APIView):
 
     permission_classes = [IsStaff]
     parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [PhotoUploadThrottle]
 
     @extend_schema(request={"multipart/form-data": ImageUploadSerializer},
                    responses={201: PhotoResultSerializer, 200: PhotoResultSerializer})
@@ -166,6 +168,8 @@ class FaceAssignView(APIView):
         serializer.is_valid(raise_exception=True)
         student = get_object_or_404(student_list_visible(user=request.user),
                                     pk=serializer.validated_data["student_id"])
+        if serializer.validated_data["add_embedding"]:
+            enforce(request, [FaceEnrolThrottle])  # enrolling from a photo costs what an upload does
         result = review.face_assign(face=face, student=student, by=request.user,
                                     add_embedding=serializer.validated_data["add_embedding"],
                                     note=serializer.validated_data["note"])
@@ -213,6 +217,7 @@ class AttendanceMarkView(APIView):
 
     permission_classes = [IsStaff]
     parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [PhotoUploadThrottle]
 
     @extend_schema(request={"multipart/form-data": MarkSerializer}, responses={201: PhotoResultSerializer})
     def post(self, request: Request) -> Response:

@@ -11,15 +11,17 @@ from accounts.models import StudentProfile
 from attendance.models import SessionPhoto
 from recognition.models import FaceEmbedding
 from recognition.services import face_embeddings_delete
+from smart_attendance.progress import Progress, no_progress
 
 
-def classroom_photos_purge(*, older_than: datetime.timedelta, dry_run: bool = False) -> int:
+def classroom_photos_purge(*, older_than: datetime.timedelta, dry_run: bool = False,
+                           progress: Progress = no_progress) -> int:
     """Deletes the files of classroom photos uploaded more than `older_than` ago. The rows, their
     face boxes and the records' evidence stay; only the picture goes. Returns how many."""
     expired = list(SessionPhoto.objects.filter(uploaded_at__lt=timezone.now() - older_than).exclude(image=""))
     if dry_run:
         return len(expired)
-    for photo in expired:
+    for photo in progress(expired):
         storage, name = photo.image.storage, photo.image.name
         with transaction.atomic():
             SessionPhoto.objects.filter(pk=photo.pk).update(image="", image_purged_at=timezone.now())
@@ -27,9 +29,9 @@ def classroom_photos_purge(*, older_than: datetime.timedelta, dry_run: bool = Fa
     return len(expired)
 
 
-def biometrics_without_consent_purge(*, dry_run: bool = False) -> int:
+def biometrics_without_consent_purge(*, dry_run: bool = False, progress: Progress = no_progress) -> int:
     """Deletes every embedding (and enrolment photo) of students whose consent is not recorded."""
     students = StudentProfile.objects.filter(consent_given=False, face_embeddings__isnull=False).distinct()
     if dry_run:
         return FaceEmbedding.objects.filter(student__in=students).count()
-    return sum(face_embeddings_delete(student=student) for student in students)
+    return sum(face_embeddings_delete(student=student) for student in progress(list(students)))

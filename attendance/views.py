@@ -22,7 +22,17 @@ from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from classes.models import Course
 from classes.selectors import course_list_for_day, course_list_visible
-from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required
+from recognition.images import upload_bytes
+from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, first_refusal
+from smart_attendance.pages import (
+    REFUSALS,
+    private_image,
+    refusal_status,
+    refusal_text,
+    staff_required,
+    throttled,
+    too_many_requests,
+)
 
 Status = AttendanceRecord.Status
 
@@ -121,6 +131,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 @staff_required
 @require_POST
+@throttled(PhotoUploadThrottle)
 def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
     """One classroom photo (the page's script sends each chosen photo here with a progress bar)."""
     session = _session(request, session_id)
@@ -131,7 +142,7 @@ def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
             _back(request, session, text, error=True)
     upload = form.cleaned_data["image"]
     try:
-        result = services.session_photo_process(session=session, image=upload.read(), by=request.user)
+        result = services.session_photo_process(session=session, image=upload_bytes(upload), by=request.user)
     except REFUSALS as exc:
         if _wants_json(request):
             return JsonResponse({"ok": False, "message": refusal_text(exc)}, status=refusal_status(exc))
@@ -201,6 +212,11 @@ def face_assign(request: HttpRequest, session_id: int, face_id: int) -> HttpResp
     if not form.is_valid():
         return _back(request, session, "Choose who this face is.", error=True)
     student = next(s for s in students if s.pk == form.cleaned_data["student"])
+    if form.cleaned_data["add_embedding"]:
+        retry_after = first_refusal(request, [FaceEnrolThrottle])
+        if retry_after is not None:
+            return too_many_requests(request, retry_after=retry_after, message=(
+                f"Too many faces enrolled recently: wait {retry_after} seconds, or assign without enrolling."))
     try:
         result = review.face_assign(face=face, student=student, by=request.user,
                                     add_embedding=form.cleaned_data["add_embedding"])

@@ -18,7 +18,8 @@ from classes.forms import EnrolForm, RosterForm
 from classes.models import Course
 from classes.selectors import course_list_visible
 from recognition.models import FaceEmbedding
-from smart_attendance.pages import staff_required
+from smart_attendance.api.throttling import RosterImportThrottle
+from smart_attendance.pages import staff_required, throttled
 
 
 def _course(request: HttpRequest, course_id: int) -> Course:
@@ -71,6 +72,7 @@ def course_unenrol(request: HttpRequest, course_id: int, student_id: int) -> Htt
 
 @staff_required
 @require_POST
+@throttled(RosterImportThrottle)
 def course_roster_import(request: HttpRequest, course_id: int) -> HttpResponse:
     """Imports a roster CSV into the course, with the outcome of every row."""
     course = _course(request, course_id)
@@ -79,6 +81,7 @@ def course_roster_import(request: HttpRequest, course_id: int) -> HttpResponse:
         messages.error(request, "Choose a CSV file.")
         return redirect("course-page", course_id=course.pk)
     try:
+        roster.roster_size_check(size=form.cleaned_data["file"].size)
         text = io.StringIO(form.cleaned_data["file"].read().decode("utf-8-sig"), newline="")
         result = roster.roster_import(file=text, by=request.user, default_course=course,
                                       editable=student_list_visible(user=request.user))

@@ -23,7 +23,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from recognition import detectors, matching
+from recognition import matching
 from recognition.backends.base import (
     EMBEDDING_SIZE,
     ErrorCode,
@@ -33,6 +33,7 @@ from recognition.backends.base import (
     RecognitionUnavailable,
 )
 from recognition.backends.local import DlibBackend
+from smart_attendance.api.throttling import RecognitionAPIThrottle
 
 SERVICE_NAME = "smart-attendance-recognition"
 _started = time.monotonic()
@@ -54,11 +55,24 @@ class BadRequest(RecognitionError):
         super().__init__(ErrorCode.INVALID_REQUEST, message)
 
 
+class TooLarge(RecognitionError):
+    """A request over one of the cost caps (RECOGNITION_API_LIMITS): 413."""
+
+    def __init__(self, message: str, *, limit: int, got: int) -> None:
+        super().__init__("REQUEST_TOO_LARGE", message, details={"limit": limit, "got": got})
+
+
+def _limit(name: str) -> Any:
+    return settings.RECOGNITION_API_LIMITS[name]
+
+
 def _error(exc: RecognitionError) -> JsonResponse:
     if isinstance(exc, RecognitionUnavailable):
         status = 503
     elif isinstance(exc, FaceQualityError):
         status = 422
+    elif isinstance(exc, TooLarge) or exc.error_code == ErrorCode.IMAGE_TOO_LARGE:
+        status = 413
     elif isinstance(exc, InvalidImageError | BadRequest) or exc.error_code == ErrorCode.INVALID_REQUEST:
         status = 400
     else:
@@ -82,6 +96,12 @@ def ml_endpoint(view: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[H
         if expected and not hmac.compare_digest(request.headers.get("X-API-Key", "").encode(), expected.encode()):
             return JsonResponse({"success": False, "error": "A valid X-API-Key header is required.",
                                  "error_code": "UNAUTHORIZED"}, status=401)
+        throttle = RecognitionAPIThrottle()
+        if not throttle.allow_request(request, None):
+            response = JsonResponse({"success": False, "error": "Too many requests to the recognition service.",
+                                     "error_code": "RATE_LIMITED"}, status=429)
+            response["Retry-After"] = str(throttle.retry_after())
+            return response
         try:
             try:
                 body = request.body
@@ -145,10 +165,22 @@ def _embedding(value: Any, name: str) -> list[float]:
     return value
 
 
+def _jitters(payload: dict[str, Any], default: int) -> int:
+    return _integer(payload, "num_jitters", default, low=1, high=_limit("MAX_JITTERS"))
+
+
+def _at_most(value: list, name: str, limit: int) -> None:
+    """Counts are checked before any element is read: the cost of a call is known up front."""
+    if len(value) > limit:
+        raise TooLarge(f"{name} has {len(value)} items; the limit is {limit}.", limit=limit, got=len(value))
+
+
 def _candidates(payload: dict[str, Any]) -> matching.CandidateSet:
     value = payload.get("candidate_embeddings")
     if not isinstance(value, list):
         raise BadRequest("candidate_embeddings must be a list of {student_id, embeddings}.")
+    _at_most(value, "candidate_embeddings", _limit("MAX_CANDIDATES"))
+    per_candidate = _limit("MAX_EMBEDDINGS_PER_CANDIDATE")
     mapping: dict[Any, list[list[float]]] = {}
     for index, candidate in enumerate(value):
         if not isinstance(candidate, dict) or "student_id" not in candidate:
@@ -160,6 +192,8 @@ def _candidates(payload: dict[str, Any]) -> matching.CandidateSet:
         if not isinstance(embeddings, list):
             raise BadRequest(f"candidate_embeddings[{index}].embeddings must be a list of embeddings.")
         rows = mapping.setdefault(student_id, [])
+        # Counted per student, so repeating a student_id does not get round the cap.
+        _at_most(rows + embeddings, f"candidate_embeddings[{index}].embeddings", per_candidate)
         rows.extend(_embedding(e, f"candidate_embeddings[{index}].embeddings[{k}]") for k, e in enumerate(embeddings))
     return matching.CandidateSet.from_mapping(mapping)
 
@@ -187,7 +221,7 @@ def encode_face(payload: dict[str, Any]) -> dict[str, Any]:
     encoded = service_backend().encode_face(
         image, validate_single=_flag(payload, "validate_single", True),
         min_face_area_ratio=_number(payload, "min_face_area_ratio", 0.05, low=0.0, high=1.0),
-        num_jitters=_integer(payload, "num_jitters", 5, low=1, high=100))
+        num_jitters=_jitters(payload, 5))
     return {"embedding": _floats(encoded.embedding), "face_location": encoded.box.as_dict(),
             "metadata": {"face_area_ratio": encoded.face_area_ratio,
                          "image_dimensions": {"width": encoded.image_size[0], "height": encoded.image_size[1]}}}
@@ -198,13 +232,14 @@ def detect_faces(payload: dict[str, Any]) -> dict[str, Any]:
     """POST /api/ml/detect-faces: every face of a classroom photo with its embedding."""
     image = _image(payload)
     model = payload.get("model", service_backend().detector)
-    if model not in detectors.NAMES:
-        raise BadRequest(f"model must be one of {', '.join(detectors.NAMES)}.")
+    allowed = _limit("MODELS")
+    if model not in allowed:
+        raise BadRequest(f"model must be one of: {', '.join(allowed)} (this service's detectors).")
     # 0 by default, unlike the reference system's 0.04: in a classroom photo every face covers far
     # less than 4% of the picture, so 0.04 would drop them all (README, "Recognition API").
     detection = service_backend().detect_faces(
         image, min_face_area_ratio=_number(payload, "min_face_area_ratio", 0.0, low=0.0, high=1.0),
-        num_jitters=_integer(payload, "num_jitters", 3, low=1, high=100), model=model)
+        num_jitters=_jitters(payload, 3), model=model)
     return {"faces": [{"embedding": _floats(face.embedding), "location": face.box.as_dict(),
                        "face_area_ratio": face.face_area_ratio} for face in detection.faces],
             "count": len(detection.faces),
@@ -244,6 +279,7 @@ def batch_match(payload: dict[str, Any]) -> dict[str, Any]:
     faces = payload.get("detected_faces")
     if not isinstance(faces, list):
         raise BadRequest("detected_faces must be a list of {embedding}.")
+    _at_most(faces, "detected_faces", _limit("MAX_FACES"))
     queries = [_embedding(face.get("embedding") if isinstance(face, dict) else None,
                           f"detected_faces[{index}].embedding") for index, face in enumerate(faces)]
     confident, uncertain = _thresholds(payload, matching.DEFAULT_CONFIDENT_THRESHOLD,

@@ -17,6 +17,7 @@ from recognition import services
 from recognition.models import FaceEmbedding
 from recognition.serializers import FaceSerializer, ImageUploadSerializer, read_upload
 from smart_attendance.api.errors import DomainError
+from smart_attendance.api.throttling import FaceEnrolThrottle
 
 
 def _visible_student(request: Request, student_id: int) -> StudentProfile:
@@ -36,6 +37,7 @@ class StudentFacesView(APIView):
 
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [FaceEnrolThrottle]  # POSTs only: listing faces is not counted
 
     @extend_schema(responses=FaceSerializer(many=True))
     def get(self, request: Request, student_id: int) -> Response:
@@ -64,6 +66,7 @@ class MyFacesView(APIView):
 
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [FaceEnrolThrottle]  # POSTs only: listing faces is not counted
 
     def _me(self, request: Request) -> StudentProfile:
         student = StudentProfile.objects.filter(user=request.user).first()

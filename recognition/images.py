@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -48,6 +49,21 @@ def sniff_format(data: bytes) -> str | None:
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
     return None
+
+
+def upload_bytes(upload: Any, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of an uploaded file, refused with IMAGE_TOO_LARGE from its size *before* it is read
+    (Django spools big uploads to disk; reading one is what brings it into memory)."""
+    max_bytes = max_bytes or settings.MAX_UPLOAD_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes:
+        raise InvalidImageError(
+            ErrorCode.IMAGE_TOO_LARGE,
+            f"The file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB.",
+            details={"bytes": size, "max_bytes": max_bytes},
+        )
+    upload.seek(0)
+    return upload.read(max_bytes + 1)
 
 
 def decode_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int | None = None) -> DecodedImage:
@@ -106,19 +122,19 @@ def _apply_orientation(image: Image.Image) -> Image.Image:
         return image  # a malformed EXIF block: keep the pixels as stored
 
 
+# Pixels are copied out of Pillow this many rows at a time, so a conversion never holds a second
+# full-size copy (Image.tobytes() would build the whole image twice: its chunks, then their join).
+_STRIP_ROWS = 256
+_GRAY_16 = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+
 def _to_rgb(image: Image.Image) -> np.ndarray:
+    """(height, width, 3) uint8 RGB of a decoded image. Peak memory is Pillow's own image plus the
+    3-byte-per-pixel result and one strip: no float64 and no whole-image temporary, whatever the
+    mode (a 16-bit grayscale image took ~25 bytes per pixel as float64)."""
     mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        # 16-bit grayscale: Pillow's convert("RGB") would clip every value above 255 to white.
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if values.max(initial=0) > 255 else 255.0
-        gray = np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
-    if mode == "F":
-        values = np.asarray(image, dtype=np.float64)
-        span = max(values.max(initial=0) - values.min(initial=0), 1e-9)
-        gray = ((values - values.min(initial=0)) * (255.0 / span)).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if mode in _GRAY_16 or mode == "F":
+        return _gray_to_rgb(image)
     if mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
         mode = "RGBA"
@@ -127,7 +143,36 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
-    return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+        del rgba, background
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    width, height = image.size
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    for top in range(0, height, _STRIP_ROWS):
+        bottom = min(height, top + _STRIP_ROWS)
+        pixels[top:bottom] = np.asarray(image.crop((0, top, width, bottom)))
+    return pixels
+
+
+def _gray_to_rgb(image: Image.Image) -> np.ndarray:
+    """16-bit, 32-bit integer or float grayscale, scaled to 0..255 strip by strip in integers (or
+    float32 for mode F). Pillow's convert("RGB") would clip every value above 255 to white."""
+    low, high = image.getextrema()
+    width, height = image.size
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    for top in range(0, height, _STRIP_ROWS):
+        bottom = min(height, top + _STRIP_ROWS)
+        values = np.asarray(image.crop((0, top, width, bottom)))
+        if image.mode == "F":
+            span = max(float(high) - float(low), 1e-9)
+            gray = ((values.astype(np.float32) - np.float32(low)) * np.float32(255.0 / span)).astype(np.uint8)
+        elif high > 255:
+            # 0..65535 onto 0..255: v * 255 // 65535 without overflow (values are at most 32-bit).
+            gray = (np.clip(values, 0, 65535).astype(np.uint32) * 255 // 65535).astype(np.uint8)
+        else:
+            gray = np.clip(values, 0, 255).astype(np.uint8)
+        pixels[top:bottom] = gray[:, :, None]
+    return pixels
 
 
 def image_to_jpeg(pixels: np.ndarray, *, quality: int = 90) -> bytes:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from rest_framework import serializers
 
+from recognition.backends.base import ErrorCode, InvalidImageError
+from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
 
 
@@ -32,14 +36,15 @@ class ImageUploadSerializer(serializers.Serializer):
 
     image = serializers.FileField(allow_empty_file=False)
 
-    def validate_image(self, upload):
+    def validate_image(self, upload: Any) -> Any:
         if upload.size > settings.MAX_UPLOAD_BYTES:
-            raise serializers.ValidationError(
+            # Too many bytes is 413 IMAGE_TOO_LARGE, as for too many pixels (not a 400).
+            raise InvalidImageError(
+                ErrorCode.IMAGE_TOO_LARGE,
                 f"The file is {upload.size / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_BYTES / 1e6:.1f} MB.",
-                code="too_large")
+                details={"bytes": upload.size, "max_bytes": settings.MAX_UPLOAD_BYTES})
         return upload
 
 
-def read_upload(upload) -> bytes:
-    upload.seek(0)
-    return upload.read()
+def read_upload(upload: Any) -> bytes:
+    return upload_bytes(upload)

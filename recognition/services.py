@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -47,9 +48,26 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
     decoded = decode_image(image)
     backend = get_backend()
     encoded = backend.encode_face(image)
+    # A copy is named as such, even when the copy is also worse than the quality gate allows.
+    _refuse_near_duplicate(student=student, embedding=encoded.embedding)
     check_face_quality(decoded.pixels, encoded.box)
     return _face_save(student=student, encoded=encoded, by=by, digest=digest,
                       photo=image_to_jpeg(decoded.pixels, quality=95))
+
+
+def _refuse_near_duplicate(*, student: StudentProfile, embedding: np.ndarray) -> None:
+    """The same photo saved again (another JPEG quality, resized, re-sent by the camera) has another
+    hash but almost the same embedding (about 0.05 apart; two different photos of one person are
+    0.3 or more): it adds nothing and would crowd out real variety, so it is refused."""
+    existing = [face.embedding for face in FaceEmbedding.objects.filter(student=student)]
+    if not existing:
+        return
+    nearest = float(np.min(np.linalg.norm(np.asarray(existing) - embedding, axis=1)))
+    if nearest < settings.FACE_DUPLICATE_DISTANCE:
+        raise DomainError(
+            "This face is already enrolled for this student (a copy of an enrolled photo); use a different "
+            "photo.", error_code="FACE_ALREADY_ENROLLED", status_code=status.HTTP_409_CONFLICT,
+            details={"distance": round(nearest, 3), "max_distance": settings.FACE_DUPLICATE_DISTANCE})
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import re
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -44,3 +45,38 @@ class RequestIDLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
         return True
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request whose Content-Length exceeds MAX_REQUEST_BYTES with 413, before its body is
+    read. Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count multipart file parts, so without this
+    a gigabyte upload would be streamed to disk before any view could refuse it. (Under WSGI a body
+    without Content-Length is read as empty, so the header bounds what is read.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.MAX_REQUEST_BYTES
+        if length > limit:
+            return _too_large(request, length, limit)
+        return self.get_response(request)
+
+
+def _too_large(request: HttpRequest, length: int, limit: int) -> HttpResponse:
+    message = f"The request is {length / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB."
+    details = {"bytes": length, "max_bytes": limit}
+    if request.path.startswith("/api/ml/"):  # the recognition API's own error shape (SPEC §2.4)
+        body = {"success": False, "error": message, "error_code": "IMAGE_TOO_LARGE", "details": details}
+    elif request.path.startswith("/api/"):
+        body = {"error_code": "IMAGE_TOO_LARGE", "message": message, "details": details}
+    elif "application/json" in request.headers.get("Accept", ""):  # the pages' upload scripts
+        body = {"ok": False, "message": message}
+    else:
+        return HttpResponse(f"413 Request Entity Too Large: {message}", status=413,
+                            content_type="text/plain; charset=utf-8")
+    return JsonResponse(body, status=413)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -9,10 +10,12 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from recognition.backends.base import RecognitionError, RecognitionUnavailable
 from smart_attendance.api.errors import DomainError, recognition_error_as_domain_error
+from smart_attendance.api.throttling import ScopedUserThrottle, first_refusal, login_cooloff_seconds
 
 View = Callable[..., HttpResponse]
 
@@ -58,3 +61,47 @@ def refusal_status(exc: Exception) -> int:
 
 
 REFUSALS = (DomainError, RecognitionError)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def too_many_requests(request: HttpRequest, *, retry_after: int, message: str) -> HttpResponse:
+    """429 with Retry-After: JSON ({ok, message}) for the pages' scripts, a readable page otherwise."""
+    if _wants_json(request):
+        response: HttpResponse = JsonResponse({"ok": False, "message": message}, status=429)
+    else:
+        response = render(request, "429.html", {"message": message, "retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _wait_text(seconds: int) -> str:
+    return f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+
+
+def throttled(*throttles: type[ScopedUserThrottle]) -> Callable[[View], View]:
+    """Applies the REST API's throttle classes to a page's POSTs: one budget for page and API."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            retry_after = first_refusal(request, list(throttles))
+            if retry_after is not None:
+                return too_many_requests(request, retry_after=retry_after, message=(
+                    f"Too many requests: please wait {_wait_text(retry_after)} and try again."))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def login_locked_out(request: HttpRequest, original_response: HttpResponse | None = None,
+                     credentials: dict | None = None) -> HttpResponse:
+    """django-axes' answer to a locked-out login (AXES_LOCKOUT_CALLABLE): 429 with Retry-After."""
+    seconds = login_cooloff_seconds()
+    return too_many_requests(request, retry_after=seconds, message=(
+        f"Too many failed logins for this username: try again in {_wait_text(seconds)}, or ask an "
+        "administrator to unlock the account."))

@@ -1,26 +1,32 @@
-"""A small progress bar for management commands (no dependency; plain lines when not a terminal)."""
+"""Progress bars for long management commands (tqdm), drawn on the command's stderr when it is a
+terminal and silent otherwise (logs, cron, CI), so output that is read by people or parsed by
+scripts stays clean."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
-from django.core.management.base import OutputWrapper
+from tqdm import tqdm
 
 Item = TypeVar("Item")
-WIDTH = 30
+# What a service accepts to report its progress: wraps the items it is about to work through.
+Progress = Callable[[Sequence[Any]], Iterable[Any]]
 
 
-def progress(items: Iterable[Item], *, total: int, stream: OutputWrapper, label: str = "") -> Iterator[Item]:
-    """Yields `items`, drawing `label [#####.....] 3/10` on `stream` (a command's stderr) after each:
-    redrawn in place on a terminal, every tenth of the way as plain lines otherwise (logs, CI)."""
-    interactive = stream.isatty()
-    for done, item in enumerate(items, start=1):
-        yield item
-        filled = WIDTH * done // max(total, 1)
-        bar = f"{label} [{'#' * filled}{'.' * (WIDTH - filled)}] {done}/{total}"
-        if interactive:
-            stream.write("\r" + bar, ending="" if done < total else "\n")
-            stream.flush()
-        elif done == total or done % max(1, total // 10) == 0:
-            stream.write(bar)
+def no_progress(items: Sequence[Item]) -> Iterable[Item]:
+    return items
+
+
+def progress(items: Iterable[Item], *, total: int, stream: Any, label: str = "") -> Iterator[Item]:
+    """Yields `items`, with a `label: 40%|####      | 4/10 [00:02<00:03]` bar on `stream` (a command's
+    stderr: Django's OutputWrapper, whose own write() would add a newline to every redraw)."""
+    out = getattr(stream, "_out", stream)
+    interactive = bool(getattr(out, "isatty", lambda: False)())
+    yield from tqdm(items, total=total, desc=label, file=out, disable=not interactive, leave=True,
+                    dynamic_ncols=True)
+
+
+def progress_on(stream: Any, label: str) -> Progress:
+    """A Progress for a service call: `roster_import(..., progress=progress_on(self.stderr, "rows"))`."""
+    return lambda items: progress(items, total=len(items), stream=stream, label=label)

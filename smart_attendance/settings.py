@@ -6,6 +6,7 @@ read first; real environment variables win over it. Bad values raise ImproperlyC
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,6 +43,14 @@ def env_number(name: str, default: float, *, cast: type = int, minimum: float | 
         raise ImproperlyConfigured(f"{name} must be a {cast.__name__}, not {raw!r}") from exc
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ImproperlyConfigured(f"{name}={value} is outside {minimum}..{maximum}")
+    return value
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate such as 30/min or 20/hour (DRF's format)."""
+    value = env.str(name, default=default).strip()
+    if not re.match(r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$", value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 30/min or 20/hour, not {value!r}")
     return value
 
 
@@ -88,6 +97,10 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and ReDoc served from our own static files: the docs page works offline.
+    "drf_spectacular_sidecar",
+    # Login throttling and lockout for the pages, the admin and the API's token endpoint.
+    "axes",
     "accounts",
     "classes",
     "attendance",
@@ -96,6 +109,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "smart_attendance.middleware.RequestIDMiddleware",
+    # Refuses an oversized body from its Content-Length before any of it is read (413).
+    "smart_attendance.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,6 +119,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "smart_attendance.urls_recognition" if SERVICE_ROLE == "recognition" else "smart_attendance.urls"
@@ -147,6 +164,11 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes checks every authenticate() call (login page, admin, API token) before the real backend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -181,11 +203,18 @@ STORAGES = {
 if CLOUDINARY_URL:
     STORAGES["default"] = {"BACKEND": "cloudinary_storage.storage.MediaCloudinaryStorage"}
 
-# Uploads: Django refuses bodies above this size before a view runs.
+# Uploads: the largest accepted file (photo or roster) in bytes.
 MAX_UPLOAD_BYTES = env_number("MAX_UPLOAD_BYTES", 15 * 1024 * 1024, minimum=1024)
 # Request bodies other than file uploads: the recognition API carries images as base64 (4/3 larger).
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+# Any request whose Content-Length is larger is refused (413) before its body is read: multipart
+# file parts are not counted by DATA_UPLOAD_MAX_MEMORY_SIZE, so this is what bounds them.
+MAX_REQUEST_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+# File parts above this size are spooled to a temporary file instead of memory (Django's default).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A roster CSV: its size and row count are capped before and while it is read.
+ROSTER_MAX_BYTES = env_number("ROSTER_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+ROSTER_MAX_ROWS = env_number("ROSTER_MAX_ROWS", 5000, minimum=1)
 
 # --- E-mail ---------------------------------------------------------------------------------
 
@@ -215,6 +244,38 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# --- Abuse limits: cache, proxies, login lockout ---------------------------------------------
+
+# Throttle counters live in the default cache. With several worker processes they must share one
+# (REDIS_URL, or any CACHE_URL django-environ understands); otherwise each process counts alone.
+_redis_url = env.str("REDIS_URL", default="")
+if env.str("CACHE_URL", default=""):
+    try:
+        CACHES = {"default": env.cache_url("CACHE_URL")}
+    except Exception as exc:  # django-environ raises several types for a malformed URL
+        raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL: {exc}") from exc
+elif _redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
+NUM_PROXIES = env_number("NUM_PROXIES", 0, minimum=0, maximum=5)
+
+# django-axes: a username is locked for one client IP after LOGIN_FAILURE_LIMIT wrong passwords in a
+# row, for LOGIN_LOCKOUT_MINUTES. Username + IP, not the username alone, so nobody can lock a
+# teacher out from elsewhere; attempts are kept in the database, shared by every worker.
+AXES_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = timedelta(minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "smart_attendance.api.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "smart_attendance.pages.login_locked_out"
+AXES_VERBOSE = False
+# Failed attempts are kept (until the cool-off expires); successful logins are not logged with their
+# IP address and browser: Django's last_login is enough, and pupils' logins are personal data.
+AXES_DISABLE_ACCESS_LOG = True
+
 # --- REST API -------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -235,7 +296,22 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "smart_attendance.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="20/min")},
+    # Scoped limits (smart_attendance/api/throttling.py), the same for the API and the pages.
+    "DEFAULT_THROTTLE_RATES": {
+        # Login attempts per client IP (API token, login page, admin login).
+        "auth": env_rate("AUTH_THROTTLE_RATE", "20/min"),
+        # Classroom photos per user (session uploads and one-shot marking).
+        "photo_upload": env_rate("PHOTO_UPLOAD_THROTTLE_RATE", "30/min"),
+        # Face enrolments per user: a teacher enrolling a class of 30 with two photos each in one hour.
+        "face_enrol": env_rate("FACE_ENROL_THROTTLE_RATE", "60/hour"),
+        # Roster CSV imports per user (each may write thousands of rows).
+        "roster_import": env_rate("ROSTER_IMPORT_THROTTLE_RATE", "20/hour"),
+        # Calls to the recognition HTTP API (/api/ml/*) per calling IP address.
+        "recognition_api": env_rate("RECOGNITION_API_THROTTLE_RATE", "600/min"),
+    },
+    # How many reverse proxies append to X-Forwarded-For in front of the app: 0 = use the
+    # connection's address and ignore the header (a client could write anything into it).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SIMPLE_JWT = {
@@ -251,6 +327,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Face-recognition attendance for schools: REST API for mobile apps.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Stable names for choice sets used by several serializers.
     "ENUM_NAME_OVERRIDES": {
@@ -291,10 +371,32 @@ RECOGNITION = {
         "MAX_RETRIES": env_number("RECOGNITION_MAX_RETRIES", 3, minimum=0, maximum=10),
     },
 }
-# The key this process demands from callers of its own /api/ml/* routes (SPEC §2.4).
+# The key this process demands from callers of its own /api/ml/* routes (SPEC §2.4). Without it
+# anyone who reaches the service could use it as a face-embedding oracle: the recognition role
+# refuses to start without one unless DEBUG is on.
 RECOGNITION_API_KEY = RECOGNITION["OPTIONS"]["API_KEY"]
-# Decoding limits for every uploaded image (decompression bombs, oversized uploads).
-MAX_IMAGE_PIXELS = env_number("MAX_IMAGE_PIXELS", 40_000_000, minimum=10_000)
+if SERVICE_ROLE == "recognition" and not DEBUG and not RECOGNITION_API_KEY:
+    raise ImproperlyConfigured("RECOGNITION_API_KEY must be set for SERVICE_ROLE=recognition when DEBUG is off")
+# The web role serves /api/ml/* itself only when asked to, and then only behind the key.
+RECOGNITION_API_ON_WEB = env_bool("RECOGNITION_API_ON_WEB", False)
+if RECOGNITION_API_ON_WEB and not RECOGNITION_API_KEY:
+    raise ImproperlyConfigured("RECOGNITION_API_ON_WEB=true needs RECOGNITION_API_KEY")
+# Cost caps of one recognition API call (recognition/api.py): beyond them the call is refused (413),
+# so no caller can ask for a 40k x 40k distance matrix or 100 jitters.
+RECOGNITION_API_LIMITS = {
+    "MAX_FACES": env_number("RECOGNITION_API_MAX_FACES", 200, minimum=1, maximum=10_000),
+    "MAX_CANDIDATES": env_number("RECOGNITION_API_MAX_CANDIDATES", 2000, minimum=1, maximum=100_000),
+    "MAX_EMBEDDINGS_PER_CANDIDATE": env_number("RECOGNITION_API_MAX_EMBEDDINGS_PER_CANDIDATE", 20, minimum=1,
+                                               maximum=1000),
+    "MAX_JITTERS": env_number("RECOGNITION_API_MAX_JITTERS", 10, minimum=1, maximum=100),
+    # Detectors a caller may ask for; cnn is slow on a CPU, so only when this service is set up for it.
+    # Detectors a caller may name: the cheap ones always; dlib's CNN (19 s for 1.6 MP on two cores) only
+    # when this service itself is configured with it.
+    "MODELS": ("yunet", "hog", "auto", *(("cnn",) if RECOGNITION["OPTIONS"]["DETECTOR"] == "cnn" else ())),
+}
+# Decoding limits for every uploaded image (decompression bombs, oversized uploads). A 48 MP phone
+# photo (8000x6000) is the largest common camera; decoding one peaks near 7 bytes per pixel.
+MAX_IMAGE_PIXELS = env_number("MAX_IMAGE_PIXELS", 48_000_000, minimum=10_000)
 # Distances below the first are a confident match, below the second uncertain (SPEC §2.3).
 RECOGNITION_CONFIDENT_THRESHOLD = 0.50
 RECOGNITION_UNCERTAIN_THRESHOLD = 0.60
@@ -304,6 +406,8 @@ RECOGNITION_UNCERTAIN_THRESHOLD = 0.60
 # Embeddings-only mode keeps no enrolment photo (then faces cannot be re-encoded after a model change).
 FACE_KEEP_SOURCE_IMAGES = env_bool("FACE_KEEP_SOURCE_IMAGES", True)
 MAX_FACES_PER_STUDENT = env_number("MAX_FACES_PER_STUDENT", 10, minimum=1, maximum=100)
+# A new enrolment closer than this to one of the student's faces is a copy of it (409).
+FACE_DUPLICATE_DISTANCE = env_number("FACE_DUPLICATE_DISTANCE", 0.2, cast=float, minimum=0.0, maximum=0.5)
 PHOTO_RETENTION_DAYS = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
 AT_RISK_THRESHOLD_PERCENT = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
 

@@ -9,14 +9,19 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from smart_attendance.api.throttling import LoginThrottle
 from smart_attendance.api_urls import urlpatterns as api_v1
+from smart_attendance.pages import throttled
 
 admin.site.site_header = "Smart Attendance administration"
 admin.site.site_title = "Smart Attendance"
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # Login POSTs share the API token endpoint's per-IP limit; django-axes locks a username + IP out.
+    path("accounts/login/", throttled(LoginThrottle)(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+         name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/login/", throttled(LoginThrottle)(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -26,9 +31,10 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
-if settings.RECOGNITION_API_KEY:
-    # The web role serves the recognition API too only when it is protected by a key; the
-    # recognition role (SERVICE_ROLE=recognition, urls_recognition.py) always serves it.
+if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:
+    # The web role serves the recognition API too only when explicitly asked and protected by a key
+    # (a web role using the remote backend has the key too, to send it); the recognition role
+    # (SERVICE_ROLE=recognition, urls_recognition.py) always serves it.
     urlpatterns += [path("", include("recognition.urls"))]
 
 if settings.DEBUG and not settings.CLOUDINARY_URL:

@@ -145,3 +145,57 @@ def test_duplicate_course_code_is_a_validation_error(teacher_api):
     response = teacher_api.post("/api/v1/courses/", {"name": "Again", "code": "DUP-1"}, format="json")
     assert response.status_code == 400
     assert "code" in response.json()["details"]
+
+
+def settings_value(expression: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Evaluates `expression` on the settings module loaded from a fresh environment."""
+    return run_manage("shell", "-c", f"from django.conf import settings; print({expression})", **env)
+
+
+def test_a_shared_cache_is_used_when_redis_url_is_set():
+    # Throttle counters must be shared by every worker process: REDIS_URL selects Redis.
+    result = settings_value("settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION']",
+                            **PRODUCTION_ENV, REDIS_URL="redis://cache.internal:6379/1")
+    assert result.returncode == 0, result.stderr
+    assert "django.core.cache.backends.redis.RedisCache" in result.stdout
+    assert "redis://cache.internal:6379/1" in result.stdout
+    local = settings_value("settings.CACHES['default']['BACKEND']", **PRODUCTION_ENV)
+    assert "LocMemCache" in local.stdout
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("PHOTO_UPLOAD_THROTTLE_RATE", "lots", "PHOTO_UPLOAD_THROTTLE_RATE must be a rate"),
+    ("NUM_PROXIES", "-1", "NUM_PROXIES=-1 is outside"),
+    ("RECOGNITION_API_ON_WEB", "true", "RECOGNITION_API_ON_WEB=true needs RECOGNITION_API_KEY"),
+])
+def test_bad_abuse_settings_fail_at_start(name, value, message):
+    result = run_manage("check", **{**PRODUCTION_ENV, name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_the_recognition_service_refuses_to_start_without_a_key():
+    result = run_manage("check", **PRODUCTION_ENV, SERVICE_ROLE="recognition")
+    assert result.returncode != 0
+    assert "RECOGNITION_API_KEY must be set for SERVICE_ROLE=recognition" in result.stderr
+    keyed = run_manage("check", **PRODUCTION_ENV, SERVICE_ROLE="recognition", RECOGNITION_API_KEY="k" * 32)
+    assert keyed.returncode == 0, keyed.stderr
+    # Development keeps working without one.
+    assert run_manage("check", **{**PRODUCTION_ENV, "SERVICE_ROLE": "recognition", "DEBUG": "true"}).returncode == 0
+
+
+def test_check_deploy_is_clean_with_a_shared_cache():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV,
+                        REDIS_URL="redis://cache:6379/0")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_api_docs_load_swagger_ui_from_our_own_static_files(client):
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/api/docs/").content.decode()
+    assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    # The file the page names is really there (offline, nothing else to fetch).
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")

@@ -100,3 +100,44 @@ def test_me_requires_authentication(anonymous_api):
     response = anonymous_api.get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["error_code"] == "NOT_AUTHENTICATED"
+
+
+def _auth_rate(settings, rate):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "auth": rate}}
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_login_throttle(settings, teacher, anonymous_api):
+    _auth_rate(settings, "3/min")
+    codes = [anonymous_api.post("/api/v1/auth/token/", {"username": teacher.username, "password": "wrong"},
+                                format="json", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code
+             for i in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_behind_one_proxy_the_address_it_appended_is_the_client(settings, teacher, anonymous_api):
+    _auth_rate(settings, "2/min")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+    def attempt(forwarded_for):
+        return anonymous_api.post("/api/v1/auth/token/", {"username": teacher.username, "password": "wrong"},
+                                  format="json", HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+
+    # What the client wrote before the proxy's entry is ignored; the proxy's entry is the identity.
+    assert [attempt("1.1.1.1, 198.51.100.7"), attempt("2.2.2.2, 198.51.100.7"),
+            attempt("3.3.3.3, 198.51.100.7")] == [401, 401, 429]
+    assert attempt("1.1.1.1, 198.51.100.8") == 401
+
+
+def test_token_endpoint_locks_a_username_out_with_429_and_retry_after(settings, teacher, anonymous_api):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert obtain(anonymous_api, teacher.username, "wrong").status_code == 401
+    assert obtain(anonymous_api, teacher.username, "wrong").status_code == 429  # the limit reached
+    response = obtain(anonymous_api, teacher.username)  # the right password, too late
+    assert response.status_code == 429
+    assert response.json()["error_code"] == "RATE_LIMITED"
+    assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
+    # The lock is per username and address: the same login from another address still works.
+    assert anonymous_api.post("/api/v1/auth/token/", {"username": teacher.username, "password": PASSWORD},
+                              format="json", REMOTE_ADDR="10.1.2.3").status_code == 200

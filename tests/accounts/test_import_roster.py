@@ -76,3 +76,51 @@ def test_bad_files_are_refused_whole(teacher: Any, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="no user"):
         call_command("import_roster", str(tmp_path / "roster.csv"), "--by", "ghost")
     assert not StudentProfile.objects.exists()
+
+
+def _rows(count: int) -> str:
+    return "student_number,first_name,last_name\n" + "".join(f"R{i},Ann,Lee\n" for i in range(count))
+
+
+def test_a_roster_with_too_many_rows_is_refused_whole(settings: Any, teacher: Any, tmp_path: Path) -> None:
+    settings.ROSTER_MAX_ROWS = 3
+    with pytest.raises(CommandError, match="more than 3 rows"):
+        call_command("import_roster", str(write(tmp_path, _rows(4))), "--by", teacher.username, stdout=StringIO())
+    assert not StudentProfile.objects.exists()
+    call_command("import_roster", str(write(tmp_path, _rows(3))), "--by", teacher.username, stdout=StringIO())
+    assert StudentProfile.objects.count() == 3
+
+
+def test_a_roster_file_over_the_byte_cap_is_refused_before_it_is_read(settings: Any, teacher: Any,
+                                                                      tmp_path: Path, client: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.ROSTER_MAX_BYTES = 1024
+    big = _rows(100)
+    assert len(big) > 1024
+    with pytest.raises(CommandError, match="a roster may be at most"):
+        call_command("import_roster", str(write(tmp_path, big)), "--by", teacher.username, stdout=StringIO())
+    course = factories.CourseFactory(teacher=teacher)
+    client.force_login(teacher)
+    page = client.post(f"/courses/{course.pk}/roster/", {"file": SimpleUploadedFile("r.csv", big.encode())},
+                       follow=True)
+    assert "a roster may be at most" in page.content.decode()
+    assert not StudentProfile.objects.exists()
+
+
+def test_roster_imports_on_the_course_page_are_rate_limited(settings: Any, teacher: Any, client: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "roster_import": "2/hour"}}
+    course = factories.CourseFactory(teacher=teacher)
+    client.force_login(teacher)
+
+    def post() -> Any:
+        return client.post(f"/courses/{course.pk}/roster/", {"file": SimpleUploadedFile("r.csv", _rows(2).encode())})
+
+    assert [post().status_code for _ in range(2)] == [302, 302]
+    refused = post()
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 60
+    assert StudentProfile.objects.count() == 2

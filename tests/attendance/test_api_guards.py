@@ -70,7 +70,8 @@ def test_an_upload_over_the_byte_cap_is_refused(teacher_api: Any, session: Atten
     response = teacher_api.post(f"/api/v1/sessions/{session.pk}/photos/",
                                 {"image": SimpleUploadedFile("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20_000)},
                                 format="multipart")
-    assert response.status_code == 400 and "image" in response.json()["details"]
+    # Too many bytes is 413 like too many pixels (the README's table), not a 400.
+    assert response.status_code == 413 and response.json()["error_code"] == "IMAGE_TOO_LARGE"
 
 
 class _UnavailableBackend(DlibBackend):
@@ -399,3 +400,45 @@ def test_the_photo_endpoint_runs_the_same_queries_for_one_face_or_three(teacher_
         assert all(m["student_name"] for m in response.json()["matches"] if m["student"])
         counts.append(len(queries))
     assert counts[1] == counts[2] and counts[0] <= counts[1] + 1, counts  # +1: the first builds the course matrix
+
+
+def _big_upload(size: int) -> SimpleUploadedFile:
+    return SimpleUploadedFile("big.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * (size - 4), content_type="image/jpeg")
+
+
+def test_a_30_mb_upload_is_413_before_it_is_read(teacher_api: Any, teacher: Any) -> None:
+    course = factories.CourseFactory(teacher=teacher)
+    session = services.session_create(course=course, date="2026-11-20", by=teacher)
+    before = snapshot()
+    response = teacher_api.post(f"/api/v1/sessions/{session.pk}/photos/", {"image": _big_upload(30 * 1024 * 1024)},
+                                format="multipart")
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "IMAGE_TOO_LARGE" and response.json()["details"]["max_bytes"] > 0
+    assert snapshot() == before
+
+
+def test_a_file_just_over_the_upload_limit_is_413_not_400(settings: Any, teacher_api: Any, teacher: Any) -> None:
+    settings.MAX_UPLOAD_BYTES = 100_000  # the request cap stays larger: the serializer decides
+    student = factories.StudentFactory(created_by=teacher)
+    response = teacher_api.post(f"/api/v1/students/{student.pk}/faces/", {"image": _big_upload(150_000)},
+                                format="multipart")
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "IMAGE_TOO_LARGE"
+    assert response.json()["details"] == {"bytes": 150_000, "max_bytes": 100_000}
+
+
+def test_the_pages_refuse_an_oversized_upload_from_its_size(settings: Any, client: Any, teacher: Any) -> None:
+    settings.MAX_UPLOAD_BYTES = 100_000
+    client.force_login(teacher)
+    student = factories.StudentFactory(created_by=teacher)
+    enrol = client.post(f"/students/{student.pk}/faces/", {"image": _big_upload(150_000)},
+                        HTTP_ACCEPT="application/json")
+    assert enrol.status_code == 413 and "the limit is 0.1 MB" in enrol.json()["message"]
+    session = services.session_create(course=factories.CourseFactory(teacher=teacher), date="2026-11-20", by=teacher)
+    photo = client.post(f"/sessions/{session.pk}/photos/", {"image": _big_upload(150_000)},
+                        HTTP_ACCEPT="application/json")
+    assert photo.status_code == 413 and "the limit is 0.1 MB" in photo.json()["message"]
+    settings.MAX_REQUEST_BYTES = 120_000  # now the whole request is over the cap: refused before reading
+    early = client.post(f"/sessions/{session.pk}/photos/", {"image": _big_upload(150_000)},
+                        HTTP_ACCEPT="application/json")
+    assert early.status_code == 413 and early.json()["ok"] is False

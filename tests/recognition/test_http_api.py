@@ -141,4 +141,79 @@ def test_the_web_role_does_not_expose_an_unprotected_recognition_api(client: Cli
 def test_an_oversized_body_is_refused_with_a_code(client: Client, settings: Any) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = post(client, "/api/ml/encode-face", {"image_base64": "A" * 5000})
-    assert response.status_code == 400 and response.json()["error_code"] == "IMAGE_TOO_LARGE"
+    assert response.status_code == 413 and response.json()["error_code"] == "IMAGE_TOO_LARGE"
+
+
+def test_a_body_over_the_request_cap_is_refused_before_it_is_read(client: Client, settings: Any) -> None:
+    settings.MAX_REQUEST_BYTES = 1000
+    response = post(client, "/api/ml/encode-face", {"image_base64": "A" * 5000})
+    assert response.status_code == 413
+    assert response.json() == {"success": False, "error": response.json()["error"], "error_code": "IMAGE_TOO_LARGE",
+                               "details": {"bytes": len(json.dumps({"image_base64": "A" * 5000})),
+                                           "max_bytes": 1000}}
+
+
+SMALL_LIMITS = {"MAX_FACES": 3, "MAX_CANDIDATES": 2, "MAX_EMBEDDINGS_PER_CANDIDATE": 2, "MAX_JITTERS": 10,
+                "MODELS": ("hog",)}
+E = [0.01] * 128
+
+
+@pytest.mark.parametrize(("path", "payload", "field"), [
+    ("/api/ml/batch-match", {"detected_faces": [{"embedding": E}] * 4, "candidate_embeddings": []}, "detected_faces"),
+    ("/api/ml/batch-match", {"detected_faces": [], "candidate_embeddings": [
+        {"student_id": i, "embeddings": [E]} for i in range(3)]}, "candidate_embeddings"),
+    ("/api/ml/match-faces", {"query_embedding": E, "candidate_embeddings": [
+        {"student_id": 1, "embeddings": [E, E, E]}]}, "candidate_embeddings[0].embeddings"),
+    # The same student twice must not get round the per-candidate cap.
+    ("/api/ml/match-faces", {"query_embedding": E, "candidate_embeddings": [
+        {"student_id": 1, "embeddings": [E, E]}, {"student_id": 1, "embeddings": [E]}]},
+     "candidate_embeddings[1].embeddings"),
+])
+def test_requests_over_the_cost_caps_are_413(client: Client, settings: Any, path: str, payload: dict,
+                                             field: str) -> None:
+    settings.RECOGNITION_API_LIMITS = SMALL_LIMITS
+    response = post(client, path, payload)
+    assert response.status_code == 413
+    body = response.json()
+    assert body["success"] is False and body["error_code"] == "REQUEST_TOO_LARGE"
+    assert body["error"].startswith(field + " has") and body["details"]["limit"] in (2, 3)
+
+
+def test_the_default_caps_refuse_a_huge_matrix(client: Client) -> None:
+    # A many-thousand-face request (the was 40k x 40k) is refused from its counts alone.
+    faces = [{"embedding": [0] * 128}] * 10_000
+    response = post(client, "/api/ml/batch-match", {"detected_faces": faces, "candidate_embeddings": []})
+    assert response.status_code == 413 and response.json()["details"] == {"limit": 200, "got": 10_000}
+
+
+def test_jitters_are_capped_and_cnn_only_when_the_service_runs_it(client: Client, read: Any) -> None:
+    image = b64(read("people/obama/obama.jpg"))
+    jitters = post(client, "/api/ml/encode-face", {"image_base64": image, "num_jitters": 100})
+    assert jitters.status_code == 400 and "num_jitters must be an integer between 1 and 10" in jitters.json()["error"]
+    cnn = post(client, "/api/ml/detect-faces", {"image_base64": image, "model": "cnn"})
+    assert cnn.status_code == 400 and cnn.json()["error_code"] == "INVALID_REQUEST"
+    assert "hog" in cnn.json()["error"]
+
+
+def test_the_recognition_api_is_rate_limited_per_caller(client: Client, settings: Any) -> None:
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "recognition_api": "2/min"}}
+    payload = {"detected_faces": [], "candidate_embeddings": []}
+    assert [post(client, "/api/ml/batch-match", payload).status_code for _ in range(2)] == [200, 200]
+    refused = post(client, "/api/ml/batch-match", payload, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert refused.json() == {"success": False, "error": refused.json()["error"], "error_code": "RATE_LIMITED"}
+    assert post(client, "/api/ml/batch-match", payload, REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_the_web_role_mounts_the_recognition_api_only_when_explicitly_enabled() -> None:
+    from tests.test_project import PRODUCTION_ENV, run_manage
+
+    probe = "from django.urls import resolve; print(resolve('/api/ml/batch-match').url_name)"
+    # A web role with a key (to call a remote service) does not serve /api/ml/* itself.
+    keyed = run_manage("shell", "-c", probe, **PRODUCTION_ENV, RECOGNITION_API_KEY="k" * 32)
+    assert "Resolver404" in keyed.stderr
+    enabled = run_manage("shell", "-c", probe, **PRODUCTION_ENV, RECOGNITION_API_KEY="k" * 32,
+                         RECOGNITION_API_ON_WEB="true")
+    assert enabled.stdout.strip().endswith("ml-batch-match"), enabled.stderr

@@ -98,3 +98,37 @@ def test_webp_is_supported_and_sniffed_by_its_bytes() -> None:
 def test_the_file_name_and_claimed_type_do_not_matter(faces: Any) -> None:
     png = (faces / "edge/obama_32bit.png").read_bytes()
     assert decode_image(png).format == "PNG"  # whatever the upload claimed
+
+
+def _traced_peak(data: bytes) -> tuple[np.ndarray, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        pixels = decode_image(data).pixels
+        return pixels, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_16_bit_png_bomb_decodes_without_float64_copies() -> None:
+    # A small file of 16-bit pixels: 4000x4000 zeros with one white dot (the bomb, smaller).
+    values = np.zeros((4000, 4000), dtype=np.uint16)
+    values[10, 10] = 65535
+    data = encode(Image.fromarray(values), "PNG")
+    del values
+    assert len(data) < 200_000
+    pixels, peak = _traced_peak(data)
+    assert pixels.shape == (4000, 4000, 3) and pixels[10, 10].tolist() == [255, 255, 255] and pixels[0, 0, 0] == 0
+    # The RGB result is 3 bytes per pixel (48 MB); float64 conversion peaked above 25 bytes per pixel.
+    assert peak < 4 * 4000 * 4000, f"{peak / 1e6:.0f} MB"
+
+
+def test_a_large_rgb_photo_is_converted_without_a_second_full_copy(faces: Any) -> None:
+    photo = Image.open(faces / "people/obama/obama.jpg").convert("RGB").resize((4000, 3000))
+    data = encode(photo, "JPEG", quality=80)
+    pixels, peak = _traced_peak(data)
+    assert pixels.shape == (3000, 4000, 3)
+    # Only the 36 MB result and a strip; Image.tobytes() would have held the pixels twice over.
+    assert peak < 1.3 * 3 * 4000 * 3000, f"{peak / 1e6:.0f} MB"
+

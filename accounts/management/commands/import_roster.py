@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts import roster
 from accounts.models import User
 from classes.models import Course
+from smart_attendance.progress import progress_on
 
 
 class Command(BaseCommand):
@@ -37,8 +38,10 @@ class Command(BaseCommand):
             if default_course is None:
                 raise CommandError(f"no course with code {course!r}")
         try:
+            roster.roster_size_check(size=csv.stat().st_size)
             with csv.open(encoding="utf-8-sig", newline="") as handle:
-                result = roster.roster_import(file=handle, by=user, default_course=default_course, dry_run=dry_run)
+                result = roster.roster_import(file=handle, by=user, default_course=default_course, dry_run=dry_run,
+                                              progress=progress_on(self.stderr, "students"))
         except OSError as exc:
             raise CommandError(f"cannot read {csv}: {exc.strerror}") from exc
         except UnicodeDecodeError as exc:

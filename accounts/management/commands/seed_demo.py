@@ -12,6 +12,7 @@ from django.db import transaction
 
 from accounts.models import Role, StudentProfile, User
 from classes.models import Course, Enrollment, TimetableSlot
+from smart_attendance.progress import progress
 
 DEMO_USERS = [
     # username, role, first name, last name
@@ -112,7 +113,7 @@ class Command(BaseCommand):
         if not folders:
             raise CommandError(f"{faces_dir} has no sub-folders (one per student number expected)")
         enrolled = skipped = 0
-        for folder in folders:
+        for folder in progress(folders, total=len(folders), stream=self.stderr, label="students"):
             first_name, _, last_name = folder.name.replace("_", " ").title().partition(" ")
             student, _ = self._student(folder.name, first_name, last_name or "-", teacher)
             Enrollment.objects.get_or_create(course=course, student=student)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from attendance.retention import biometrics_without_consent_purge, classroom_photos_purge
+from smart_attendance.progress import progress_on
 
 
 class Command(BaseCommand):
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         if days < 1:
             raise CommandError("--days must be at least 1")
         verb = "would delete" if dry_run else "deleted"
-        photos = classroom_photos_purge(older_than=datetime.timedelta(days=days), dry_run=dry_run)
+        photos = classroom_photos_purge(older_than=datetime.timedelta(days=days), dry_run=dry_run,
+                                        progress=progress_on(self.stderr, "classroom photos"))
         self.stdout.write(f"classroom photos older than {days} days: {verb} {photos}")
-        faces = biometrics_without_consent_purge(dry_run=dry_run)
+        faces = biometrics_without_consent_purge(dry_run=dry_run, progress=progress_on(self.stderr, "students"))
         self.stdout.write(f"face embeddings of students without consent: {verb} {faces}")

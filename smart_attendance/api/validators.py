@@ -1,0 +1,35 @@
+"""Validators shared by the API's serializers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.validators import UniqueValidator
+
+
+class VisibleUniqueValidator(UniqueValidator):
+    """A uniqueness check whose message depends on who asks: when the clashing object is one the user
+    may see, it says so; when it belongs to someone else (another teacher's course or student), the
+    message is generic and names nothing about it."""
+
+    def __init__(self, queryset: QuerySet, *, visible: Callable[..., QuerySet], seen_message: str,
+                 unseen_message: str, lookup: str = "exact") -> None:
+        super().__init__(queryset=queryset, message=seen_message, lookup=lookup)
+        self.visible = visible
+        self.unseen_message = unseen_message
+
+    def __call__(self, value: Any, serializer_field: Any) -> None:
+        try:
+            super().__call__(value, serializer_field)
+        except ValidationError:
+            request = serializer_field.context.get("request")
+            user = getattr(request, "user", None)
+            clash = self.exclude_current_instance(
+                self.filter_queryset(value, self.queryset, serializer_field.source_attrs[-1]),
+                getattr(serializer_field.parent, "instance", None))
+            if user is not None and user.is_authenticated and self.visible(user=user).filter(pk__in=clash).exists():
+                raise
+            raise ValidationError(self.unseen_message, code="unique") from None
