@@ -6,7 +6,8 @@ Builds a throw-away SQLite school in a temporary folder (five students enrolled 
 `people/`, twenty more without faces), then for each photo opens a fresh session and POSTs the
 photo to /api/v1/sessions/{id}/photos/ with a JWT, as a mobile app does. Prints the median time
 and the number of SQL queries per upload (first upload of a course, with the candidate matrix
-built, and later uploads, with it cached).
+built, and later uploads, with it cached). The photos: two of ../shared/faces and the composed
+12 MP phone photo (30 people and a poster) and 1080p webcam frame of tests/scenes.py.
 """
 
 from __future__ import annotations
@@ -68,14 +69,18 @@ def main() -> None:
     print(f"course of {course.enrollments.count()} students, 5 with an enrolled face; {args.repeat} uploads each")
     print(f"{'photo':32} {'faces':>5} {'median ms':>10} {'min ms':>8} {'queries':>8}")
     day = 0
-    for relative in PHOTOS:
-        data = (args.faces / relative).read_bytes()
+    from tests import scenes
+
+    photos = [(relative, (args.faces / relative).read_bytes()) for relative in PHOTOS]
+    photos += [("scene: phone 12 MP", scenes.phone_photo(args.faces).jpeg(90)),
+               ("scene: webcam 1080p", scenes.webcam_frame(args.faces).jpeg(90))]
+    for relative, data in photos:
         times, queries, faces = [], [], 0
         for _ in range(args.repeat):
             day += 1
             session = client.post(f"/api/v1/courses/{course.pk}/sessions/",
                                   {"date": f"2026-01-{day:02d}"}, format="json").json()
-            upload = SimpleUploadedFile(Path(relative).name, data, content_type="image/jpeg")
+            upload = SimpleUploadedFile("photo.jpg", data, content_type="image/jpeg")
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
                 response = client.post(f"/api/v1/sessions/{session['id']}/photos/", {"image": upload},

@@ -87,7 +87,7 @@ def main() -> None:
     backend.detect_faces((args.faces / photos[0]["file"]).read_bytes())  # load the models
 
     print(f"dlib {backend.model_info().version}, detector {backend.detector}, classroom jitters "
-          f"{backend.classroom_jitters}, scan budget {backend.detect_max_pixels / 1e6:.1f} MP, "
+          f"{backend.classroom_jitters}, scan budget {backend.face_detector().max_pixels / 1e6:.1f} MP, "
           f"median of {args.repeat}")
     print(f"{'photo':32} {'found':>5} {'expect':>6} {'decode':>7} {'detect':>7} {'encode':>7} {'total':>7} "
           f"{'ms/face':>7} {'naive':>7} {'x':>5}")
@@ -96,8 +96,7 @@ def main() -> None:
     for photo in photos:
         data = (args.faces / photo["file"]).read_bytes()
         decode_ms, decoded = median_ms(lambda d=data: decode_image(d), args.repeat)
-        scale = backend.detection_scale(*decoded.size, backend.min_face_pixels)
-        detect_ms, boxes = median_ms(lambda d=decoded, s=scale: backend._locate(d, s, "hog"), args.repeat)
+        detect_ms, boxes = median_ms(lambda d=decoded: backend._locate(d, backend.smallest_face()), args.repeat)
         encode_ms, _ = median_ms(lambda d=decoded, b=boxes: backend._encode(d, b, backend.classroom_jitters),
                                  args.repeat)
         total_ms, detection = median_ms(lambda d=data: backend.detect_faces(d), args.repeat)

@@ -177,3 +177,62 @@ def test_a_photo_taken_with_the_camera_is_checked_by_the_quality_gate(playwright
     finally:
         browser.close()
     assert not enrolled.students["rose_leslie"].face_embeddings.exists()
+
+
+def test_reviewing_a_30_face_photo_on_a_phone(browser: Any, live_server: Any, teacher: Any, faces: Path,
+                                              settings: Any, tmp_path: Path) -> None:
+    """A 12 MP phone photo of 30 people and a poster, reviewed on a 390 px screen: the boxes are
+    found, tapping one opens that face's crop, nothing is preselected, an assignment and a "not a
+    student" go through, and nothing scrolls sideways."""
+    import datetime
+
+    from attendance.services import session_create
+    from tests import scenes
+
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+    enrolled = make_class(teacher=teacher, faces=faces)
+    session = session_create(course=enrolled.course, date=datetime.date(2026, 11, 23), label="P1", by=teacher)
+    scene = scenes.phone_photo(faces)
+    photo = tmp_path / "classroom.jpg"
+    photo.write_bytes(scene.jpeg(90))
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.set_default_timeout(60_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", teacher.username)
+    page.fill("input[name=password]", "correct-horse-battery-staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/sessions/{session.pk}/")
+    page.set_input_files("input#photos", str(photo))
+    page.click("[data-upload-form] button[type=submit]")
+    page.wait_for_selector("[data-face-box]", timeout=120_000)
+    assert page.locator("[data-face-box]").count() == len(scene.faces) == 31
+    assert page.locator('[data-face-box="present"]').count() == 5  # the five enrolled people
+    cards = page.locator("#unknown .face-card")
+    assert cards.count() == 26  # 25 strangers and the poster
+    page.wait_for_function("[...document.querySelectorAll('#unknown img.crop')].slice(0, 4)"
+                           ".every(img => img.complete && img.naturalWidth > 0)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    shot(page, "15-phone-30-faces")
+
+    # Tapping a box on the photo opens that face's card.
+    box = page.locator('a[data-face-box="unknown"]').nth(3)
+    target = box.get_attribute("href")
+    box.click()
+    page.wait_for_function(f"location.hash === '{target}'")
+    card = page.locator(f"{target}.face-card")
+    assert card.is_visible() and card.locator("select").input_value() == ""
+    shot(page, "16-phone-face-opened")
+
+    card.locator("select").select_option(label="Kit Harington")
+    card.get_by_role("button", name="Assign").click()
+    page.wait_for_selector("text=Kit Harington marked present.")
+    assert page.locator("#unknown .face-card").count() == 25
+
+    page.locator("#unknown .face-card").first.get_by_role("button", name="Not a student").click()
+    page.wait_for_selector("text=dismissed: not a student")
+    assert page.locator("#unknown .face-card").count() == 24
+    assert page.locator('[data-face-box="dismissed"]').count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    shot(page, "17-phone-after-review")

