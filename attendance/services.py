@@ -22,9 +22,10 @@ from rest_framework import status as http
 
 from accounts.models import StudentProfile, User
 from accounts.selectors import teacher_settings_get
-from attendance import notifications
+from attendance import lateness, notifications
+from attendance.capture_time import CaptureTime, photo_capture_time
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
-from classes.models import Course
+from classes.models import Course, TimetableSlot
 from recognition.backends import get_backend
 from recognition.backends.base import Detection, FaceMatch, MatchStatus
 from recognition.images import DecodedImage, decode_image, image_to_jpeg
@@ -69,6 +70,55 @@ def session_get_or_create_today(*, course: Course, by: User | None) -> Attendanc
         return session_create(course=course, date=today, by=by)
     except DomainError:  # created concurrently
         return AttendanceSession.objects.get(course=course, date=today, label="")
+
+
+def session_for_slot(*, slot: TimetableSlot, date: datetime.date, by: User | None) -> AttendanceSession:
+    """The session of a timetable slot on a date, opened if needed: labelled by the slot, starting at
+    its start time (lateness counts from it). A session the teacher opened by hand with the same
+    label is adopted rather than duplicated."""
+    course = slot.course
+    session = AttendanceSession.objects.filter(course=course, date=date, slot=slot).first()
+    if session is not None:
+        return session
+    label = slot.session_label
+    try:
+        with transaction.atomic():
+            session, created = AttendanceSession.objects.get_or_create(
+                course=course, date=date, label=label,
+                defaults={"slot": slot, "starts_at": slot.start_time, "created_by": by})
+            if created:
+                _records_ensure(session)
+            elif session.slot_id is None:
+                session.slot, session.starts_at = slot, session.starts_at or slot.start_time
+                session.save(update_fields=["slot", "starts_at"])
+    except IntegrityError:  # opened concurrently by another request
+        session = AttendanceSession.objects.get(course=course, date=date, label=label)
+    return session
+
+
+def slot_now(*, course: Course, now: datetime.datetime | None = None) -> TimetableSlot | None:
+    """The course's timetable slot running now (school time), from a quarter of an hour before its start
+    (teachers photograph the room as pupils come in) to its end; None outside the timetable or on a
+    day without school."""
+    from attendance.calendar import is_school_day  # the calendar reads sessions: imported late
+    from attendance.schooltime import school_now
+
+    moment = school_now(now)
+    if not is_school_day(moment.date()):
+        return None
+    early = (moment + datetime.timedelta(minutes=15)).time()
+    return (course.timetable_slots.filter(weekday=moment.weekday(), start_time__lte=early,
+                                          end_time__gt=moment.time()).order_by("start_time").first())
+
+
+def session_for_now(*, course: Course, by: User | None) -> AttendanceSession:
+    """Taking attendance now: the running slot's session, else today's unlabelled session."""
+    slot = slot_now(course=course)
+    if slot is not None:
+        from attendance.schooltime import school_today
+
+        return session_for_slot(slot=slot, date=school_today(), by=by)
+    return session_get_or_create_today(course=course, by=by)
 
 
 def _records_ensure(session: AttendanceSession) -> None:
@@ -174,6 +224,7 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
     else:
         stored = _stored_copy(analysis.decoded)
     detection = analysis.detection
+    taken = photo_capture_time(image, session_date=session.date)  # EXIF of the upload, not the stored copy
     saved: list[SessionPhoto] = []
     try:
         with transaction.atomic():
@@ -181,7 +232,8 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
             require_open(session)
             photo = SessionPhoto(session=session, content_hash=analysis.digest, width=detection.image_size[0],
                                  height=detection.image_size[1], face_count=len(detection.faces),
-                                 processing_time_ms=0, uploaded_by=by)
+                                 processing_time_ms=0, uploaded_by=by, taken_at=taken.at,
+                                 taken_at_source=taken.source)
             photo.image.save("photo.jpg", ContentFile(stored), save=False)
             saved.append(photo)
             try:
@@ -194,7 +246,7 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
             faces = DetectedFace.objects.bulk_create(_detected_faces(photo, analysis))
             _attach_students(faces)
             _records_ensure(session)
-            changed = _records_apply(session, faces, analysis.confident, analysis.uncertain)
+            changed = _records_apply(session, faces, analysis.confident, analysis.uncertain, seen=taken)
             photo.processing_time_ms = round((time.perf_counter() - analysis.started) * 1000)
             photo.save(update_fields=["processing_time_ms"])
     except BaseException:
@@ -257,16 +309,24 @@ def _student_names(ids: set[Hashable]) -> dict[Hashable, str]:
 
 
 def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confident: float,
-                   uncertain: float) -> list[AttendanceRecord]:
+                   uncertain: float, *, seen: CaptureTime | None = None) -> list[AttendanceRecord]:
     records = {r.student_id: r for r in session.records.select_for_update()}
+    deadline = lateness.late_after(session)
     changed = []
     for face in faces:
         record = records.get(face.student_id) if face.student_id else None
         if record is None or record.source == Source.MANUAL:
             continue  # a teacher's decision stands
+        earlier = lateness.note_seen(record, seen)  # lateness counts from the first sighting
         if record.distance is not None and record.distance <= face.distance:
-            continue  # an earlier photo was closer: the best distance wins
-        record.status = Status.PRESENT if face.match == DetectedFace.Match.CONFIDENT else Status.PENDING
+            # An earlier photo was closer: the best distance wins, but an earlier sighting still counts.
+            if earlier:
+                if record.status in (Status.PRESENT, Status.LATE):
+                    record.status = lateness.arrival_status(record, deadline)
+                changed.append(record)
+            continue
+        record.status = (lateness.arrival_status(record, deadline) if face.match == DetectedFace.Match.CONFIDENT
+                         else Status.PENDING)
         record.source = Source.FACE
         record.distance = face.distance
         record.face = face
@@ -275,7 +335,7 @@ def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confid
         changed.append(record)
     AttendanceRecord.objects.bulk_update(
         changed, ["status", "source", "distance", "face", "reason", "confident_threshold", "uncertain_threshold",
-                  "updated_at"])
+                  "seen_at", "seen_at_source", "updated_at"])
     return changed
 
 
@@ -290,11 +350,13 @@ def record_correct(*, record: AttendanceRecord, status: str, by: User | None, no
     if status not in MANUAL_STATUSES:
         raise DomainError(f"Status must be one of {', '.join(MANUAL_STATUSES)}.", error_code="INVALID_STATUS")
     record = AttendanceRecord.objects.select_for_update().get(pk=record.pk)
-    AttendanceCorrection.objects.create(record=record, old_status=record.status, new_status=status,
-                                        note=note.strip(), changed_by=by)
+    correction = AttendanceCorrection.objects.create(record=record, old_status=record.status, new_status=status,
+                                                     note=note.strip(), changed_by=by)
     record.status = status
     record.source = source
     record.save(update_fields=["status", "source", "updated_at"])
+    # A guardian told of an absence hears of its correction, in this same transaction (outbox).
+    notifications.correction_follow_up(record=record, correction=correction)
     return record
 
 
@@ -311,8 +373,8 @@ class FinalizeResult:
 
 def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pending: str | None = None,
                      note: str = "") -> FinalizeResult:
-    """Closes the session: unseen students become absent; guardians of absent students and the
-    teacher (low attendance) are e-mailed after the commit.
+    """Closes the session: unseen students become absent; e-mails to guardians of absent students and
+    to the teacher (low attendance) are queued in the outbox with the decision and sent after the commit.
 
     Refused with PENDING_RECORDS (409, listing them) while pending records remain, unless
     `resolve_pending` is `present` or `absent` (applied to each, audited)."""
@@ -344,8 +406,8 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
         session.save(update_fields=["state", "finalized_by", "finalized_at"])
         all_absent = [r for r in records if r.status == Status.ABSENT] + [
             r for r in resolved if r.status == Status.ABSENT]
-        session_id = session.pk
-        transaction.on_commit(lambda: notifications.session_finalized(session_id=session_id, before=before))
+        # The e-mails are outbox rows written in this transaction, sent once it commits (never lost).
+        notifications.session_finalized(session_id=session.pk, before=before)
     return FinalizeResult(session=session, absent=all_absent, resolved=resolved)
 
 
@@ -353,13 +415,17 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
 
 
 def attendance_mark(*, course: Course, image: bytes, by: User | None) -> tuple[AttendanceSession, PhotoResult]:
-    """Opens (or reuses) today's session of the course and processes the photo (SPEC §4 one-shot)."""
-    session = AttendanceSession.objects.filter(course=course, date=timezone.localdate(), label="").first()
+    """Opens (or reuses) the session of the running timetable slot, else today's session of the course,
+    and processes the photo (SPEC §3, §4 one-shot)."""
+    slot = slot_now(course=course)
+    session = (AttendanceSession.objects.filter(course=course, date=timezone.localdate(), slot=slot).first()
+               if slot is not None else
+               AttendanceSession.objects.filter(course=course, date=timezone.localdate(), label="").first())
     if session is not None:
         return session, session_photo_process(session=session, image=image, by=by)
     # Recognise first: a failed photo must not leave an empty session behind.
     analysis = photo_analyse(course=course, image=image)
-    session = session_get_or_create_today(course=course, by=by)
+    session = session_for_now(course=course, by=by)
     return session, session_photo_process(session=session, image=image, by=by, analysis=analysis)
 
 
