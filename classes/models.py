@@ -81,7 +81,7 @@ class Term(models.Model):
         constraints = [models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="term_ends_after_start")]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.starts_on:%d %b %Y} – {self.ends_on:%d %b %Y})"
+        return f"{self.name} ({self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y})"
 
 
 class Closure(models.Model):
@@ -103,4 +103,4 @@ class Closure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.starts_on:%d %b %Y} – {self.ends_on:%d %b %Y})"
+        return f"{self.name} ({self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y})"
