@@ -9,6 +9,7 @@ from attendance import api
 urlpatterns = [
     path("courses/<int:course_id>/sessions/", api.CourseSessionsView.as_view(), name="course-sessions"),
     path("courses/<int:course_id>/report/", api.CourseReportView.as_view(), name="course-report"),
+    path("courses/<int:course_id>/register/", api.CourseRegisterView.as_view(), name="course-register"),
     path("sessions/", api.SessionListView.as_view(), name="session-list"),
     path("sessions/<int:session_id>/", api.SessionDetailView.as_view(), name="session-detail"),
     path("sessions/<int:session_id>/photos/", api.SessionPhotosView.as_view(), name="session-photos"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from accounts.models import StudentProfile
 from accounts.selectors import teacher_settings_get
+from attendance.daily_mail import summary_key
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, OutboxMessage
 from attendance.outbox import outbox_add
 from attendance.selectors import at_risk_threshold, school_settings_get, student_counts
@@ -72,12 +73,14 @@ def correction_follow_up(*, record: AttendanceRecord, correction: AttendanceCorr
     excused (call it in the correcting transaction). True when one was queued."""
     if correction.old_status != Status.ABSENT or correction.new_status not in FOLLOWED_UP:
         return False
-    told = OutboxMessage.objects.filter(record=record, kind__in=[Kind.ABSENCE, Kind.DAILY_SUMMARY]).exclude(
-        status=OutboxMessage.Status.FAILED).order_by("-created_at").first()
-    if told is None:
-        return False  # nobody was told of the absence: nothing to take back
     session = AttendanceSession.objects.select_related("course__teacher").get(pk=record.session_id)
     student = StudentProfile.objects.get(pk=record.student_id)
+    told = (OutboxMessage.objects.filter(record=record, kind=Kind.ABSENCE)
+            | OutboxMessage.objects.filter(kind=Kind.DAILY_SUMMARY,
+                                           key=summary_key(guardian_email=student.guardian_email, day=session.date))
+            ).exclude(status=OutboxMessage.Status.FAILED).order_by("-created_at").first()
+    if told is None:
+        return False  # nobody was told of the absence: nothing to take back
     now_status = {Status.PRESENT: "present", Status.LATE: "present (arrived late)",
                   Status.EXCUSED: "excused"}[correction.new_status]
     return bool(outbox_add(

@@ -173,7 +173,8 @@ REGISTER_CODES = {Status.PRESENT: "P", Status.LATE: "L", Status.ABSENT: "A", Sta
 
 def course_register(*, course: Course, date_from: datetime.date, date_to: datetime.date) -> list[list[str]]:
     """The course's register for a date range: one row per enrolled student, one column per session
-    (date and label), the status as P/L/A/E (? pending, - not seen yet): two queries."""
+    (date and label), the status as P/L/A/E (? pending, - not seen yet): three queries. Cells are raw
+    (escape them with `csv_safe` for a CSV)."""
     sessions = list(course.sessions.filter(date__gte=date_from, date__lte=date_to)
                     .order_by("date", "starts_at", "created_at"))
     marks = {(r.session_id, r.student_id): r.status for r in
@@ -182,7 +183,7 @@ def course_register(*, course: Course, date_from: datetime.date, date_to: dateti
               *[f"{s.date.isoformat()} {s.label}".strip() for s in sessions]]
     rows = [header]
     for student in course.students.order_by("last_name", "first_name"):
-        rows.append([csv_safe(student.student_number), csv_safe(student.last_name), csv_safe(student.first_name),
+        rows.append([student.student_number, student.last_name, student.first_name,
                      *[REGISTER_CODES.get(marks.get((s.pk, student.pk), ""), "") for s in sessions]])
     return rows
 

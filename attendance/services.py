@@ -45,12 +45,15 @@ MANUAL_STATUSES = (Status.PRESENT, Status.LATE, Status.ABSENT, Status.EXCUSED)
 # --- sessions ---------------------------------------------------------------------------------
 
 
-def session_create(*, course: Course, date: datetime.date, label: str = "", by: User | None) -> AttendanceSession:
-    """Opens a session with one `unmarked` record per enrolled student. SESSION_EXISTS (409) when the
-    course already has a session with that date and label."""
+def session_create(*, course: Course, date: datetime.date, label: str = "", by: User | None,
+                   starts_at: datetime.time | None = None) -> AttendanceSession:
+    """Opens a session with one `unmarked` record per enrolled student; with `starts_at` (school time)
+    lateness is judged from it. SESSION_EXISTS (409) when the course already has a session with that
+    date and label."""
     try:
         with transaction.atomic():
-            session = AttendanceSession.objects.create(course=course, date=date, label=label.strip(), created_by=by)
+            session = AttendanceSession.objects.create(course=course, date=date, label=label.strip(), created_by=by,
+                                                       starts_at=starts_at)
             _records_ensure(session)
     except IntegrityError:
         existing = AttendanceSession.objects.get(course=course, date=date, label=label.strip())
