@@ -126,10 +126,9 @@ def test_after_max_attempts_a_message_is_failed_and_can_be_sent_again(settings: 
 def test_a_rolled_back_decision_sends_nothing(teacher: Any, course_with_session: Any,
                                               django_capture_on_commit_callbacks: Any) -> None:
     session, _ = course_with_session
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.session_finalize(session=session, by=teacher)
-            raise RuntimeError("something after the decision failed")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        services.session_finalize(session=session, by=teacher)
+        raise RuntimeError("something after the decision failed")
     assert not OutboxMessage.objects.exists() and mail.outbox == []
     assert AttendanceSession.objects.get(pk=session.pk).state == "open"
 

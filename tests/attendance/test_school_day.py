@@ -121,8 +121,8 @@ def test_the_one_shot_photo_during_a_period_goes_to_that_periods_session(
     slot = TimetableSlot.objects.create(course=enrolled_class.course, weekday=DAY.weekday(),
                                         start_time=datetime.time(9), end_time=datetime.time(10), label="Maths 1")
     freeze(monkeypatch, DAY, 9, 25)
-    response = teacher_api.post("/api/v1/attendance/mark/", {"course": enrolled_class.course.code,
-                                                             "image": enrolled_class.photo("probes/obama_and_biden.jpg")},
+    photo = enrolled_class.photo("probes/obama_and_biden.jpg")
+    response = teacher_api.post("/api/v1/attendance/mark/", {"course": enrolled_class.course.code, "image": photo},
                                 format="multipart")
     assert response.status_code == 201, response.content
     session = AttendanceSession.objects.get()
@@ -136,7 +136,7 @@ def test_the_dashboard_lists_todays_periods_in_order_with_their_state(teacher: A
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     freeze(monkeypatch, DAY, 11, 0)
     school = timetabled_course(teacher=teacher, periods=((13, 14), (8, 9), (10, 11)))
-    late_slot, first, second = school.slots
+    _, first, second = school.slots
     finalised = services.session_for_slot(slot=first, date=DAY, by=teacher)
     services.session_finalize(session=finalised, by=teacher)
     pending = services.session_for_slot(slot=second, date=DAY, by=teacher)
