@@ -152,6 +152,7 @@ def test_the_register_of_a_course_through_the_api(teacher_api: Any, other_teache
     first, second, third = sorted(school["history"].students, key=lambda s: s.last_name)
     assert marks[first.student_number] == ["A", "A", "A", "E"]
     assert marks[third.student_number] == ["P", "P", "P", "L"]
+    assert marks[second.student_number] == ["P", "P", "P", "A"]
     only_today = teacher_api.get(url, {"from": DAY.isoformat(), "to": DAY.isoformat(), "format": "csv"})
     assert only_today["Content-Type"].startswith("text/csv")
     lines = only_today.content.decode().splitlines()
