@@ -180,3 +180,16 @@ def test_registers_not_taken_after_the_cutoff(teacher: Any, other_teacher: Any, 
 
     Closure.objects.create(name="Holiday", starts_on=DAY, ends_on=DAY)
     assert registers_not_taken(day=DAY, now=after) == []
+
+
+def test_the_late_grace_is_a_teacher_setting(teacher: Any, teacher_api: Any) -> None:
+    from accounts.models import TeacherSettings
+
+    client = client_for(teacher)
+    data = {"confident_threshold": "0.50", "uncertain_threshold": "0.60", "low_attendance_percent": "75",
+            "late_grace_minutes": "15"}
+    client.post("/settings/", data)
+    assert TeacherSettings.objects.get(user=teacher).late_grace_minutes == 15
+    refused = client.post("/settings/", {**data, "late_grace_minutes": "500"}).content.decode()
+    assert 'class="error"' in refused and TeacherSettings.objects.get(user=teacher).late_grace_minutes == 15
+    assert teacher_api.get("/api/v1/me/settings/").json()["late_grace_minutes"] == 15
