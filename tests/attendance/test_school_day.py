@@ -193,3 +193,19 @@ def test_the_late_grace_is_a_teacher_setting(teacher: Any, teacher_api: Any) -> 
     refused = client.post("/settings/", {**data, "late_grace_minutes": "500"}).content.decode()
     assert 'class="error"' in refused and TeacherSettings.objects.get(user=teacher).late_grace_minutes == 15
     assert teacher_api.get("/api/v1/me/settings/").json()["late_grace_minutes"] == 15
+
+
+def test_mark_attendance_during_a_period_uses_its_session(enrolled_class: EnrolledClass, faces: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from io import StringIO
+
+    from classes.models import TimetableSlot
+
+    TimetableSlot.objects.create(course=enrolled_class.course, weekday=DAY.weekday(), start_time=datetime.time(14),
+                                 end_time=datetime.time(15), label="Period 6")
+    freeze(monkeypatch, DAY, 14, 3)
+    call_command("mark_attendance", "--course", "MATH-7A", str(faces / "probes/obama_and_biden.jpg"),
+                 stdout=StringIO(), stderr=StringIO())
+    session = AttendanceSession.objects.get()
+    assert (session.date, session.label, session.starts_at) == (DAY, "Period 6", datetime.time(14))
+    assert session.records.filter(status="present").count() == 2  # three minutes in: on time
