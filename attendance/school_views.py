@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import student_list_visible
-from attendance import outbox, pdf, reports, selectors, services
+from attendance import outbox, pdf, periods, reports, selectors
 from attendance.calendar import closure_on, is_school_day, periods_of_day
 from attendance.models import OutboxMessage
 from attendance.office_forms import ClosureForm, SchoolSettingsForm, TermForm
@@ -80,7 +80,7 @@ def slot_take(request: HttpRequest, slot_id: int) -> HttpResponse:
     if slot.weekday != today.weekday() or not is_school_day(today):
         messages.error(request, f"{slot.course.code} has no {slot.session_label} today.")
         return redirect("dashboard")
-    session = services.session_for_slot(slot=slot, date=today, by=request.user)
+    session = periods.session_for_slot(slot=slot, date=today, by=request.user)
     return redirect("session-page", session_id=session.pk)
 
 
@@ -220,6 +220,6 @@ def dashboard_day(*, user: Any) -> dict[str, Any]:
     """The dashboard's school-day part: today's periods in order with their state, the registers
     not taken by their cut-off, and today's closure if any."""
     today = school_today()
-    periods = periods_of_day(day=today, user=user)
-    return {"periods": periods, "registers_missing": [p for p in periods if p.overdue],
+    day_periods = periods_of_day(day=today, user=user)
+    return {"periods": day_periods, "registers_missing": [p for p in day_periods if p.overdue],
             "closed_today": closure_on(today)}

@@ -25,7 +25,7 @@ from accounts.selectors import teacher_settings_get
 from attendance import lateness, notifications
 from attendance.capture_time import CaptureTime, photo_capture_time
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
-from classes.models import Course, TimetableSlot
+from classes.models import Course
 from recognition.backends import get_backend
 from recognition.backends.base import Detection, FaceMatch, MatchStatus
 from recognition.images import DecodedImage, decode_image, image_to_jpeg
@@ -73,55 +73,6 @@ def session_get_or_create_today(*, course: Course, by: User | None) -> Attendanc
         return session_create(course=course, date=today, by=by)
     except DomainError:  # created concurrently
         return AttendanceSession.objects.get(course=course, date=today, label="")
-
-
-def session_for_slot(*, slot: TimetableSlot, date: datetime.date, by: User | None) -> AttendanceSession:
-    """The session of a timetable slot on a date, opened if needed: labelled by the slot, starting at
-    its start time (lateness counts from it). A session the teacher opened by hand with the same
-    label is adopted rather than duplicated."""
-    course = slot.course
-    session = AttendanceSession.objects.filter(course=course, date=date, slot=slot).first()
-    if session is not None:
-        return session
-    label = slot.session_label
-    try:
-        with transaction.atomic():
-            session, created = AttendanceSession.objects.get_or_create(
-                course=course, date=date, label=label,
-                defaults={"slot": slot, "starts_at": slot.start_time, "created_by": by})
-            if created:
-                _records_ensure(session)
-            elif session.slot_id is None:
-                session.slot, session.starts_at = slot, session.starts_at or slot.start_time
-                session.save(update_fields=["slot", "starts_at"])
-    except IntegrityError:  # opened concurrently by another request
-        session = AttendanceSession.objects.get(course=course, date=date, label=label)
-    return session
-
-
-def slot_now(*, course: Course, now: datetime.datetime | None = None) -> TimetableSlot | None:
-    """The course's timetable slot running now (school time), from a quarter of an hour before its start
-    (teachers photograph the room as pupils come in) to its end; None outside the timetable or on a
-    day without school."""
-    from attendance.calendar import is_school_day  # the calendar reads sessions: imported late
-    from attendance.schooltime import school_now
-
-    moment = school_now(now)
-    if not is_school_day(moment.date()):
-        return None
-    early = (moment + datetime.timedelta(minutes=15)).time()
-    return (course.timetable_slots.filter(weekday=moment.weekday(), start_time__lte=early,
-                                          end_time__gt=moment.time()).order_by("start_time").first())
-
-
-def session_for_now(*, course: Course, by: User | None) -> AttendanceSession:
-    """Taking attendance now: the running slot's session, else today's unlabelled session."""
-    slot = slot_now(course=course)
-    if slot is not None:
-        from attendance.schooltime import school_today
-
-        return session_for_slot(slot=slot, date=school_today(), by=by)
-    return session_get_or_create_today(course=course, by=by)
 
 
 def _records_ensure(session: AttendanceSession) -> None:
@@ -420,6 +371,8 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
 def attendance_mark(*, course: Course, image: bytes, by: User | None) -> tuple[AttendanceSession, PhotoResult]:
     """Opens (or reuses) the session of the running timetable slot, else today's session of the course,
     and processes the photo (SPEC §3, §4 one-shot)."""
+    from attendance.periods import session_for_now, slot_now  # periods builds on this module
+
     slot = slot_now(course=course)
     session = (AttendanceSession.objects.filter(course=course, date=timezone.localdate(), slot=slot).first()
                if slot is not None else

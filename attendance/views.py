@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from attendance import review, school_views, selectors, services
+from attendance import periods, review, school_views, selectors, services
 from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm, SessionForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.schooltime import school_today
@@ -79,7 +79,7 @@ def take_attendance(request: HttpRequest, course_id: int) -> HttpResponse:
         return redirect("session-page", session_id=session.pk)
     recent = course.sessions.order_by("-date", "-created_at")[:10]
     return render(request, "attendance/take.html", {"course": course, "form": form, "recent": recent,
-                                                    "now_slot": services.slot_now(course=course)})
+                                                    "now_slot": periods.slot_now(course=course)})
 
 
 def _face_view(face: DetectedFace, photo: SessionPhoto) -> dict:

@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 
-from attendance import selectors, services
+from attendance import periods, selectors, services
 from attendance.calendar import is_school_day, periods_of_day, registers_not_taken
 from attendance.models import AttendanceRecord, AttendanceSession, SchoolSettings
 from classes.models import Closure, Term
@@ -73,14 +73,14 @@ def test_a_slot_opens_its_session_once_with_its_label_and_start(teacher: Any) ->
     slot = school.slots[0]
     slot.label = "Period 2"
     slot.save()
-    session = services.session_for_slot(slot=slot, date=DAY, by=teacher)
+    session = periods.session_for_slot(slot=slot, date=DAY, by=teacher)
     assert (session.label, session.starts_at, session.slot) == ("Period 2", datetime.time(9), slot)
     assert session.records.count() == 3
-    assert services.session_for_slot(slot=slot, date=DAY, by=teacher) == session
+    assert periods.session_for_slot(slot=slot, date=DAY, by=teacher) == session
     # A session opened by hand with the period's label is adopted, not duplicated.
     other = timetabled_course(teacher=teacher, code="GEO-1", periods=((11, 12),)).slots[0]
     by_hand = services.session_create(course=other.course, date=DAY, label=other.session_label, by=teacher)
-    adopted = services.session_for_slot(slot=other, date=DAY, by=teacher)
+    adopted = periods.session_for_slot(slot=other, date=DAY, by=teacher)
     assert adopted.pk == by_hand.pk and adopted.slot == other and adopted.starts_at == datetime.time(11)
 
 
@@ -137,12 +137,12 @@ def test_the_dashboard_lists_todays_periods_in_order_with_their_state(teacher: A
     freeze(monkeypatch, DAY, 11, 0)
     school = timetabled_course(teacher=teacher, periods=((13, 14), (8, 9), (10, 11)))
     _, first, second = school.slots
-    finalised = services.session_for_slot(slot=first, date=DAY, by=teacher)
+    finalised = periods.session_for_slot(slot=first, date=DAY, by=teacher)
     services.session_finalize(session=finalised, by=teacher)
-    pending = services.session_for_slot(slot=second, date=DAY, by=teacher)
+    pending = periods.session_for_slot(slot=second, date=DAY, by=teacher)
     AttendanceRecord.objects.filter(session=pending).update(status="pending")
-    periods = periods_of_day(day=DAY, user=teacher)
-    assert [(p.slot.start_time.hour, p.state) for p in periods] == [
+    listed = periods_of_day(day=DAY, user=teacher)
+    assert [(p.slot.start_time.hour, p.state) for p in listed] == [
         (8, "finalised"), (10, "pending_review"), (13, "not_taken")]
 
     page = client_for(teacher).get("/").content.decode()
@@ -158,9 +158,9 @@ def test_registers_not_taken_after_the_cutoff(teacher: Any, other_teacher: Any, 
     SchoolSettings.objects.create(register_cutoff_minutes=30)
     mine = timetabled_course(teacher=teacher, periods=((8, 9), (9, 10)))
     theirs = timetabled_course(teacher=other_teacher, code="ART-2", periods=((8, 9),))
-    services.session_finalize(session=services.session_for_slot(slot=mine.slots[1], date=DAY, by=teacher),
+    services.session_finalize(session=periods.session_for_slot(slot=mine.slots[1], date=DAY, by=teacher),
                               by=teacher)
-    opened = services.session_for_slot(slot=theirs.slots[0], date=DAY, by=other_teacher)
+    opened = periods.session_for_slot(slot=theirs.slots[0], date=DAY, by=other_teacher)
 
     before = freeze(monkeypatch, DAY, 9, 29)
     assert registers_not_taken(day=DAY, now=before) == []

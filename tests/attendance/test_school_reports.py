@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from PIL import Image
 
-from attendance import services
+from attendance import periods, services
 from classes.models import Closure, Term
 from tests.attendance.school_day import DAY, freeze, held, timetabled_course
 
@@ -41,7 +41,7 @@ def school(teacher: Any, other_teacher: Any, monkeypatch: pytest.MonkeyPatch) ->
     art = timetabled_course(teacher=other_teacher, code="ART-2", periods=((11, 12),))
     for offset in (3, 2, 1):
         held(history.course, DAY - datetime.timedelta(days=offset), ["absent", "present", "present"], teacher)
-    today = services.session_for_slot(slot=history.slots[0], date=DAY, by=teacher)
+    today = periods.session_for_slot(slot=history.slots[0], date=DAY, by=teacher)
     for student, status in zip(sorted(history.students, key=lambda s: s.last_name), ["excused", "absent", "late"],
                                strict=True):
         services.record_correct(record=today.records.get(student=student), status=status, by=teacher)
