@@ -39,3 +39,8 @@ def arrival_status(record: AttendanceRecord, deadline: datetime.datetime | None)
     if seen.date() != deadline.date():
         return Status.PRESENT
     return Status.LATE if seen > deadline else Status.PRESENT
+
+
+def confirmed_status(record: AttendanceRecord) -> str:
+    """The status of a pending match the teacher confirms: present, or late when first seen late."""
+    return arrival_status(record, late_after(record.session))

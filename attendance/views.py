@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from attendance import periods, review, school_views, selectors, services
+from attendance import lateness, periods, review, school_views, selectors, services
 from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm, SessionForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.schooltime import school_today
@@ -180,12 +180,13 @@ def _record(request: HttpRequest, session_id: int, student_id: int) -> tuple[Att
 @staff_required
 @require_POST
 def record_decide(request: HttpRequest, session_id: int, student_id: int) -> HttpResponse:
-    """Confirm (present) or reject (absent) a pending match in one click."""
+    """Confirm (present, or late when first seen after the grace) or reject (absent) a pending match."""
     session, record = _record(request, session_id, student_id)
     confirm = request.POST.get("decision") == "confirm"
-    services.record_correct(record=record, status=Status.PRESENT if confirm else Status.ABSENT, by=request.user,
+    status = lateness.confirmed_status(record) if confirm else Status.ABSENT
+    services.record_correct(record=record, status=status, by=request.user,
                             note="Pending match confirmed" if confirm else "Pending match rejected")
-    return _back(request, session, f"{record.student.full_name}: {'present' if confirm else 'absent'}.")
+    return _back(request, session, f"{record.student.full_name}: {status}.")
 
 
 @staff_required

@@ -173,3 +173,19 @@ def test_the_teacher_can_correct_an_automatic_late_mark(enrolled_class: Enrolled
     assert body["status"] == "present" and body["seen_at_source"] == "exif" and body["seen_at"]
     correction = AttendanceCorrection.objects.get(record__student=obama)
     assert (correction.old_status, correction.new_status, correction.changed_by) == ("late", "present", teacher)
+
+
+def test_confirming_a_pending_match_seen_late_marks_late(enrolled_class: EnrolledClass, teacher: Any,
+                                                         period: AttendanceSession) -> None:
+    from django.test import Client
+
+    # Biden is only uncertain under a 0.40 confident threshold (distance 0.42 on this photo).
+    TeacherSettings.objects.create(user=teacher, confident_threshold="0.40", uncertain_threshold="0.60")
+    photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 09:20:00")
+    services.session_photo_process(session=period, image=photo, by=teacher)
+    biden = enrolled_class.students["biden"]
+    assert record_of(period, biden).status == "pending"
+    client = Client()
+    client.force_login(teacher)
+    client.post(f"/sessions/{period.pk}/records/{biden.pk}/decide/", {"decision": "confirm"})
+    assert record_of(period, biden).status == "late"
