@@ -18,7 +18,9 @@ from classes.models import Closure, Course, Term
 Status = AttendanceRecord.Status
 
 # Per pupil (by position in the course, alphabetical): chances of absent, late, excused; the rest present.
-PROFILES = [(0.35, 0.05, 0.02), (0.05, 0.30, 0.02)]
+PROFILES = [(0.40, 0.05, 0.02), (0.05, 0.30, 0.02)]
+# The third pupil has been away for the last few school days (the office's "absences in a row").
+AWAY_INDEX, AWAY_DAYS = 2, 3
 TYPICAL = (0.04, 0.05, 0.02)
 
 
@@ -74,11 +76,14 @@ def demo_history(*, courses: list[Course], by: User, weeks: int = 4, seed: int =
         AttendanceSession(course=course, date=day, label=slot.session_label, slot=slot, starts_at=slot.start_time,
                           state=AttendanceSession.State.FINALIZED, created_by=by, finalized_by=by,
                           finalized_at=finalised_at) for course, slot, day in plans])
+    away = set(sorted({day for _, _, day in plans})[-AWAY_DAYS:])  # the last days with lessons
     records = []
     for session, (course, slot, day) in zip(sessions, plans, strict=True):
         start = school_datetime(day, slot.start_time)
         for index, pupil in enumerate(pupils[course.pk]):
             status = _status(rng, PROFILES[index] if index < len(PROFILES) else TYPICAL)
+            if index == AWAY_INDEX and day in away:
+                status = Status.ABSENT
             seen = None
             if status == Status.PRESENT:
                 seen = start + datetime.timedelta(minutes=rng.randint(-5, 9))

@@ -92,4 +92,5 @@ def test_seed_demo_builds_a_history_worth_looking_at(client, capsys):
     client.force_login(admin)
     page = client.get("/office/report/")
     assert page.status_code == 200 and page.context["report"].at_risk
+    assert page.context["report"].streaks, "the demo has a pupil absent several days in a row"
     assert client.get("/office/report/?format=pdf")["Content-Type"] == "application/pdf"
