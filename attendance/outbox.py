@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -25,6 +26,12 @@ logger = logging.getLogger(__name__)
 Status = OutboxMessage.Status
 # Wait before attempt n+1 (the last value repeats): a short outage is bridged quickly, a long one
 # does not hammer the mail server.
+# After a failure the mail server counts as down for a minute: the sends after a commit are skipped
+# (their messages stay due for cron or Celery) so a dead server does not hold requests for its timeout.
+SERVER_DOWN_KEY = "outbox:mail-server-down"
+SERVER_DOWN_SECONDS = 60
+# A round stops after this many failures in a row; the rest waits for the next round.
+ROUND_MAX_FAILURES = 3
 BACKOFF = (datetime.timedelta(minutes=1), datetime.timedelta(minutes=5), datetime.timedelta(minutes=15),
            datetime.timedelta(hours=1), datetime.timedelta(hours=3))
 
@@ -55,6 +62,8 @@ def outbox_add(*, to: str, kind: str, subject: str, body: str, key: str | None =
 
 
 def _send_after_commit(message_id: int) -> None:
+    if cache.get(SERVER_DOWN_KEY):
+        return  # failed a moment ago: cron (or Celery) sends it, the request does not wait
     try:
         outbox_send_due(ids=[message_id])
     except Exception:  # the row stays pending: cron (or Celery) retries it
@@ -88,7 +97,10 @@ def outbox_send_due(*, ids: Iterable[int] | None = None, limit: int = 200,
         candidates = candidates.filter(pk__in=list(ids))
     counts = {"sent": 0, "failed": 0, "given_up": 0}
     connection = None
+    failures_in_a_row = 0
     for message_id in candidates.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]:
+        if failures_in_a_row >= ROUND_MAX_FAILURES:
+            break  # the server is down: the rest stays due for the next round
         if not _claim(message_id, now):
             continue  # another sender has it
         message = OutboxMessage.objects.get(pk=message_id)
@@ -99,10 +111,15 @@ def outbox_send_due(*, ids: Iterable[int] | None = None, limit: int = 200,
         except Exception as exc:  # any failure of the mail server: count it, retry later
             _failed(message, exc, now, counts)
             connection = None  # a broken connection is not reused
+            failures_in_a_row += 1
+            cache.set(SERVER_DOWN_KEY, True, SERVER_DOWN_SECONDS)
             continue
+        failures_in_a_row = 0
         OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
             status=Status.SENT, sent_at=timezone.now(), attempts=message.attempts + 1, last_error="")
         counts["sent"] += 1
+    if counts["sent"] and not failures_in_a_row:
+        cache.delete(SERVER_DOWN_KEY)
     return counts
 
 

@@ -64,15 +64,20 @@ def test_the_outbox_survives_an_smtp_failure_and_sends_on_retry_exactly_once(
     FailingSMTPBackend.attempts = 0
     finalise(session, teacher, django_capture_on_commit_callbacks)
 
-    # The session is finalised all the same; the messages wait with their error.
+    # The session is finalised all the same; the messages wait. After the first failure the server
+    # counts as down: the other messages are not tried in the request (it does not wait for timeouts).
     session.refresh_from_db()
     assert session.state == "finalized"
-    messages = list(OutboxMessage.objects.filter(kind="absence"))
-    assert len(messages) == 2 and FailingSMTPBackend.attempts >= 2
-    assert all(m.status == "pending" and m.attempts == 1 and "Service not available" in m.last_error
-               for m in messages)
-    assert all(m.next_attempt_at > timezone.now() for m in messages)  # backoff
-    assert outbox_send_due()["sent"] == 0  # not due yet
+    messages = list(OutboxMessage.objects.order_by("pk"))
+    assert len(messages) == 3 and FailingSMTPBackend.attempts == 1
+    assert all(m.status == "pending" for m in messages)
+    tried = messages[0]
+    assert tried.attempts == 1 and "Service not available" in tried.last_error
+    assert tried.next_attempt_at > timezone.now()  # backoff
+    assert [m.attempts for m in messages[1:]] == [0, 0]
+    # Cron tries the others; they fail too and wait for their backoff.
+    assert outbox_send_due()["failed"] == 2
+    assert outbox_send_due()["sent"] == 0  # none due yet
 
     # The mail server is back; cron runs after the backoff.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -87,6 +92,16 @@ def test_the_outbox_survives_an_smtp_failure_and_sends_on_retry_exactly_once(
     assert len(mail.outbox) == 3
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
     assert all(m.attempts == 2 and m.sent_at for m in OutboxMessage.objects.all())
+
+
+def test_a_round_stops_after_a_few_failures_in_a_row(settings: Any) -> None:
+    settings.EMAIL_BACKEND = FAILING
+    FailingSMTPBackend.attempts = 0
+    for index in range(10):
+        outbox_add(to=f"g{index}@family.example", kind="other", subject="S", body="B")
+    counts = outbox_send_due()
+    assert counts["failed"] == 3 and FailingSMTPBackend.attempts == 3
+    assert OutboxMessage.objects.filter(attempts=0, status="pending").count() == 7
 
 
 def test_a_message_is_claimed_by_one_sender_only() -> None:
