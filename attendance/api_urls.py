@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attendance import api
+from attendance import api, reports_api
 
 urlpatterns = [
     path("courses/<int:course_id>/sessions/", api.CourseSessionsView.as_view(), name="course-sessions"),
@@ -22,4 +22,6 @@ urlpatterns = [
          name="session-face-dismiss"),
     path("sessions/<int:session_id>/faces/<int:face_id>/crop/", api.FaceCropView.as_view(), name="face-crop"),
     path("attendance/mark/", api.AttendanceMarkView.as_view(), name="attendance-mark"),
+    path("reports/school/", reports_api.SchoolReportView.as_view(), name="school-report"),
+    path("students/<int:student_id>/report/", reports_api.StudentReportView.as_view(), name="student-report-api"),
 ]

@@ -222,3 +222,40 @@ def test_pdf_check_rejects_a_blank_page(tmp_path: Path) -> None:
     blank.save()
     with pytest.raises(AssertionError):
         pdf_checked(buffer.getvalue(), tmp_path)
+
+
+def test_the_reports_through_the_api(admin_api: Any, teacher_api: Any, other_teacher_api: Any,
+                                     school: dict[str, Any], tmp_path: Path) -> None:
+    body = admin_api.get("/api/v1/reports/school/").json()
+    assert [p["course_code"] for p in body["registers_missing"]] == ["ART-2"]
+    assert [p["state"] for p in body["registers_taken"]] == ["finalised"]
+    first, second, _ = sorted(school["history"].students, key=lambda s: s.last_name)
+    assert [a["student"] for a in body["absentees"]] == [second.pk]
+    assert [(s["student"], s["absences"]) for s in body["consecutive_absences"]] == [(first.pk, 3)]
+    assert teacher_api.get("/api/v1/reports/school/").status_code == 403
+    pdf_text = pdf_checked(admin_api.get("/api/v1/reports/school/", {"format": "pdf"}).content, tmp_path)
+    assert second.full_name in pdf_text
+    assert admin_api.get("/api/v1/reports/school/", {"format": "xml"}).status_code == 400
+    assert admin_api.get("/api/v1/reports/school/", {"date": "soon"}).status_code == 400
+
+    mine = teacher_api.get(f"/api/v1/students/{first.pk}/report/").json()
+    assert mine["courses"][0]["absent"] == 3 and mine["courses"][0]["excused"] == 1
+    assert {r["status"] for r in mine["records"]} == {"absent", "excused"}
+    assert other_teacher_api.get(f"/api/v1/students/{first.pk}/report/").status_code == 404
+    csv_text = teacher_api.get(f"/api/v1/students/{first.pk}/report/", {"format": "csv"}).content.decode()
+    assert "# By course" in csv_text and "HIST-8B" in csv_text
+
+
+def test_the_new_pages_need_a_login_and_the_right_role(client: Client, student_user: Any,
+                                                      school: dict[str, Any]) -> None:
+    pupil = school["history"].students[0]
+    urls = ["/office/report/", "/office/calendar/", "/office/outbox/", "/office/settings/",
+            f"/students/{pupil.pk}/report/", f"/courses/{school['history'].course.pk}/report.pdf"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response.url, url
+    student = client_for(student_user)
+    for url in urls:
+        assert student.get(url).status_code == 403, url
+    assert client.post(f"/periods/{school['history'].slots[0].pk}/take/").status_code == 302
+    assert student.post(f"/periods/{school['history'].slots[0].pk}/take/").status_code == 403
