@@ -207,3 +207,37 @@ def test_with_the_daily_summary_guardians_get_one_email_for_the_day(
     with django_capture_on_commit_callbacks(execute=True):
         services.record_correct(record=record, status="excused", by=teacher)
     assert [m.to for m in mail.outbox if m.subject.startswith("Correction")] == [[students[2].guardian_email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_senders_running_at_once_send_each_message_exactly_once(settings: Any) -> None:
+    import threading
+
+    from django.db import connection
+
+    from tests.attendance.mail_backends import SlowRecordingBackend
+
+    settings.EMAIL_BACKEND = "tests.attendance.mail_backends.SlowRecordingBackend"
+    SlowRecordingBackend.accepted = []
+    for index in range(30):
+        with transaction.atomic():
+            OutboxMessage.objects.create(to=f"g{index}@family.example", kind="other", subject="S", body="B",
+                                         next_attempt_at=timezone.now())
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            outbox_send_due()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(SlowRecordingBackend.accepted) == sorted(f"g{index}@family.example" for index in range(30))
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
