@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import io
 import logging
+import warnings
 from dataclasses import dataclass
 
 from PIL import ExifTags, Image, UnidentifiedImageError
@@ -31,10 +32,14 @@ def exif_capture_time(image: bytes) -> datetime.datetime | None:
     """The photo's EXIF DateTimeOriginal as an aware datetime (its OffsetTimeOriginal when the camera
     wrote one, else the school's time zone), or None when absent or unreadable."""
     try:
-        with Image.open(io.BytesIO(image)) as picture:
+        with warnings.catch_warnings(), Image.open(io.BytesIO(image)) as picture:
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data": handled as no capture time
             exif = picture.getexif()
             details = exif.get_ifd(ExifTags.IFD.Exif)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    except Exception:  # a malformed EXIF block must never fail a photo: the upload time is used
+        logger.warning("unreadable EXIF in a classroom photo", exc_info=True)
         return None
     raw = details.get(ExifTags.Base.DateTimeOriginal) or details.get(ExifTags.Base.DateTimeDigitized)
     if not isinstance(raw, str):

@@ -74,7 +74,8 @@ def take_attendance(request: HttpRequest, course_id: int) -> HttpResponse:
         date, label = form.cleaned_data["date"], form.cleaned_data["label"].strip()
         session = AttendanceSession.objects.filter(course=course, date=date, label=label).first()
         if session is None:
-            session = services.session_create(course=course, date=date, label=label, by=request.user)
+            session = services.session_create(course=course, date=date, label=label, by=request.user,
+                                              starts_at=form.cleaned_data.get("starts_at"))
             messages.success(request, f"Session opened for {course.code} on {date:%d %b %Y}.")
         return redirect("session-page", session_id=session.pk)
     recent = course.sessions.order_by("-date", "-created_at")[:10]

@@ -209,3 +209,27 @@ def test_mark_attendance_during_a_period_uses_its_session(enrolled_class: Enroll
     session = AttendanceSession.objects.get()
     assert (session.date, session.label, session.starts_at) == (DAY, "Period 6", datetime.time(14))
     assert session.records.filter(status="present").count() == 2  # three minutes in: on time
+
+
+def test_a_session_opened_by_hand_can_have_a_start_time(teacher: Any) -> None:
+    school = timetabled_course(teacher=teacher)
+    client = client_for(teacher)
+    client.post(f"/courses/{school.course.pk}/take/", {"date": "2026-11-18", "label": "Catch-up",
+                                                       "starts_at": "15:30"})
+    session = AttendanceSession.objects.get(label="Catch-up")
+    assert session.starts_at == datetime.time(15, 30) and session.slot is None
+    refused = client.post(f"/courses/{school.course.pk}/take/", {"date": "2026-11-18", "label": "X",
+                                                                 "starts_at": "half past"})
+    assert refused.status_code == 200 and not AttendanceSession.objects.filter(label="X").exists()
+
+
+def test_a_photo_with_broken_exif_uses_the_upload_time() -> None:
+    import io
+
+    from PIL import Image
+
+    from attendance.capture_time import UPLOAD, photo_capture_time
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), "white").save(buffer, format="JPEG", exif=b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff")
+    assert photo_capture_time(buffer.getvalue(), session_date=DAY).source == UPLOAD
