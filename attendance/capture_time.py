@@ -32,10 +32,10 @@ def exif_capture_time(image: bytes) -> datetime.datetime | None:
     """The photo's EXIF DateTimeOriginal as an aware datetime (its OffsetTimeOriginal when the camera
     wrote one, else the school's time zone), or None when absent or unreadable."""
     try:
-        with warnings.catch_warnings(), Image.open(io.BytesIO(image)) as picture:
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Corrupt EXIF data": handled as no capture time
-            exif = picture.getexif()
-            details = exif.get_ifd(ExifTags.IFD.Exif)
+            with Image.open(io.BytesIO(image)) as picture:
+                details = picture.getexif().get_ifd(ExifTags.IFD.Exif)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
     except Exception:  # a malformed EXIF block must never fail a photo: the upload time is used
