@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('attendance', '0001_initial'),
+        ('attendance', '0002_face_review'),
         ('classes', '0002_school_calendar_and_slot_labels'),
     ]
 
