@@ -80,6 +80,7 @@ def test_the_office_sees_the_whole_school_today(admin_user: Any, school: dict[st
     assert history[0] in [r.student for r in report.at_risk]
     text = page.content.decode()
     assert "Registers missing (1)" in text and history[1].full_name in text
+    assert 'role="img"' in text  # the at-risk rates are drawn
 
 
 def test_the_school_report_is_for_the_office_only(teacher: Any, school: dict[str, Any]) -> None:
