@@ -52,7 +52,7 @@ class StudentProfileAdmin(admin.ModelAdmin):
 @admin.register(TeacherSettings)
 class TeacherSettingsAdmin(admin.ModelAdmin):
     list_display = ["user", "confident_threshold", "uncertain_threshold", "low_attendance_percent",
-                    "notify_guardians_on_absence", "notify_low_attendance"]
+                    "late_grace_minutes", "notify_guardians_on_absence", "notify_low_attendance"]
     list_filter = ["notify_guardians_on_absence", "notify_low_attendance"]
     search_fields = ["user__username", "user__last_name"]
     list_select_related = ["user"]

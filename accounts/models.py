@@ -107,6 +107,10 @@ class TeacherSettings(models.Model):
         default=75, validators=[MaxValueValidator(100)],
         help_text="Students under this attendance rate are flagged as at risk.",
     )
+    late_grace_minutes = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(120)],
+        help_text="A student first seen more than this many minutes after the period starts is late.",
+    )
     notify_guardians_on_absence = models.BooleanField(default=True)
     notify_low_attendance = models.BooleanField(default=True)
 

@@ -56,7 +56,7 @@ class StudentSerializer(serializers.ModelSerializer):
 class TeacherSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = TeacherSettings
-        fields = ["confident_threshold", "uncertain_threshold", "low_attendance_percent",
+        fields = ["confident_threshold", "uncertain_threshold", "low_attendance_percent", "late_grace_minutes",
                   "notify_guardians_on_absence", "notify_low_attendance"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -265,3 +265,44 @@ class CourseReportView(APIView):
             response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(course.code)}.csv"'
             return response
         return Response(ReportSerializer(report).data)
+
+
+REGISTER_MAX_DAYS = 366
+
+
+class CourseRegisterView(APIView):
+    """The course's register for a date range (default: the last 30 days): one row per enrolled student,
+    one column per session, statuses as P (present), L (late), A (absent), E (excused), ? (pending),
+    - (not seen yet). `?format=csv` downloads it."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.DATE), OpenApiParameter("to", OpenApiTypes.DATE),
+                               OpenApiParameter("format", str, enum=["json", "csv"])],
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, course_id: int) -> Response | HttpResponse:
+        from attendance.reports import course_register
+        from attendance.schooltime import school_today
+
+        course = _course(request, course_id)
+        date_to = _date_param(request, "to") or school_today()
+        date_from = _date_param(request, "from") or date_to - datetime.timedelta(days=30)
+        if date_from > date_to:
+            raise ValidationError({"from": ["'from' must not be after 'to'."]})
+        if (date_to - date_from).days > REGISTER_MAX_DAYS:
+            raise ValidationError({"from": [f"A register covers at most {REGISTER_MAX_DAYS} days."]})
+        rows = course_register(course=course, date_from=date_from, date_to=date_to)
+        if request.query_params.get("format") == "csv":
+            import csv
+            import io
+
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows([[selectors.csv_safe(cell) for cell in row] for row in rows])
+            response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = (f'attachment; filename="register-{slugify(course.code)}-'
+                                               f'{date_from.isoformat()}-{date_to.isoformat()}.csv"')
+            return response
+        header, *body = rows
+        return Response({"course": course.pk, "from": date_from, "to": date_to, "sessions": header[3:],
+                         "students": [{"student_number": row[0], "last_name": row[1], "first_name": row[2],
+                                       "marks": row[3:]} for row in body]})

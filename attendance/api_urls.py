@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attendance import api
+from attendance import api, reports_api
 
 urlpatterns = [
     path("courses/<int:course_id>/sessions/", api.CourseSessionsView.as_view(), name="course-sessions"),
     path("courses/<int:course_id>/report/", api.CourseReportView.as_view(), name="course-report"),
+    path("courses/<int:course_id>/register/", api.CourseRegisterView.as_view(), name="course-register"),
     path("sessions/", api.SessionListView.as_view(), name="session-list"),
     path("sessions/<int:session_id>/", api.SessionDetailView.as_view(), name="session-detail"),
     path("sessions/<int:session_id>/photos/", api.SessionPhotosView.as_view(), name="session-photos"),
@@ -21,4 +22,6 @@ urlpatterns = [
          name="session-face-dismiss"),
     path("sessions/<int:session_id>/faces/<int:face_id>/crop/", api.FaceCropView.as_view(), name="face-crop"),
     path("attendance/mark/", api.AttendanceMarkView.as_view(), name="attendance-mark"),
+    path("reports/school/", reports_api.SchoolReportView.as_view(), name="school-report"),
+    path("students/<int:student_id>/report/", reports_api.StudentReportView.as_view(), name="student-report-api"),
 ]

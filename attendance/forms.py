@@ -14,6 +14,9 @@ class SessionForm(forms.Form):
     date = forms.DateField(initial=timezone.localdate,
                            widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     label = forms.CharField(max_length=50, required=False, help_text="Optional, e.g. 'Period 2'.")
+    starts_at = forms.TimeField(required=False, label="Starts at",
+                                widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+                                help_text="Optional: students first seen after this plus your grace are late.")
 
 
 class PhotoForm(forms.Form):

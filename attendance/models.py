@@ -23,6 +23,10 @@ class AttendanceSession(models.Model):
     course = models.ForeignKey("classes.Course", on_delete=models.CASCADE, related_name="sessions")
     date = models.DateField(db_index=True)
     label = models.CharField(max_length=50, blank=True, help_text="Period or label, e.g. 'Period 2'.")
+    # The timetable slot the session was opened for, and the period's start (lateness counts from it).
+    slot = models.ForeignKey("classes.TimetableSlot", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="sessions")
+    starts_at = models.TimeField(null=True, blank=True, help_text="Start of the period, in the school's time zone.")
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -58,6 +62,9 @@ class SessionPhoto(models.Model):
     processing_time_ms = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the photo was taken: its EXIF capture time when plausible, else the upload time.
+    taken_at = models.DateTimeField(null=True, blank=True)
+    taken_at_source = models.CharField(max_length=10, blank=True)
     image_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -138,6 +145,10 @@ class AttendanceRecord(models.Model):
     confident_threshold = models.FloatField(null=True, blank=True)
     uncertain_threshold = models.FloatField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
+    # Lateness evidence: when the student was first seen, and whether that time came from the
+    # photo's EXIF capture time ("exif") or its upload ("upload").
+    seen_at = models.DateTimeField(null=True, blank=True)
+    seen_at_source = models.CharField(max_length=10, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -163,3 +174,59 @@ class AttendanceCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record}: {self.old_status} → {self.new_status}"
+
+
+class SchoolSettings(models.Model):
+    """School-wide attendance options (one row; `school_settings_get` creates it)."""
+
+    register_cutoff_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text="A register not finalised this many minutes after its period ends is 'not taken'.")
+    guardian_daily_summary = models.BooleanField(
+        default=False, help_text="Guardians get one summary e-mail a day instead of one e-mail per absence.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "school settings"
+
+    def __str__(self) -> str:
+        return "School settings"
+
+
+class OutboxMessage(models.Model):
+    """One outgoing e-mail. Written in the transaction of the decision that caused it, sent after the
+    commit, retried with backoff until delivered; `key` makes the same message impossible to queue twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    class Kind(models.TextChoices):
+        ABSENCE = "absence", "Absence"
+        FOLLOW_UP = "follow_up", "Correction follow-up"
+        LOW_ATTENDANCE = "low_attendance", "Low attendance"
+        REGISTERS = "registers", "Registers not taken"
+        DAILY_SUMMARY = "daily_summary", "Guardian daily summary"
+        OTHER = "other", "Other"
+
+    key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER, db_index=True)
+    to = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    record = models.ForeignKey(AttendanceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outbox message"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to}: {self.status}"

@@ -1,21 +1,19 @@
-"""E-mails sent when a session is finalised: absences to guardians, low attendance to the teacher.
-
-Sent through Django's e-mail framework after the commit, one message per recipient, so a failing
-mail server never undoes a finalised session (failures are logged)."""
+"""E-mails of attendance decisions: absences to guardians, low attendance to the teacher, the follow-up
+of a corrected absence. Each is an outbox row written in the transaction of the decision (see
+attendance/outbox.py), so a failing mail server never undoes a decision and no message is lost."""
 
 from __future__ import annotations
 
-import logging
-
-from django.core.mail import EmailMessage, get_connection
-
 from accounts.models import StudentProfile
 from accounts.selectors import teacher_settings_get
-from attendance.models import AttendanceRecord, AttendanceSession
-from attendance.selectors import at_risk_threshold, student_counts
+from attendance.daily_mail import summary_key
+from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, OutboxMessage
+from attendance.outbox import outbox_add
+from attendance.selectors import at_risk_threshold, school_settings_get, student_counts
 from classes.models import Course
 
-logger = logging.getLogger(__name__)
+Kind = OutboxMessage.Kind
+Status = AttendanceRecord.Status
 
 
 def attendance_rates(*, course: Course, students: list[StudentProfile],
@@ -24,25 +22,34 @@ def attendance_rates(*, course: Course, students: list[StudentProfile],
     return {row.student.pk: row.rate for row in rows}
 
 
+def _contact(session: AttendanceSession) -> str:
+    teacher = session.course.teacher
+    return (teacher.get_full_name() or teacher.username) + (f" at {teacher.email}" if teacher.email else "")
+
+
+def _when(session: AttendanceSession) -> str:
+    return f"{session.date:%A %d %B %Y}" + (f" ({session.label})" if session.label else "")
+
+
 def session_finalized(*, session_id: int, before: dict[int, float | None]) -> int:
-    """Sends the e-mails of a just-finalised session; returns how many were sent."""
+    """Queues the e-mails of a session being finalised (call it inside the finalising transaction);
+    returns how many were queued. With the school's daily summary on, guardians get the day's summary
+    (`send_guardian_summaries`) instead of one e-mail per absence."""
     session = AttendanceSession.objects.select_related("course__teacher").get(pk=session_id)
     course, teacher = session.course, session.course.teacher
     preferences = teacher_settings_get(user=teacher)
-    contact = (teacher.get_full_name() or teacher.username) + (f" at {teacher.email}" if teacher.email else "")
-    messages = []
-    if preferences.notify_guardians_on_absence:
-        absent = (session.records.filter(status=AttendanceRecord.Status.ABSENT).exclude(student__guardian_email="")
+    queued = 0
+    if preferences.notify_guardians_on_absence and not school_settings_get().guardian_daily_summary:
+        absent = (session.records.filter(status=Status.ABSENT).exclude(student__guardian_email="")
                   .select_related("student"))
         for record in absent:
             student = record.student
-            messages.append(EmailMessage(
+            queued += bool(outbox_add(
+                to=student.guardian_email, kind=Kind.ABSENCE, key=f"absence:{record.pk}", record=record,
                 subject=f"Absence: {student.full_name}, {course.name} on {session.date:%d %B %Y}",
                 body=(f"Dear parent or guardian,\n\n{student.full_name} was marked absent from {course.name} "
-                      f"({course.code}) on {session.date:%A %d %B %Y}"
-                      f"{' (' + session.label + ')' if session.label else ''}.\n\n"
-                      f"If this is a mistake or the absence was excused, please contact {contact}.\n"),
-                to=[student.guardian_email]))
+                      f"({course.code}) on {_when(session)}.\n\n"
+                      f"If this is a mistake or the absence was excused, please contact {_contact(session)}.\n")))
     if preferences.notify_low_attendance and teacher.email:
         threshold = at_risk_threshold(course=course)
         students = list(course.students.all())
@@ -51,14 +58,35 @@ def session_finalized(*, session_id: int, before: dict[int, float | None]) -> in
                   and (before.get(s.pk) is None or before[s.pk] >= threshold)]
         if fallen:
             lines = "\n".join(f"- {s.full_name} ({s.student_number}): {now[s.pk]:.0f}%" for s in fallen)
-            messages.append(EmailMessage(
+            queued += bool(outbox_add(
+                to=teacher.email, kind=Kind.LOW_ATTENDANCE, key=f"low:{session.pk}",
                 subject=f"Low attendance in {course.code}",
-                body=(f"These students of {course.name} are now under {threshold}% attendance:\n\n{lines}\n"),
-                to=[teacher.email]))
-    if not messages:
-        return 0
-    try:
-        return get_connection().send_messages(messages) or 0
-    except Exception:  # a mail server failure must not surface as a failed finalise
-        logger.exception("could not send %d attendance e-mails for session %s", len(messages), session_id)
-        return 0
+                body=f"These students of {course.name} are now under {threshold}% attendance:\n\n{lines}\n"))
+    return queued
+
+
+FOLLOWED_UP = (Status.PRESENT, Status.LATE, Status.EXCUSED)
+
+
+def correction_follow_up(*, record: AttendanceRecord, correction: AttendanceCorrection) -> bool:
+    """Queues a follow-up when an absence the guardian was told of is corrected to present, late or
+    excused (call it in the correcting transaction). True when one was queued."""
+    if correction.old_status != Status.ABSENT or correction.new_status not in FOLLOWED_UP:
+        return False
+    session = AttendanceSession.objects.select_related("course__teacher").get(pk=record.session_id)
+    student = StudentProfile.objects.get(pk=record.student_id)
+    told = (OutboxMessage.objects.filter(record=record, kind=Kind.ABSENCE)
+            | OutboxMessage.objects.filter(kind=Kind.DAILY_SUMMARY,
+                                           key=summary_key(guardian_email=student.guardian_email, day=session.date))
+            ).exclude(status=OutboxMessage.Status.FAILED).order_by("-created_at").first()
+    if told is None:
+        return False  # nobody was told of the absence: nothing to take back
+    now_status = {Status.PRESENT: "present", Status.LATE: "present (arrived late)",
+                  Status.EXCUSED: "excused"}[correction.new_status]
+    return bool(outbox_add(
+        to=told.to, kind=Kind.FOLLOW_UP, key=f"follow-up:{correction.pk}", record=record,
+        subject=f"Correction: {student.full_name}, {session.course.name} on {session.date:%d %B %Y}",
+        body=(f"Dear parent or guardian,\n\nWe wrote that {student.full_name} was absent from "
+              f"{session.course.name} ({session.course.code}) on {_when(session)}. That was corrected: "
+              f"{student.full_name} is now recorded as {now_status}.\n\n"
+              f"For any question, please contact {_contact(session)}.\n")))

@@ -12,7 +12,15 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import StudentProfile, TeacherSettings, User
 from accounts.selectors import teacher_settings_get
-from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
+from attendance.calendar import expected_q
+from attendance.models import (
+    AttendanceCorrection,
+    AttendanceRecord,
+    AttendanceSession,
+    DetectedFace,
+    SchoolSettings,
+    SessionPhoto,
+)
 from classes.models import Course
 from classes.selectors import course_list_visible
 from recognition.models import FaceEmbedding
@@ -71,9 +79,11 @@ class StudentCounts:
 def student_counts(*, course: Course, date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                    students: list[StudentProfile] | None = None,
                    exclude_session: AttendanceSession | None = None) -> list[StudentCounts]:
-    """Per-student counts over the course's finalised sessions in the range: one query."""
+    """Per-student counts over the course's finalised sessions in the range, on school days only
+    (a session held on a holiday is not expected): one query."""
     session_filter = Q(attendance__session__course=course,
                        attendance__session__state=AttendanceSession.State.FINALIZED)
+    session_filter &= expected_q("attendance__session__date")
     if date_from:
         session_filter &= Q(attendance__session__date__gte=date_from)
     if date_to:
@@ -113,7 +123,7 @@ class CourseReport:
 
 def course_report(*, course: Course, date_from: datetime.date | None = None,
                   date_to: datetime.date | None = None) -> CourseReport:
-    sessions = course.sessions.filter(state=AttendanceSession.State.FINALIZED)
+    sessions = course.sessions.filter(expected_q("date"), state=AttendanceSession.State.FINALIZED)
     if date_from:
         sessions = sessions.filter(date__gte=date_from)
     if date_to:
@@ -172,7 +182,8 @@ def at_risk_for_user(*, user: User) -> list[AtRisk]:
     if not courses:
         return []
     rows = (AttendanceRecord.objects
-            .filter(session__course__in=courses, session__state=AttendanceSession.State.FINALIZED)
+            .filter(expected_q("session__date"), session__course__in=courses,
+                    session__state=AttendanceSession.State.FINALIZED)
             .values("session__course", "student")
             .annotate(attended=Count("pk", filter=Q(status__in=[Status.PRESENT, Status.LATE])),
                       counted=Count("pk", filter=Q(status__in=[Status.PRESENT, Status.LATE, Status.ABSENT]))))
@@ -191,3 +202,9 @@ def at_risk_for_user(*, user: User) -> list[AtRisk]:
     students = StudentProfile.objects.in_bulk([student for student, *_ in found])
     return sorted((AtRisk(students[sid], course, rate, threshold) for sid, course, rate, threshold in found),
                   key=lambda item: (item.rate, item.student.last_name))
+
+
+def school_settings_get() -> SchoolSettings:
+    """The school-wide attendance options (the one row, created with defaults when missing)."""
+    settings_row = SchoolSettings.objects.order_by("pk").first()
+    return settings_row or SchoolSettings.objects.create()

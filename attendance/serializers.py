@@ -36,7 +36,8 @@ class RecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = AttendanceRecord
         fields = ["student", "student_name", "student_number", "status", "source", "distance", "photo", "face_index",
-                  "box", "confident_threshold", "uncertain_threshold", "reason", "updated_at", "corrections"]
+                  "box", "confident_threshold", "uncertain_threshold", "reason", "seen_at", "seen_at_source",
+                  "updated_at", "corrections"]
         read_only_fields = fields
 
 
@@ -75,13 +76,17 @@ class SessionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AttendanceSession
-        fields = ["id", "course", "course_code", "date", "label", "state", "created_at", "finalized_at"]
-        read_only_fields = ["id", "course", "course_code", "state", "created_at", "finalized_at"]
+        fields = ["id", "course", "course_code", "date", "label", "starts_at", "slot", "state", "created_at",
+                  "finalized_at"]
+        read_only_fields = ["id", "course", "course_code", "starts_at", "slot", "state", "created_at", "finalized_at"]
 
 
 class SessionCreateSerializer(serializers.Serializer):
     date = serializers.DateField()
     label = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    starts_at = serializers.TimeField(required=False, allow_null=True, default=None,
+                                      help_text="Start of the period (school time): students first seen after it "
+                                                "plus the teacher's grace are late.")
 
 
 class SessionDetailSerializer(SessionSerializer):

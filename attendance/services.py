@@ -22,7 +22,8 @@ from rest_framework import status as http
 
 from accounts.models import StudentProfile, User
 from accounts.selectors import teacher_settings_get
-from attendance import notifications
+from attendance import lateness, notifications
+from attendance.capture_time import CaptureTime, photo_capture_time
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from classes.models import Course
 from recognition.backends import get_backend
@@ -44,12 +45,15 @@ MANUAL_STATUSES = (Status.PRESENT, Status.LATE, Status.ABSENT, Status.EXCUSED)
 # --- sessions ---------------------------------------------------------------------------------
 
 
-def session_create(*, course: Course, date: datetime.date, label: str = "", by: User | None) -> AttendanceSession:
-    """Opens a session with one `unmarked` record per enrolled student. SESSION_EXISTS (409) when the
-    course already has a session with that date and label."""
+def session_create(*, course: Course, date: datetime.date, label: str = "", by: User | None,
+                   starts_at: datetime.time | None = None) -> AttendanceSession:
+    """Opens a session with one `unmarked` record per enrolled student; with `starts_at` (school time)
+    lateness is judged from it. SESSION_EXISTS (409) when the course already has a session with that
+    date and label."""
     try:
         with transaction.atomic():
-            session = AttendanceSession.objects.create(course=course, date=date, label=label.strip(), created_by=by)
+            session = AttendanceSession.objects.create(course=course, date=date, label=label.strip(), created_by=by,
+                                                       starts_at=starts_at)
             _records_ensure(session)
     except IntegrityError:
         existing = AttendanceSession.objects.get(course=course, date=date, label=label.strip())
@@ -174,6 +178,7 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
     else:
         stored = _stored_copy(analysis.decoded)
     detection = analysis.detection
+    taken = photo_capture_time(image, session_date=session.date)  # EXIF of the upload, not the stored copy
     saved: list[SessionPhoto] = []
     try:
         with transaction.atomic():
@@ -181,7 +186,8 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
             require_open(session)
             photo = SessionPhoto(session=session, content_hash=analysis.digest, width=detection.image_size[0],
                                  height=detection.image_size[1], face_count=len(detection.faces),
-                                 processing_time_ms=0, uploaded_by=by)
+                                 processing_time_ms=0, uploaded_by=by, taken_at=taken.at,
+                                 taken_at_source=taken.source)
             photo.image.save("photo.jpg", ContentFile(stored), save=False)
             saved.append(photo)
             try:
@@ -194,7 +200,7 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
             faces = DetectedFace.objects.bulk_create(_detected_faces(photo, analysis))
             _attach_students(faces)
             _records_ensure(session)
-            changed = _records_apply(session, faces, analysis.confident, analysis.uncertain)
+            changed = _records_apply(session, faces, analysis.confident, analysis.uncertain, seen=taken)
             photo.processing_time_ms = round((time.perf_counter() - analysis.started) * 1000)
             photo.save(update_fields=["processing_time_ms"])
     except BaseException:
@@ -257,16 +263,24 @@ def _student_names(ids: set[Hashable]) -> dict[Hashable, str]:
 
 
 def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confident: float,
-                   uncertain: float) -> list[AttendanceRecord]:
+                   uncertain: float, *, seen: CaptureTime | None = None) -> list[AttendanceRecord]:
     records = {r.student_id: r for r in session.records.select_for_update()}
+    deadline = lateness.late_after(session)
     changed = []
     for face in faces:
         record = records.get(face.student_id) if face.student_id else None
         if record is None or record.source == Source.MANUAL:
             continue  # a teacher's decision stands
+        earlier = lateness.note_seen(record, seen)  # lateness counts from the first sighting
         if record.distance is not None and record.distance <= face.distance:
-            continue  # an earlier photo was closer: the best distance wins
-        record.status = Status.PRESENT if face.match == DetectedFace.Match.CONFIDENT else Status.PENDING
+            # An earlier photo was closer: the best distance wins, but an earlier sighting still counts.
+            if earlier:
+                if record.status in (Status.PRESENT, Status.LATE):
+                    record.status = lateness.arrival_status(record, deadline)
+                changed.append(record)
+            continue
+        record.status = (lateness.arrival_status(record, deadline) if face.match == DetectedFace.Match.CONFIDENT
+                         else Status.PENDING)
         record.source = Source.FACE
         record.distance = face.distance
         record.face = face
@@ -275,7 +289,7 @@ def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confid
         changed.append(record)
     AttendanceRecord.objects.bulk_update(
         changed, ["status", "source", "distance", "face", "reason", "confident_threshold", "uncertain_threshold",
-                  "updated_at"])
+                  "seen_at", "seen_at_source", "updated_at"])
     return changed
 
 
@@ -290,11 +304,13 @@ def record_correct(*, record: AttendanceRecord, status: str, by: User | None, no
     if status not in MANUAL_STATUSES:
         raise DomainError(f"Status must be one of {', '.join(MANUAL_STATUSES)}.", error_code="INVALID_STATUS")
     record = AttendanceRecord.objects.select_for_update().get(pk=record.pk)
-    AttendanceCorrection.objects.create(record=record, old_status=record.status, new_status=status,
-                                        note=note.strip(), changed_by=by)
+    correction = AttendanceCorrection.objects.create(record=record, old_status=record.status, new_status=status,
+                                                     note=note.strip(), changed_by=by)
     record.status = status
     record.source = source
     record.save(update_fields=["status", "source", "updated_at"])
+    # A guardian told of an absence hears of its correction, in this same transaction (outbox).
+    notifications.correction_follow_up(record=record, correction=correction)
     return record
 
 
@@ -311,8 +327,8 @@ class FinalizeResult:
 
 def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pending: str | None = None,
                      note: str = "") -> FinalizeResult:
-    """Closes the session: unseen students become absent; guardians of absent students and the
-    teacher (low attendance) are e-mailed after the commit.
+    """Closes the session: unseen students become absent; e-mails to guardians of absent students and
+    to the teacher (low attendance) are queued in the outbox with the decision and sent after the commit.
 
     Refused with PENDING_RECORDS (409, listing them) while pending records remain, unless
     `resolve_pending` is `present` or `absent` (applied to each, audited)."""
@@ -344,8 +360,8 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
         session.save(update_fields=["state", "finalized_by", "finalized_at"])
         all_absent = [r for r in records if r.status == Status.ABSENT] + [
             r for r in resolved if r.status == Status.ABSENT]
-        session_id = session.pk
-        transaction.on_commit(lambda: notifications.session_finalized(session_id=session_id, before=before))
+        # The e-mails are outbox rows written in this transaction, sent once it commits (never lost).
+        notifications.session_finalized(session_id=session.pk, before=before)
     return FinalizeResult(session=session, absent=all_absent, resolved=resolved)
 
 
@@ -353,13 +369,19 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
 
 
 def attendance_mark(*, course: Course, image: bytes, by: User | None) -> tuple[AttendanceSession, PhotoResult]:
-    """Opens (or reuses) today's session of the course and processes the photo (SPEC §4 one-shot)."""
-    session = AttendanceSession.objects.filter(course=course, date=timezone.localdate(), label="").first()
+    """Opens (or reuses) the session of the running timetable slot, else today's session of the course,
+    and processes the photo (SPEC §3, §4 one-shot)."""
+    from attendance.periods import session_for_now, slot_now  # periods builds on this module
+
+    slot = slot_now(course=course)
+    session = (AttendanceSession.objects.filter(course=course, date=timezone.localdate(), slot=slot).first()
+               if slot is not None else
+               AttendanceSession.objects.filter(course=course, date=timezone.localdate(), label="").first())
     if session is not None:
         return session, session_photo_process(session=session, image=image, by=by)
     # Recognise first: a failed photo must not leave an empty session behind.
     analysis = photo_analyse(course=course, image=image)
-    session = session_get_or_create_today(course=course, by=by)
+    session = session_for_now(course=course, by=by)
     return session, session_photo_process(session=session, image=image, by=by, analysis=analysis)
 
 

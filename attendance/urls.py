@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attendance import views
+from attendance import school_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -21,4 +21,15 @@ urlpatterns = [
     path("sessions/<int:session_id>/faces/<int:face_id>/dismiss/", views.face_dismiss, name="face-dismiss-page"),
     path("sessions/<int:session_id>/finalize/", views.session_finalize, name="session-finalize-page"),
     path("photos/<int:photo_id>/image", views.session_photo_image, name="session-photo-image"),
+    # The school day (attendance/school_views.py)
+    path("periods/<int:slot_id>/take/", school_views.slot_take, name="slot-take"),
+    path("courses/<int:course_id>/report.pdf", school_views.course_report_pdf, name="course-report-pdf"),
+    path("students/<int:student_id>/report/", school_views.student_report, name="student-report"),
+    path("office/report/", school_views.school_report, name="office-report"),
+    path("office/calendar/", school_views.calendar_page, name="office-calendar"),
+    path("office/calendar/<str:kind>/<int:entry_id>/delete/", school_views.calendar_delete,
+         name="office-calendar-delete"),
+    path("office/outbox/", school_views.outbox_page, name="office-outbox"),
+    path("office/outbox/<int:message_id>/retry/", school_views.outbox_retry, name="office-outbox-retry"),
+    path("office/settings/", school_views.school_settings_page, name="office-settings"),
 ]

@@ -13,13 +13,13 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from attendance import review, selectors, services
+from attendance import lateness, periods, review, school_views, selectors, services
 from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm, SessionForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
+from attendance.schooltime import school_today
 from classes.models import Course
 from classes.selectors import course_list_for_day, course_list_visible
 from recognition.images import upload_bytes
@@ -47,8 +47,9 @@ def _session(request: HttpRequest, session_id: int) -> AttendanceSession:
 
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Today's courses, sessions still open or pending, and students at risk."""
-    today = timezone.localdate()
+    """Today's periods with their register's state, registers not taken, sessions still open or pending,
+    and students at risk."""
+    today = school_today()
     sessions = selectors.session_list_visible(user=request.user)
     open_sessions = sessions.filter(state=AttendanceSession.State.OPEN).annotate(
         pending=Count("records", filter=Q(records__status=Status.PENDING)))[:20]
@@ -59,6 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "todays_sessions": sessions.filter(date=today),
         "open_sessions": open_sessions,
         "at_risk": selectors.at_risk_for_user(user=request.user),
+        **school_views.dashboard_day(user=request.user),
     }
     return render(request, "attendance/dashboard.html", context)
 
@@ -72,11 +74,13 @@ def take_attendance(request: HttpRequest, course_id: int) -> HttpResponse:
         date, label = form.cleaned_data["date"], form.cleaned_data["label"].strip()
         session = AttendanceSession.objects.filter(course=course, date=date, label=label).first()
         if session is None:
-            session = services.session_create(course=course, date=date, label=label, by=request.user)
+            session = services.session_create(course=course, date=date, label=label, by=request.user,
+                                              starts_at=form.cleaned_data.get("starts_at"))
             messages.success(request, f"Session opened for {course.code} on {date:%d %b %Y}.")
         return redirect("session-page", session_id=session.pk)
     recent = course.sessions.order_by("-date", "-created_at")[:10]
-    return render(request, "attendance/take.html", {"course": course, "form": form, "recent": recent})
+    return render(request, "attendance/take.html", {"course": course, "form": form, "recent": recent,
+                                                    "now_slot": periods.slot_now(course=course)})
 
 
 def _face_view(face: DetectedFace, photo: SessionPhoto) -> dict:
@@ -177,12 +181,13 @@ def _record(request: HttpRequest, session_id: int, student_id: int) -> tuple[Att
 @staff_required
 @require_POST
 def record_decide(request: HttpRequest, session_id: int, student_id: int) -> HttpResponse:
-    """Confirm (present) or reject (absent) a pending match in one click."""
+    """Confirm (present, or late when first seen after the grace) or reject (absent) a pending match."""
     session, record = _record(request, session_id, student_id)
     confirm = request.POST.get("decision") == "confirm"
-    services.record_correct(record=record, status=Status.PRESENT if confirm else Status.ABSENT, by=request.user,
+    status = lateness.confirmed_status(record) if confirm else Status.ABSENT
+    services.record_correct(record=record, status=status, by=request.user,
                             note="Pending match confirmed" if confirm else "Pending match rejected")
-    return _back(request, session, f"{record.student.full_name}: {'present' if confirm else 'absent'}.")
+    return _back(request, session, f"{record.student.full_name}: {status}.")
 
 
 @staff_required
@@ -311,6 +316,7 @@ def course_report(request: HttpRequest, course_id: int) -> HttpResponse:
     return render(request, "attendance/report.html", {
         "course": course, "report": report, "rows": rows, "chart": rate_chart(report.sessions),
         "csv_url": reverse("course-report-csv", args=[course.pk]) + (f"?{query}" if query else ""),
+        "pdf_url": reverse("course-report-pdf", args=[course.pk]) + (f"?{query}" if query else ""),
         "date_from": date_from, "date_to": date_to})
 
 

@@ -53,6 +53,8 @@ class TimetableSlot(models.Model):
     start_time = models.TimeField()
     end_time = models.TimeField()
     room = models.CharField(max_length=50, blank=True)
+    # The period's name on the register ("Period 2"); empty means "<code> <start>".
+    label = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["weekday", "start_time"]
@@ -60,3 +62,45 @@ class TimetableSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course.code} {self.get_weekday_display()} {self.start_time:%H:%M}"
+
+    @property
+    def session_label(self) -> str:
+        """The label of the sessions this slot opens (unique per course and day with the start time)."""
+        return self.label.strip() or f"Period {self.start_time:%H:%M}"
+
+
+class Term(models.Model):
+    """A school term: sessions are expected on its weekdays (when terms are defined at all)."""
+
+    name = models.CharField(max_length=100)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="term_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y})"
+
+
+class Closure(models.Model):
+    """Days without school: a holiday or an unplanned closure. No session is expected on them."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", "Holiday"
+        CLOSURE = "closure", "Closure"
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.HOLIDAY)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="closure_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y})"

@@ -16,11 +16,14 @@ from accounts.api import (
     UserViewSet,
 )
 from classes.api import CourseViewSet
+from classes.calendar_api import ClosureViewSet, TermViewSet
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
 router.register("students", StudentViewSet, basename="student")
 router.register("courses", CourseViewSet, basename="course")
+router.register("calendar/terms", TermViewSet, basename="term")
+router.register("calendar/closures", ClosureViewSet, basename="closure")
 
 urlpatterns = [
     path("auth/token/", ThrottledTokenObtainView.as_view(), name="token-obtain"),

@@ -7,6 +7,7 @@ read first; real environment variables win over it. Bad values raise ImproperlyC
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -136,6 +137,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "attendance.schooltime.school_time_context",
             ],
         },
     },
@@ -179,7 +181,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Internationalisation -------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# The school's time zone: every "today", timetable period, lateness and report is in it (SPEC §3).
+# SCHOOL_TIME_ZONE wins over TIME_ZONE (kept for existing deployments); an unknown name stops the start.
+TIME_ZONE = env.str("SCHOOL_TIME_ZONE", default="") or env.str("TIME_ZONE", default="UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(f"SCHOOL_TIME_ZONE/TIME_ZONE {TIME_ZONE!r} is not a time zone name") from exc
 USE_I18N = True
 USE_TZ = True
 
@@ -410,6 +418,10 @@ MAX_FACES_PER_STUDENT = env_number("MAX_FACES_PER_STUDENT", 10, minimum=1, maxim
 FACE_DUPLICATE_DISTANCE = env_number("FACE_DUPLICATE_DISTANCE", 0.2, cast=float, minimum=0.0, maximum=0.5)
 PHOTO_RETENTION_DAYS = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
 AT_RISK_THRESHOLD_PERCENT = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
+# Outgoing e-mail (the outbox): attempts before a message is left as failed for a person to look at.
+OUTBOX_MAX_ATTEMPTS = env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+# A message claimed by a sender that died is offered again after this many seconds.
+OUTBOX_CLAIM_TIMEOUT = env_number("OUTBOX_CLAIM_TIMEOUT", 900, minimum=60)
 
 # --- Logging --------------------------------------------------------------------------------
 

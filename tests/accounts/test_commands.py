@@ -57,3 +57,40 @@ def test_seed_demo_enrols_a_folder_per_person_and_recognition_works(faces):
     assert sorted(face.student.student_number for face in result.faces if face.student_id) == ["biden", "obama"]
     call_command("seed_demo", force=True, faces=faces / "people", stdout=StringIO(), stderr=StringIO())
     assert FaceEmbedding.objects.count() == 8  # idempotent
+
+
+def test_seed_demo_builds_a_history_worth_looking_at(client, capsys):
+    import time
+
+    from attendance.calendar import periods_of_day
+    from attendance.models import AttendanceRecord, AttendanceSession
+    from attendance.schooltime import school_today
+    from attendance.selectors import at_risk_for_user
+    from classes.models import Closure, Term
+
+    started = time.perf_counter()
+    call_command("seed_demo", force=True)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 10, f"seed_demo took {elapsed:.1f} s"
+    sessions = AttendanceSession.objects.filter(state="finalized")
+    assert sessions.count() >= 30 and not sessions.filter(date__gte=school_today()).exists()
+    assert Term.objects.exists() and Closure.objects.exists()
+    closure = Closure.objects.get()
+    assert not sessions.filter(date=closure.starts_on).exists()  # nothing on the training day
+    statuses = set(AttendanceRecord.objects.values_list("status", flat=True))
+    assert {"present", "late", "absent"} <= statuses
+    assert AttendanceRecord.objects.filter(status="late", seen_at__isnull=False).exists()
+    admin = User.objects.get(username="admin")
+    assert at_risk_for_user(user=admin), "the demo has students at risk"
+    assert all(s.slot_id and s.label.startswith("Period") for s in sessions)
+    if school_today().weekday() < 5:
+        assert periods_of_day(day=school_today(), user=User.objects.get(username="teacher"))
+    # Again: no second history.
+    before = AttendanceRecord.objects.count()
+    call_command("seed_demo", force=True)
+    assert AttendanceRecord.objects.count() == before
+    client.force_login(admin)
+    page = client.get("/office/report/")
+    assert page.status_code == 200 and page.context["report"].at_risk
+    assert page.context["report"].streaks, "the demo has a pupil absent several days in a row"
+    assert client.get("/office/report/?format=pdf")["Content-Type"] == "application/pdf"

@@ -43,17 +43,22 @@ class Command(BaseCommand):
         parser.add_argument("--faces", type=Path, help="folder with one sub-folder of photos per student")
         parser.add_argument("--password", default="demo-pass-2026", help="password of the demo logins")
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off (never in production)")
+        parser.add_argument("--weeks", type=int, default=4,
+                            help="weeks of finalised registers to invent before today (default 4; 0 for none)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
             raise CommandError("seed_demo creates known passwords; it runs only with DEBUG on (or --force).")
         faces_dir: Path | None = options["faces"]
+        if not 0 <= options["weeks"] <= 52:
+            raise CommandError("--weeks must be between 0 and 52")
         if faces_dir is not None and not faces_dir.is_dir():
             raise CommandError(f"--faces {faces_dir} is not a folder")
         created = self._seed_school(options["password"])
         self.stdout.write(f"Demo school ready ({created} new objects).")
         if faces_dir is not None:
             self._seed_faces(faces_dir)
+        self._seed_history(options["weeks"])
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {options['password']}):"))
         for username, role, _first, _last in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {role}")
@@ -83,7 +88,8 @@ class Command(BaseCommand):
                 _, new = TimetableSlot.objects.get_or_create(
                     course=course, weekday=weekday,
                     defaults={"start_time": datetime.time(8 + len(courses)),
-                              "end_time": datetime.time(9 + len(courses)), "room": f"Room {len(courses)}"})
+                              "end_time": datetime.time(9 + len(courses)), "room": f"Room {len(courses)}",
+                              "label": f"Period {len(courses)}"})
                 created += new
         for number, first_name, last_name in DEMO_STUDENTS:
             student, new = self._student(number, first_name, last_name, users["teacher"])
@@ -127,3 +133,16 @@ class Command(BaseCommand):
                 else:  # report and go on: one bad photo must not stop the demo
                     self.stderr.write(f"  {photo}: not enrolled ({outcome.error_code})")
         self.stdout.write(f"Faces: {enrolled} photos enrolled; {skipped} students already had faces.")
+
+    def _seed_history(self, weeks: int) -> None:
+        """A term, a training day and `weeks` of finalised registers (some pupils late, one at risk)."""
+        from attendance.demo import demo_calendar, demo_history
+        from attendance.schooltime import school_today
+
+        today = school_today()
+        demo_calendar(today=today)
+        if weeks:
+            teacher = User.objects.get(username="teacher")
+            courses = list(Course.objects.filter(code__in=[code for code, *_ in DEMO_COURSES]))
+            sessions, records = demo_history(courses=courses, by=teacher, weeks=weeks, today=today)
+            self.stdout.write(f"History: {sessions} finalised registers with {records} marks over {weeks} weeks.")

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts.models import User
-from attendance import services
+from attendance import periods, services
 from attendance.models import AttendanceSession
 from classes.models import Course
 from recognition.backends.base import RecognitionError
@@ -25,7 +25,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("photos", nargs="+", type=Path, help="classroom photos (JPEG, PNG or WebP)")
         parser.add_argument("--course", required=True, help="the course code")
-        parser.add_argument("--date", type=datetime.date.fromisoformat, help="session date, YYYY-MM-DD (default today)")
+        parser.add_argument("--date", type=datetime.date.fromisoformat,
+                            help="session date, YYYY-MM-DD (default: the running period's session, else today's)")
         parser.add_argument("--label", default="", help="session label, e.g. 'Period 2'")
         parser.add_argument("--by", help="username recorded as the uploader (default: the course's teacher)")
         parser.add_argument("--finalize", action="store_true", help="finalise the session afterwards")
@@ -38,7 +39,9 @@ class Command(BaseCommand):
         user = found.teacher if not by else User.objects.filter(username=by).first()
         if user is None:
             raise CommandError(f"no user named {by!r}")
-        session = self._session(found, date or timezone.localdate(), label, user)
+        # No date or label: the running timetable period's session (else today's), as on the pages.
+        session = (periods.session_for_now(course=found, by=user) if date is None and not label.strip()
+                   else self._session(found, date or timezone.localdate(), label, user))
         self.stdout.write(f"session {session} (#{session.pk})")
         processed = 0
         for path in progress(photos, total=len(photos), stream=self.stderr, label="photos"):
