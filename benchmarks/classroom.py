@@ -39,6 +39,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--compare", action="store_true",
+                        help="also run every detector on every scene: YuNet, HOG within 3.2 MP, HOG over the "
+                             "whole photo with faces from 20 px (an upsampled scan), and dlib's CNN on photos "
+                             "up to 0.5 MP")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smart_attendance.settings")
     os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 40)
@@ -105,6 +109,35 @@ def main() -> None:
     print(f"all: {totals['found']}/{totals['expected']} faces found "
           f"({100 * totals['found'] / totals['expected']:.1f}%), {totals['spurious']} boxes that are nobody in "
           f"{totals['photos']} photos")
+    if args.compare:
+        compare(fixtures, args.repeat)
+
+
+def compare(fixtures: list, repeat: int) -> None:
+    """The candidates measured against each other: faces found, boxes that are nobody, ms to detect."""
+    from recognition.backends.local import DlibBackend
+    from recognition.images import decode_image
+    from tests import scenes
+
+    candidates = {
+        "yunet": DlibBackend(DETECTOR="yunet"),
+        "hog 3.2MP": DlibBackend(DETECTOR="hog"),
+        "hog upsampled": DlibBackend(DETECTOR="hog", MIN_FACE_PIXELS=20, DETECT_MAX_PIXELS=48_000_000),
+        "cnn": DlibBackend(DETECTOR="cnn", MIN_FACE_PIXELS=20, DETECT_MAX_PIXELS=1_000_000),
+    }
+    print(f"\n{'photo':16} " + " ".join(f"{name:>24}" for name in candidates))
+    for scene in fixtures:
+        decoded = decode_image(scene.jpeg(90))
+        cells = []
+        for name, backend in candidates.items():
+            if name == "cnn" and scene.size[0] * scene.size[1] > 500_000:
+                cells.append(f"{'(too slow)':>24}")
+                continue
+            ms, boxes = median_ms(lambda b=backend, d=decoded: b._locate(d, b.smallest_face()),
+                                  1 if name != "yunet" else repeat)
+            pairs, spurious = scenes.found_faces(scene, [(b.left, b.top, b.right, b.bottom) for b in boxes])
+            cells.append(f"{len(pairs):>3}/{len(scene.faces):<3} {len(spurious):>2} nobody {ms:6.0f} ms")
+        print(f"{scene.name:16} " + " ".join(cells))
 
 
 if __name__ == "__main__":

