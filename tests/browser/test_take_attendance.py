@@ -51,6 +51,14 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def log_in(page: Any, live_server: Any, user: Any) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", "correct-horse-battery-staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
 def test_take_attendance_from_login_to_report(browser: Any, live_server: Any, teacher: Any, faces: Path,
                                               settings: Any) -> None:
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
@@ -138,11 +146,7 @@ def _student_page(browser: Any, live_server: Any, teacher: Any, faces: Path, set
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
     enrolled = make_class(teacher=teacher, faces=faces, enrol=())
     page = browser.new_page(viewport={"width": 1000, "height": 800})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", teacher.username)
-    page.fill("input[name=password]", "correct-horse-battery-staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server, teacher)
     page.goto(f"{live_server.url}/students/{enrolled.students['rose_leslie'].pk}/")
     return page, enrolled
 
@@ -198,11 +202,7 @@ def test_reviewing_a_30_face_photo_on_a_phone(browser: Any, live_server: Any, te
 
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     page.set_default_timeout(60_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", teacher.username)
-    page.fill("input[name=password]", "correct-horse-battery-staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server, teacher)
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
     page.set_input_files("input#photos", str(photo))
     page.click("[data-upload-form] button[type=submit]")

@@ -59,6 +59,12 @@ def test_remote_embeddings_and_matches_equal_the_local_ones(service: str, dlib_b
     assert [f.box for f in local_detection.faces] == [f.box for f in remote_detection.faces]
     for mine, theirs in zip(local_detection.faces, remote_detection.faces, strict=True):
         assert np.abs(mine.embedding - theirs.embedding).max() <= 1e-6
+    # A photo decoded once by the caller travels as its original bytes, not a re-encoded copy.
+    from recognition.images import decode_image
+
+    decoded = backend.detect_faces(decode_image(read("probes/obama_and_biden.jpg")))
+    for mine, theirs in zip(local_detection.faces, decoded.faces, strict=True):
+        assert np.abs(mine.embedding - theirs.embedding).max() <= 1e-6
     candidates = {7: [dlib_backend.encode_face(read("people/obama/obama.jpg")).embedding],
                   "biden": [dlib_backend.encode_face(read("people/biden/biden.jpg")).embedding]}
     queries = np.array([f.embedding for f in local_detection.faces])
