@@ -43,6 +43,7 @@ class PlacedFace:
     box: tuple[int, int, int, int]
     identity: str | None
     poster: bool = False
+    reflection: bool = False
 
     @property
     def width(self) -> int:
@@ -246,6 +247,19 @@ def scaled_group(faces_dir: Path, relative: str, scale: float) -> Scene:
     scaled = image.resize(size, Image.LANCZOS)
     placed = [PlacedFace(box=tuple(round(v * scale) for v in f.box), identity=None) for f in found]  # type: ignore[misc]
     return Scene(name=f"{Path(relative).stem}@{scale:g}", pixels=np.asarray(scaled), faces=placed)
+
+
+def with_reflection(faces_dir: Path, scene: Scene, identity: str, face_width: int, *, opacity: float = 0.45) -> Scene:
+    """The scene with a reflection of an enrolled person in the window (mirrored, faint): a face a
+    person can see, of someone who may also be in the room."""
+    canvas = Image.fromarray(scene.pixels)
+    cut, mask, (fl, ft, fr, fb) = _cutout(known_face(faces_dir, identity), face_width)
+    cut, mask = ImageOps.mirror(cut), ImageOps.mirror(mask).point(lambda v: int(v * opacity))
+    x, y = int(scene.size[0] * 0.5), int(scene.size[1] * 0.08)
+    canvas.paste(cut, (x, y), mask)
+    left, right = cut.width - fr, cut.width - fl  # mirrored horizontally
+    face = PlacedFace(box=(x + left, y + ft, x + right, y + fb), identity=identity, reflection=True)
+    return Scene(name=f"{scene.name}+reflection", pixels=np.asarray(canvas), faces=[*scene.faces, face])
 
 
 def all_scenes(faces_dir: Path) -> list[Scene]:

@@ -123,6 +123,23 @@ def test_a_poster_face_is_found_and_is_nobody(composed: dict[str, scenes.Scene],
     assert min(distances) >= 0.6
 
 
+def test_a_reflection_never_marks_anyone_twice(dlib_backend: DlibBackend, faces: Path,
+                                                enrolled: dict[str, np.ndarray]) -> None:
+    """Obama in the back row and his faint reflection in the window: at most one face is matched to
+    him (one-to-one), the reflection marks nobody else, and the other faces keep their match."""
+    scene = scenes.with_reflection(faces, scenes.webcam_frame(faces), "obama", 60)
+    detection = dlib_backend.detect_faces(scene.jpeg(90))
+    pairs, spurious = scenes.found_faces(scene, boxes_of(detection))
+    assert spurious == [] and len(pairs) >= len(scene.faces) - 1  # the reflection may or may not be seen
+    matches = matching.match_faces([f.embedding for f in detection.faces], enrolled)
+    assigned = [m.student_id for m in matches if m.student_id is not None]
+    assert sorted(assigned) == sorted(enrolled)  # each of the five once, nobody twice
+    reflection = len(scene.faces) - 1
+    if reflection in pairs:
+        match = next(m for m in matches if m.face_index == pairs[reflection])
+        assert match.student_id in (None, "obama")
+
+
 def test_every_manifest_photo_gives_its_face_count(dlib_backend: DlibBackend, manifest: dict, read: Any) -> None:
     """With YuNet as with HOG, each sample photo gives exactly the manifest's count (the dog gives
     none; the figurines and the poster of 2008_004176.jpg are not faces)."""
