@@ -47,7 +47,7 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
             error_code="FACE_LIMIT_REACHED", status_code=status.HTTP_409_CONFLICT)
     decoded = decode_image(image)
     backend = get_backend()
-    encoded = backend.encode_face(image)
+    encoded = backend.encode_face(decoded)  # the pixels decoded above (a remote backend sends the bytes)
     # A copy is named as such, even when the copy is also worse than the quality gate allows.
     _refuse_near_duplicate(student=student, embedding=encoded.embedding)
     check_face_quality(decoded.pixels, encoded.box)

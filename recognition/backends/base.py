@@ -8,9 +8,12 @@ and a cached factory (`recognition.backends.get_backend`) that builds the one co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from recognition.images import DecodedImage
 
 EMBEDDING_SIZE = 128
 
@@ -158,14 +161,14 @@ class RecognitionBackend:
     def __init__(self, **options: Any) -> None:
         self.options = options
 
-    def encode_face(self, image: bytes, *, num_jitters: int | None = None,
+    def encode_face(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                     min_face_area_ratio: float | None = None, validate_single: bool = True) -> EncodedFace:
         """Enrolment: the one face of `image`. Raises InvalidImageError or FaceQualityError
         (NO_FACE_FOUND, MULTIPLE_FACES, FACE_TOO_SMALL). `min_face_area_ratio` defaults to the
         backend's MIN_FACE_AREA_RATIO option (0.05)."""
         raise NotImplementedError
 
-    def detect_faces(self, image: bytes, *, num_jitters: int | None = None,
+    def detect_faces(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                      min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:
         """Classroom photo: every face with its embedding. Raises InvalidImageError."""
         raise NotImplementedError

@@ -150,7 +150,7 @@ class DlibBackend(RecognitionBackend):
 
     # --- operations ---------------------------------------------------------------------------
 
-    def encode_face(self, image: bytes, *, num_jitters: int | None = None,
+    def encode_face(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                     min_face_area_ratio: float | None = None, validate_single: bool = True) -> EncodedFace:
         decoded = image if isinstance(image, DecodedImage) else decode_image(image)
         if min_face_area_ratio is None:
@@ -185,7 +185,7 @@ class DlibBackend(RecognitionBackend):
         (embedding,) = self._encode(decoded, [box], jitters)
         return EncodedFace(embedding=embedding, box=box, face_area_ratio=ratio, image_size=(width, height))
 
-    def detect_faces(self, image: bytes, *, num_jitters: int | None = None,
+    def detect_faces(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                      min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:
         started = time.perf_counter()
         decoded = image if isinstance(image, DecodedImage) else decode_image(image)

@@ -224,7 +224,7 @@ class HTTPBackend(RecognitionBackend):
         return FaceBox(top=location["top"], right=location["right"], bottom=location["bottom"],
                        left=location["left"])
 
-    def encode_face(self, image: bytes, *, num_jitters: int | None = None,
+    def encode_face(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                     min_face_area_ratio: float | None = None, validate_single: bool = True) -> EncodedFace:
         body = self._call("POST", "/api/ml/encode-face", {
             "image_base64": self._image_field(image), "validate_single": validate_single,
@@ -236,7 +236,7 @@ class HTTPBackend(RecognitionBackend):
                                face_area_ratio=float(body["metadata"]["face_area_ratio"]),
                                image_size=(int(size["width"]), int(size["height"])))
 
-    def detect_faces(self, image: bytes, *, num_jitters: int | None = None,
+    def detect_faces(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                      min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:
         started = time.perf_counter()
         payload = {"image_base64": self._image_field(image), "min_face_area_ratio": min_face_area_ratio,
