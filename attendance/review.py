@@ -18,7 +18,9 @@ from PIL import Image
 from rest_framework import status as http
 
 from accounts.models import StudentProfile, User
-from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
+from attendance import lateness
+from attendance.capture_time import CaptureTime
+from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.services import Source, Status, record_correct, require_open
 from recognition.backends.base import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
@@ -47,8 +49,9 @@ class AssignResult:
 
 def face_assign(*, face: DetectedFace, student: StudentProfile, by: User | None, add_embedding: bool = False,
                 note: str = "") -> AssignResult:
-    """A teacher says who a face is: the student becomes present (audited). Always succeeds for a
-    student of the course while the session is open.
+    """A teacher says who a face is: the student becomes present, or late when the photo was taken
+    after the period's start and grace (audited). Always succeeds for a student of the course while
+    the session is open.
 
     With `add_embedding`, the face is then also enrolled for that student, after the assignment is
     committed and outside its transaction (recognition never runs inside one): a crop too small or
@@ -86,8 +89,11 @@ def _assign(*, face: DetectedFace, student: StudentProfile, by: User | None, not
         _forget_face_evidence(session=session, face=face, student_id=previous_student, by=by,
                               note=f"Face {face.face_index + 1} of photo #{face.photo_id} is someone else")
     record.face = face
-    record.save(update_fields=["face"])
-    return record_correct(record=record, status=Status.PRESENT, by=by,
+    photo = face.photo
+    if photo.taken_at is not None:  # the photo's time says whether the student came late (SPEC §3)
+        lateness.note_seen(record, CaptureTime(at=photo.taken_at, source=photo.taken_at_source))
+    record.save(update_fields=["face", "seen_at", "seen_at_source"])
+    return record_correct(record=record, status=lateness.confirmed_status(record), by=by,
                           note=note or f"Face {face.face_index + 1} of photo #{face.photo_id} assigned")
 
 
@@ -118,13 +124,13 @@ def _forget_face_evidence(*, session: AttendanceSession, face: DetectedFace, stu
     record = AttendanceRecord.objects.select_for_update().filter(session=session, student_id=student_id).first()
     if record is None or record.face_id != face.pk or record.source != Source.FACE:
         return
-    from attendance.models import AttendanceCorrection
-
     AttendanceCorrection.objects.create(record=record, old_status=record.status, new_status=Status.UNMARKED,
                                         note=note, changed_by=by)
     record.status, record.source, record.distance, record.face, record.reason = (
         Status.UNMARKED, Source.NONE, None, None, "")
-    record.save(update_fields=["status", "source", "distance", "face", "reason", "updated_at"])
+    record.seen_at, record.seen_at_source = None, ""
+    record.save(update_fields=["status", "source", "distance", "face", "reason", "seen_at", "seen_at_source",
+                               "updated_at"])
 
 
 def face_enrol_from_photo(*, face: DetectedFace, student: StudentProfile, by: User | None) -> FaceEmbedding:

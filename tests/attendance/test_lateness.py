@@ -189,3 +189,19 @@ def test_confirming_a_pending_match_seen_late_marks_late(enrolled_class: Enrolle
     client.force_login(teacher)
     client.post(f"/sessions/{period.pk}/records/{biden.pk}/decide/", {"decision": "confirm"})
     assert record_of(period, biden).status == "late"
+
+
+def test_an_unknown_face_assigned_from_a_late_photo_is_late(enrolled_class: EnrolledClass, period: AttendanceSession,
+                                                             teacher: Any) -> None:
+    """The teacher says who the unknown face is; the photo's time still decides present or late."""
+    from attendance import review
+    from attendance.models import DetectedFace
+
+    photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 09:25:00")
+    services.session_photo_process(session=period, image=photo, by=teacher)
+    unknown = DetectedFace.objects.get(photo__session=period, match=DetectedFace.Match.UNKNOWN)
+    kit = enrolled_class.students["kit_harington"]
+    result = review.face_assign(face=unknown, student=kit, by=teacher)
+    assert result.record.status == "late"
+    record = record_of(period, kit)
+    assert (record.status, record.seen_at_source) == ("late", EXIF)
