@@ -170,18 +170,33 @@ def _cut_all(photo: SessionPhoto) -> dict[int, bytes]:
     with photo.image.open("rb") as handle:
         image = Image.open(io.BytesIO(handle.read()))
         image.load()
-    crops = {}
-    for face in photo.faces.all():
-        width, height = face.box_right - face.box_left, face.box_bottom - face.box_top
-        margin = max(width, height) // 3
-        region = (max(0, face.box_left - margin), max(0, face.box_top - margin),
-                  min(image.width, face.box_right + margin), min(image.height, face.box_bottom + margin))
-        crop = image.crop(region)
-        crop.thumbnail((CROP_PIXELS, CROP_PIXELS), Image.LANCZOS)  # shrinks only: a 30 px face stays 30 px
-        buffer = io.BytesIO()
-        crop.convert("RGB").save(buffer, format="JPEG", quality=85)
-        crops[face.pk] = buffer.getvalue()
-    return crops
+    return {face.pk: crop_jpeg(image, face.box) for face in photo.faces.all()}
+
+
+def crop_jpeg(image: Image.Image, box: dict[str, int]) -> bytes:
+    """The face in `box` and a third of its size around it, as a JPEG of at most CROP_PIXELS a side
+    (shrunk, never enlarged: a 30 px face stays 30 px)."""
+    width, height = box["right"] - box["left"], box["bottom"] - box["top"]
+    margin = max(width, height) // 3
+    region = (max(0, box["left"] - margin), max(0, box["top"] - margin),
+              min(image.width, box["right"] + margin), min(image.height, box["bottom"] + margin))
+    crop = image.crop(region)
+    crop.thumbnail((CROP_PIXELS, CROP_PIXELS), Image.LANCZOS)
+    buffer = io.BytesIO()
+    crop.convert("RGB").save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def enrolment_crop(*, face: FaceEmbedding) -> bytes | None:
+    """The enrolled face cut from its kept enrolment photo (None in embeddings-only mode), to put
+    next to a classroom face that may be the same student."""
+    if not face.source_image:
+        return None
+    with face.source_image.open("rb") as handle:
+        image = Image.open(io.BytesIO(handle.read()))
+        image.load()
+    return crop_jpeg(image, {"top": face.box_top, "right": face.box_right, "bottom": face.box_bottom,
+                             "left": face.box_left})
 
 
 def crops_forget(*, photo: SessionPhoto) -> None:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/faces/<int:face_id>/dismiss/", views.face_dismiss, name="face-dismiss-page"),
     path("sessions/<int:session_id>/finalize/", views.session_finalize, name="session-finalize-page"),
     path("photos/<int:photo_id>/image", views.session_photo_image, name="session-photo-image"),
+    path("faces/<int:face_id>/enrolment-crop", views.enrolment_face_crop, name="enrolment-face-crop"),
     # The school day (attendance/school_views.py)
     path("periods/<int:slot_id>/take/", school_views.slot_take, name="slot-take"),
     path("courses/<int:course_id>/report.pdf", school_views.course_report_pdf, name="course-report-pdf"),

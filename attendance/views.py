@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from accounts.selectors import student_list_visible
 from attendance import lateness, periods, review, school_views, selectors, services
 from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm, SessionForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
@@ -23,6 +24,7 @@ from attendance.schooltime import school_today
 from classes.models import Course
 from classes.selectors import course_list_for_day, course_list_visible
 from recognition.images import upload_bytes
+from recognition.models import FaceEmbedding
 from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, first_refusal
 from smart_attendance.pages import (
     REFUSALS,
@@ -162,6 +164,19 @@ def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
 def _back(request: HttpRequest, session: AttendanceSession, text: str, *, error: bool = False) -> HttpResponse:
     (messages.error if error else messages.success)(request, text)
     return redirect("session-page", session_id=session.pk)
+
+
+@staff_required
+def enrolment_face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
+    """The face of a student's enrolment photo, cut to its box, for staff who may see the student."""
+    face = get_object_or_404(FaceEmbedding.objects.filter(student__in=student_list_visible(user=request.user)),
+                             pk=face_id)
+    crop = review.enrolment_crop(face=face)
+    if crop is None:
+        raise Http404("No photo is kept for this face.")
+    response = HttpResponse(crop, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=600"
+    return response
 
 
 @staff_required

@@ -126,3 +126,21 @@ def test_a_refused_enrolment_keeps_the_assignment(teacher_api: Any, enrolled_cla
     assert body["enrol_error_code"] in ("FACE_TOO_SMALL", "FACE_BLURRY", "NO_FACE_FOUND") and body["enrol_error"]
     assert DetectedFace.objects.get(pk=smallest["id"]).match == "assigned"
     assert obama.face_embeddings.count() == 1  # only the enrolment photo
+
+
+def test_a_pending_face_is_shown_next_to_the_students_enrolled_face(teacher: Any, other_teacher: Any,
+                                                                     reviewed: dict) -> None:
+    from recognition.models import FaceEmbedding
+
+    pending = next(f for f in reviewed["review_faces"] if f["match"] == "uncertain")
+    enrolled = FaceEmbedding.objects.get(student_id=pending["student"])
+    client = Client()
+    client.force_login(teacher)
+    page = client.get(f"/sessions/{reviewed['id']}/").content.decode()
+    url = f"/faces/{enrolled.pk}/enrolment-crop"
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200 and max(jpeg_size(response.content)) <= 160
+    stranger = Client()
+    stranger.force_login(other_teacher)
+    assert stranger.get(url).status_code == 404
