@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from attendance import services
@@ -17,6 +18,18 @@ from tests import factories
 
 DAY = datetime.date(2026, 11, 20)  # a Friday
 LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+
+@pytest.fixture
+def in_london(settings: Any) -> None:
+    """The school's time zone for these tests."""
+    settings.TIME_ZONE = "Europe/London"
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def freeze(monkeypatch: pytest.MonkeyPatch, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:

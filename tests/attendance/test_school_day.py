@@ -8,27 +8,15 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.test import Client
 
 from attendance import periods, selectors, services
 from attendance.calendar import is_school_day, periods_of_day, registers_not_taken
 from attendance.models import AttendanceRecord, AttendanceSession, SchoolSettings
 from classes.models import Closure, Term
-from tests.attendance.school_day import DAY, freeze, held, timetabled_course
+from tests.attendance.school_day import DAY, client_for, freeze, held, in_london, timetabled_course  # noqa: F401
 from tests.classroom import EnrolledClass
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _london(settings: Any) -> None:
-    settings.TIME_ZONE = "Europe/London"
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_london")]
 
 
 # --- the calendar -------------------------------------------------------------------------------

@@ -16,20 +16,9 @@ from PIL import Image
 
 from attendance import periods, services
 from classes.models import Closure, Term
-from tests.attendance.school_day import DAY, freeze, held, timetabled_course
+from tests.attendance.school_day import DAY, client_for, freeze, held, in_london, timetabled_course  # noqa: F401
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _london(settings: Any) -> None:
-    settings.TIME_ZONE = "Europe/London"
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_london")]
 
 
 @pytest.fixture
