@@ -1,19 +1,39 @@
+"""Admin of people. Every write that has a rule goes through the same services as the pages:
+consent through the consent history, deletions through the erasure services, admin powers from the role."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.models import StudentProfile, TeacherSettings, User
-from accounts.services import student_delete
+from accounts import services
+from accounts.models import ConsentEvent, ErasureReceipt, StudentProfile, TeacherSettings, User
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class StudentProfileInline(admin.StackedInline):
     model = StudentProfile
     fk_name = "user"
     extra = 0
+    # Consent changes only through the consent history; deleting a profile only through its own page
+    # (the service removes the faces and their files and writes the erasure receipt).
     fields = ["student_number", "first_name", "last_name", "guardian_email", "consent_given"]
+    readonly_fields = ["consent_given"]
+    can_delete = False
 
 
 class TeacherSettingsInline(admin.StackedInline):
@@ -24,11 +44,38 @@ class TeacherSettingsInline(admin.StackedInline):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "role", "is_active", "last_login"]
-    list_filter = ["role", "is_active", "is_staff"]
+    list_filter = ["role", "is_active"]
     search_fields = ["username", "email", "first_name", "last_name"]
-    fieldsets = [*DjangoUserAdmin.fieldsets, ("School", {"fields": ["role"]})]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("School", {"fields": ["role", "is_active"],
+                    "description": "The role decides everything: administrators get the Django admin with every "
+                                   "permission, teachers and students none."}),
+        ("Derived from the role", {"fields": ["is_staff", "is_superuser"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
     add_fieldsets = [*DjangoUserAdmin.add_fieldsets, ("School", {"fields": ["role"]})]
+    readonly_fields = ["is_staff", "is_superuser", "last_login", "date_joined"]
     inlines = [StudentProfileInline, TeacherSettingsInline]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        services.user_update(user=obj, data={})  # is_staff / is_superuser follow the role
+
+
+class ConsentEventInline(ReadOnlyInline):
+    model = ConsentEvent
+    fk_name = "student"
+    fields = ["created_at", "action", "given_by", "given_by_name", "channel", "recorded_by_username",
+              "text_version", "note"]
+    readonly_fields = fields
+
+
+class ErasureReceiptInline(ReadOnlyInline):
+    model = ErasureReceipt
+    fk_name = "student"
+    fields = ["created_at", "rule", "embeddings_deleted", "photos_deleted", "by_username"]
+    readonly_fields = fields
 
 
 @admin.register(StudentProfile)
@@ -36,17 +83,64 @@ class StudentProfileAdmin(admin.ModelAdmin):
     list_display = ["student_number", "last_name", "first_name", "guardian_email", "consent_given", "created_at"]
     list_filter = ["consent_given", "enrollments__course"]
     search_fields = ["student_number", "first_name", "last_name", "guardian_email"]
-    readonly_fields = ["consent_given_at", "consent_recorded_by", "created_by", "created_at", "updated_at"]
+    readonly_fields = ["consent_given", "consent_given_at", "consent_recorded_by", "created_by", "created_at",
+                       "updated_at"]
     raw_id_fields = ["user"]
     list_select_related = ["user"]
+    inlines = [ConsentEventInline, ErasureReceiptInline]
+    actions = ["record_consent", "withdraw_consent"]
 
     # Deleting here goes through the service, so embeddings and their photos leave storage too.
     def delete_model(self, request: HttpRequest, obj: StudentProfile) -> None:
-        student_delete(student=obj)
+        services.student_delete(student=obj, by=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[StudentProfile]) -> None:
         for student in queryset:
-            student_delete(student=student)
+            services.student_delete(student=student, by=request.user)
+
+    @admin.action(description="Record consent (given to school staff, recorded in the history)")
+    def record_consent(self, request: HttpRequest, queryset: QuerySet[StudentProfile]) -> None:
+        recorded = sum(1 for student in queryset if services.student_consent_set(
+            student=student, consent_given=True, by=request.user, channel=ConsentEvent.Channel.ADMIN))
+        self.message_user(request, f"Consent recorded for {recorded} student(s).", messages.SUCCESS)
+
+    @admin.action(description="Withdraw consent (deletes their faces and enrolment photos)")
+    def withdraw_consent(self, request: HttpRequest, queryset: QuerySet[StudentProfile]) -> None:
+        withdrawn = sum(1 for student in queryset if services.student_consent_set(
+            student=student, consent_given=False, by=request.user, channel=ConsentEvent.Channel.ADMIN))
+        self.message_user(request, f"Consent withdrawn for {withdrawn} student(s); their faces were deleted.",
+                          messages.SUCCESS)
+
+
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """The consent history and the erasure receipts are evidence: readable, never edited or deleted."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(AppendOnlyAdmin):
+    list_display = ["created_at", "student_number", "student_name", "action", "given_by", "channel",
+                    "recorded_by_username", "text_version"]
+    list_filter = ["action", "given_by", "channel", "text_version"]
+    search_fields = ["student_number", "student_name", "given_by_name", "recorded_by_username"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ErasureReceipt)
+class ErasureReceiptAdmin(AppendOnlyAdmin):
+    list_display = ["created_at", "student_number", "student_name", "rule", "embeddings_deleted", "photos_deleted",
+                    "by_username"]
+    list_filter = ["rule"]
+    search_fields = ["student_number", "student_name", "by_username"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(TeacherSettings)

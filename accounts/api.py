@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,18 +15,22 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
 from accounts import services
-from accounts.models import StudentProfile, User
-from accounts.selectors import student_list_visible, teacher_settings_get
+from accounts.consent import CONSENT_TEXT_VERSION
+from accounts.models import ConsentEvent, StudentProfile, User
+from accounts.selectors import consent_history, student_list_visible, teacher_settings_get
 from accounts.serializers import (
+    ConsentChangeSerializer,
+    ConsentHistorySerializer,
     LogoutSerializer,
     MeSerializer,
     StudentSerializer,
     TeacherSettingsSerializer,
     UserSerializer,
 )
+from accounts.tokens import RevocationCheckingRefreshSerializer, RevocationCheckingVerifySerializer
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.permissions import IsSchoolAdmin, IsStaffOrReadOnly
 from smart_attendance.api.throttling import LoginThrottle, login_cooloff_seconds
@@ -50,7 +55,16 @@ class ThrottledTokenObtainView(TokenObtainPairView):
 
 
 class RotatingTokenRefreshView(TokenRefreshView):
-    """POST {refresh} → a new access token and a new refresh token; the old refresh is blacklisted."""
+    """POST {refresh} → a new access token and a new refresh token; the old refresh is blacklisted.
+    A refresh token issued before a password change is refused (401)."""
+
+    serializer_class = RevocationCheckingRefreshSerializer
+
+
+class RevocationCheckingVerifyView(TokenVerifyView):
+    """POST {token}: 200 when the token is valid, not blacklisted and issued under the current password."""
+
+    serializer_class = RevocationCheckingVerifySerializer
 
 
 class LogoutView(APIView):
@@ -146,7 +160,29 @@ class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         if not (user.is_school_admin or instance.created_by_id == user.pk):
             raise DomainError("Only an administrator or the teacher who created this student may delete it.",
                               error_code="PERMISSION_DENIED", status_code=status.HTTP_403_FORBIDDEN)
-        services.student_delete(student=instance)
+        services.student_delete(student=instance, by=user)
+
+    @extend_schema(request=ConsentChangeSerializer, responses={200: ConsentHistorySerializer,
+                                                               201: ConsentHistorySerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=ConsentChangeSerializer)
+    def consent(self, request: Request, pk: str | None = None) -> Response:
+        """GET: the consent history and erasure receipts. POST (staff): record a grant or a withdrawal
+        (a withdrawal deletes the student's faces and enrolment photos); 201 when something was
+        recorded, 200 when it changed nothing."""
+        student = self.get_object()
+        recorded = None
+        if request.method == "POST":
+            serializer = ConsentChangeSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            recorded = services.student_consent_set(
+                student=student, consent_given=data["consent_given"], by=request.user,
+                channel=ConsentEvent.Channel.API, given_by=data["given_by"], given_by_name=data["given_by_name"],
+                note=data["note"])
+        history = consent_history(student=student)
+        body = ConsentHistorySerializer({"consent_given": student.consent_given, "text_version": CONSENT_TEXT_VERSION,
+                                         "events": history.events, "erasure_receipts": history.receipts}).data
+        return Response(body, status=status.HTTP_201_CREATED if recorded else status.HTTP_200_OK)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().update(request, *args, **kwargs)

@@ -6,11 +6,15 @@ from typing import Any
 
 from django import forms
 
-from accounts.models import TeacherSettings
+from accounts.models import ConsentEvent, TeacherSettings
 
 
 class ConsentForm(forms.Form):
     consent_given = forms.TypedChoiceField(coerce=lambda v: v == "yes", choices=[("yes", "Give"), ("no", "Withdraw")])
+    given_by = forms.ChoiceField(choices=ConsentEvent.Party.choices, initial=ConsentEvent.Party.GUARDIAN,
+                                 label="Given or withdrawn by")
+    given_by_name = forms.CharField(max_length=200, required=False, label="Their name")
+    note = forms.CharField(max_length=500, required=False, label="Note (e.g. where the signed form is filed)")
     confirm = forms.BooleanField(required=False, label="I understand that withdrawing deletes this student's "
                                                       "enrolled faces and their photos.")
 

@@ -25,7 +25,9 @@ class SchoolUserManager(UserManager):
 
 
 class User(AbstractUser):
-    """A login. What it may see is decided by `role` (admins also by `is_superuser`)."""
+    """A login. What it may see is decided by `role` alone: the Django flags `is_staff` and
+    `is_superuser` follow it (an administrator has both, nobody else has either), so the admin site
+    and the API can never disagree about who someone is."""
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.TEACHER, db_index=True)
 
@@ -33,13 +35,21 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        constraints = [
+            # A superuser "switched to teacher" would keep every admin power while the API says teacher.
+            models.CheckConstraint(
+                condition=(Q(role="admin", is_staff=True, is_superuser=True)
+                           | (~Q(role="admin") & Q(is_staff=False, is_superuser=False))),
+                name="user_admin_flags_follow_role",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
     @property
     def is_school_admin(self) -> bool:
-        return self.role == Role.ADMIN or self.is_superuser
+        return self.role == Role.ADMIN
 
     @property
     def is_teacher(self) -> bool:
@@ -60,8 +70,9 @@ class StudentProfile(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     guardian_email = models.EmailField(blank=True)
-    # Face enrolment is biometric processing: it needs recorded consent (who recorded it, when).
-    consent_given = models.BooleanField(default=False)
+    # Face enrolment is biometric processing: it needs recorded consent. The history is ConsentEvent;
+    # these three fields are its latest state, written only by accounts.consent.consent_record.
+    consent_given = models.BooleanField(default=False, editable=False)
     consent_given_at = models.DateTimeField(null=True, blank=True)
     consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -131,3 +142,87 @@ class TeacherSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Settings of {self.user}"
+
+
+class ConsentEvent(models.Model):
+    """One grant or withdrawal of consent to face recognition: the history the current state derives from.
+
+    Append-only. The student's number and name are copied so the record still says whose consent it
+    was after the student is deleted."""
+
+    class Action(models.TextChoices):
+        GRANT = "grant", "Given"
+        WITHDRAW = "withdraw", "Withdrawn"
+
+    class Party(models.TextChoices):
+        GUARDIAN = "guardian", "Guardian"
+        STUDENT = "student", "Student"
+        STAFF = "staff", "School staff"
+
+    class Channel(models.TextChoices):
+        PAGE = "page", "Staff page"
+        API = "api", "REST API"
+        ADMIN = "admin", "Django admin"
+        IMPORT = "import", "Roster or legacy import"
+        GUARDIAN_LINK = "guardian_link", "Guardian link"
+        COMMAND = "command", "Management command"
+        BACKFILL = "backfill", "Recorded before the consent history existed"
+
+    student = models.ForeignKey(StudentProfile, null=True, on_delete=models.SET_NULL, related_name="consent_events")
+    student_number = models.CharField(max_length=32)
+    student_name = models.CharField(max_length=201)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    given_by = models.CharField(max_length=10, choices=Party.choices, help_text="Who gave or withdrew it.")
+    given_by_name = models.CharField(max_length=200, blank=True, help_text="e.g. the guardian's name.")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    recorded_by_username = models.CharField(max_length=150, blank=True)
+    text = models.TextField(help_text="The wording agreed to (or withdrawn), as shown at the time.")
+    text_version = models.CharField(max_length=32)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Consent {self.get_action_display().lower()} for {self.student_number} ({self.created_at:%Y-%m-%d})"
+
+
+class ErasureReceipt(models.Model):
+    """Proof that biometric data was deleted: what (counts and kinds, never the data), when, why.
+
+    Survives the deletion of the faces and of the student (number and name are copied)."""
+
+    class Rule(models.TextChoices):
+        CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
+        STUDENT_DELETED = "student_deleted", "Student deleted"
+        FACE_DELETED = "face_deleted", "Face deleted"
+        FACE_REJECTED = "face_rejected", "Self-enrolled face rejected by staff"
+        NO_CONSENT = "no_consent", "Retention: no recorded consent"
+
+    student = models.ForeignKey(StudentProfile, null=True, on_delete=models.SET_NULL, related_name="erasure_receipts")
+    student_number = models.CharField(max_length=32)
+    student_name = models.CharField(max_length=201)
+    rule = models.CharField(max_length=20, choices=Rule.choices)
+    embeddings_deleted = models.PositiveIntegerField(default=0)
+    photos_deleted = models.PositiveIntegerField(default=0)
+    consent_event = models.ForeignKey(ConsentEvent, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="erasure_receipts")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+    by_username = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Erasure for {self.student_number}: {self.get_rule_display()} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def summary(self) -> str:
+        """What was deleted, in words (for pages, the admin and the family)."""
+        return (f"{self.embeddings_deleted} face embedding(s) and {self.photos_deleted} enrolment photo(s) "
+                "deleted from the database and from storage")

@@ -7,7 +7,7 @@ Columns (header row required, any order, UTF-8 with or without BOM):
 | student_number | yes | the school's unique number; an existing student with it is updated |
 | first_name, last_name | yes | names |
 | guardian_email | no | where absence e-mails go |
-| course_code | no | enrol the student in this course (overrides the default course) |
+| course_code | no | enrol the student in this course (overrides the default course); a teacher: only their own |
 | consent | no | yes/no: records (yes) or withdraws (no) consent to face recognition, by the importer |
 
 Rows are validated one by one; the valid rows are written in one transaction, the others are
@@ -26,7 +26,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import QuerySet
 
-from accounts.models import StudentProfile, User
+from accounts.models import ConsentEvent, StudentProfile, User
 from accounts.services import student_create, student_update
 from classes.models import Course
 from classes.services import enrollment_add
@@ -72,12 +72,16 @@ class _Row:
 
 
 def roster_import(*, file: IO[str], by: User, default_course: Course | None = None, dry_run: bool = False,
-                  editable: QuerySet[StudentProfile] | None = None, progress: Progress = no_progress) -> RosterResult:
+                  editable: QuerySet[StudentProfile] | None = None,
+                  courses: QuerySet[Course] | None = None, progress: Progress = no_progress) -> RosterResult:
     """Imports the roster in `file`. Raises RosterFileError for a file that cannot be read at all.
 
     `editable` limits which existing students the importer may update (a teacher: their own);
-    a row naming another existing student is an error. None (operators) allows every student.
-    `progress` wraps the valid rows as they are written (a command's progress bar)."""
+    a row naming another existing student is an error. `courses` limits the courses a row's
+    course_code may name (a teacher: those they teach); any other code is reported exactly like a
+    code that does not exist, so errors do not reveal other teachers' courses. None (operators)
+    allows every student and every course. `progress` wraps the valid rows as they are written
+    (a command's progress bar)."""
     try:
         reader = csv.DictReader(file)
         header = [name.strip().lstrip("\ufeff").lower() for name in (reader.fieldnames or [])]
@@ -90,13 +94,13 @@ def roster_import(*, file: IO[str], by: User, default_course: Course | None = No
     result = RosterResult()
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    courses = {c.code.lower(): c for c in Course.objects.all()}
+    courses_by_code = {c.code.lower(): c for c in (Course.objects.all() if courses is None else courses)}
     try:
         for count, record in enumerate(reader, start=1):
             if count > settings.ROSTER_MAX_ROWS:
                 raise RosterFileError(f"the file has more than {settings.ROSTER_MAX_ROWS} rows; split it")
             line = reader.line_num
-            row = _validate(record, line, courses, default_course, result)
+            row = _validate(record, line, courses_by_code, default_course, result)
             if row is None:
                 continue
             if row.number in seen:
@@ -131,7 +135,7 @@ def _validate(record: dict[str, str | None], line: int, courses: dict[str, Cours
     if value("course_code"):
         course = courses.get(value("course_code").lower())
         if course is None:
-            problems.append(f"no course with code {value('course_code')!r}")
+            problems.append(f"no course with code {value('course_code')!r} among the courses you may enrol into")
     consent = None
     if value("consent"):
         if value("consent").lower() not in _YES | _NO:
@@ -167,7 +171,7 @@ def _write(rows: list[_Row], by: User, result: RosterResult, progress: Progress)
         if student is None:
             student = student_create(by=by, student_number=row.number, first_name=row.first_name,
                                      last_name=row.last_name, guardian_email=row.guardian_email,
-                                     consent_given=bool(row.consent))
+                                     consent_given=bool(row.consent), channel=ConsentEvent.Channel.IMPORT)
             result.created += 1
         else:
             data: dict = {"first_name": row.first_name, "last_name": row.last_name}
@@ -175,7 +179,7 @@ def _write(rows: list[_Row], by: User, result: RosterResult, progress: Progress)
                 data["guardian_email"] = row.guardian_email
             if row.consent is not None:
                 data["consent_given"] = row.consent
-            student = student_update(student=student, by=by, data=data)
+            student = student_update(student=student, by=by, data=data, channel=ConsentEvent.Channel.IMPORT)
             result.updated += 1
         if row.course is not None:
             by_course.setdefault(row.course.pk, (row.course, []))[1].append(student)

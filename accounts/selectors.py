@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 
-from accounts.models import StudentProfile, TeacherSettings, User
+from accounts.models import ConsentEvent, ErasureReceipt, StudentProfile, TeacherSettings, User
 
 
 def student_list_visible(*, user: User) -> QuerySet[StudentProfile]:
@@ -24,3 +26,16 @@ def teacher_settings_get(*, user: User) -> TeacherSettings:
         return user.teacher_settings
     except TeacherSettings.DoesNotExist:
         return TeacherSettings(user=user)
+
+
+@dataclass(frozen=True)
+class ConsentHistory:
+    events: list[ConsentEvent]  # newest first
+    receipts: list[ErasureReceipt]  # newest first
+
+
+def consent_history(*, student: StudentProfile) -> ConsentHistory:
+    """Every grant and withdrawal of the student's consent and every erasure of their biometric data."""
+    return ConsentHistory(
+        events=list(ConsentEvent.objects.filter(student=student).select_related("recorded_by")),
+        receipts=list(ErasureReceipt.objects.filter(student=student)))

@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import password_validation
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
-from accounts.models import Role, StudentProfile, TeacherSettings, User
+from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
 from accounts.selectors import student_list_visible
 from smart_attendance.api.validators import VisibleUniqueValidator
 
@@ -36,9 +36,13 @@ class UserSerializer(serializers.ModelSerializer):
 class StudentSerializer(serializers.ModelSerializer):
     user = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(role=Role.STUDENT), required=False, allow_null=True,
-        help_text="Optional login of the student (a user with role student).",
+        help_text="Optional login of the student (a user with role student, not linked to another student). "
+                  "Administrators only: a linked login reads this student's data.",
     )
-    consent_recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    consent_given = serializers.BooleanField(
+        required=False, help_text="Writing it records a grant or a withdrawal in the consent history (given by "
+                                  "staff, through the API); POST /students/{id}/consent/ says who gave it.")
+    consent_recorded_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     face_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -51,6 +55,49 @@ class StudentSerializer(serializers.ModelSerializer):
             seen_message="A student you can see already has this number.",
             unseen_message=("This student number is not available. If the student is registered by another "
                             "teacher, ask them or an administrator to enrol the student in your course."))]}}
+
+    def validate_user(self, login: User | None) -> User | None:
+        current = getattr(self.instance, "user", None)
+        if login == current:
+            return login
+        request = self.context.get("request")
+        if request is None or not request.user.is_school_admin:
+            raise exceptions.PermissionDenied("Only an administrator may link or unlink a student's login.")
+        if login is not None and StudentProfile.objects.filter(user=login).exclude(
+                pk=getattr(self.instance, "pk", None)).exists():
+            raise serializers.ValidationError("This login is already linked to another student.")
+        return login
+
+
+class ConsentEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConsentEvent
+        fields = ["id", "action", "given_by", "given_by_name", "channel", "recorded_by", "recorded_by_username",
+                  "text", "text_version", "note", "created_at"]
+        read_only_fields = fields
+
+
+class ErasureReceiptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ErasureReceipt
+        fields = ["id", "rule", "embeddings_deleted", "photos_deleted", "consent_event", "by", "by_username",
+                  "student_number", "student_name", "created_at"]
+        read_only_fields = fields
+
+
+class ConsentHistorySerializer(serializers.Serializer):
+    consent_given = serializers.BooleanField()
+    text_version = serializers.CharField(help_text="The version of the consent text in use now.")
+    events = ConsentEventSerializer(many=True)
+    erasure_receipts = ErasureReceiptSerializer(many=True)
+
+
+class ConsentChangeSerializer(serializers.Serializer):
+    consent_given = serializers.BooleanField()
+    given_by = serializers.ChoiceField(choices=ConsentEvent.Party.choices, default=ConsentEvent.Party.GUARDIAN,
+                                       help_text="Who gave or withdrew consent (the staff member records it).")
+    given_by_name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
 class TeacherSettingsSerializer(serializers.ModelSerializer):

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from rest_framework import status
 
-from accounts.models import Role, StudentProfile, TeacherSettings, User
+from accounts.consent import biometrics_erase, consent_record
+from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
 from accounts.selectors import teacher_settings_get
+from smart_attendance.api.errors import DomainError
+
+
+def _flags_follow_role(user: User) -> None:
+    # The role is the one truth: an administrator uses the Django admin with every permission,
+    # nobody else has any admin power (see the user_admin_flags_follow_role constraint).
+    user.is_staff = user.is_superuser = user.role == Role.ADMIN
 
 
 @transaction.atomic
 def user_create(*, username: str, password: str, role: str = Role.TEACHER, email: str = "",
                 first_name: str = "", last_name: str = "") -> User:
     user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name)
-    user.is_staff = role == Role.ADMIN  # school admins use the Django admin
+    _flags_follow_role(user)
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
@@ -24,11 +32,12 @@ def user_create(*, username: str, password: str, role: str = Role.TEACHER, email
 
 @transaction.atomic
 def user_update(*, user: User, data: dict[str, Any]) -> User:
+    """Changes a login; `is_staff` and `is_superuser` follow the role. A new password revokes every
+    JWT issued before it (SIMPLE_JWT CHECK_REVOKE_TOKEN) and ends the user's page sessions."""
     password = data.pop("password", None)
     for field, value in data.items():
         setattr(user, field, value)
-    if "role" in data:
-        user.is_staff = user.role == Role.ADMIN or user.is_superuser
+    _flags_follow_role(user)
     if password:
         user.set_password(password)
     user.save()
@@ -37,56 +46,61 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 
 @transaction.atomic
 def student_create(*, by: User, student_number: str, first_name: str, last_name: str,
-                   guardian_email: str = "", consent_given: bool = False, user: User | None = None) -> StudentProfile:
+                   guardian_email: str = "", consent_given: bool = False, user: User | None = None,
+                   channel: str = ConsentEvent.Channel.API,
+                   consent_given_by: str = ConsentEvent.Party.STAFF) -> StudentProfile:
+    """Creates a student; consent, when given, is recorded through the consent history."""
     student = StudentProfile(student_number=student_number, first_name=first_name, last_name=last_name,
                              guardian_email=guardian_email, user=user, created_by=by)
-    _apply_consent(student, consent_given=consent_given, by=by)
     student.full_clean()
-    student.save()
+    _save_linked(student)
+    if consent_given:
+        consent_record(student=student, given=True, by=by, channel=channel, given_by=consent_given_by)
     return student
 
 
 @transaction.atomic
-def student_update(*, student: StudentProfile, by: User, data: dict[str, Any]) -> StudentProfile:
+def student_update(*, student: StudentProfile, by: User, data: dict[str, Any],
+                   channel: str = ConsentEvent.Channel.API,
+                   consent_given_by: str = ConsentEvent.Party.STAFF) -> StudentProfile:
+    """Changes a student; a change of `consent_given` goes through the consent history (a withdrawal
+    deletes the student's face data)."""
     consent = data.pop("consent_given", None)
     for field, value in data.items():
         setattr(student, field, value)
-    withdrawn = consent is False and student.consent_given
+    _save_linked(student)
     if consent is not None:
-        _apply_consent(student, consent_given=consent, by=by)
-    student.save()
-    if withdrawn:
-        student_biometrics_delete(student=student)
+        consent_record(student=student, given=consent, by=by, channel=channel, given_by=consent_given_by)
     return student
 
 
-def student_consent_set(*, student: StudentProfile, consent_given: bool, by: User) -> StudentProfile:
-    """Records consent (who, when) or withdraws it; withdrawing deletes the student's face data."""
-    return student_update(student=student, by=by, data={"consent_given": consent_given})
+def _save_linked(student: StudentProfile) -> None:
+    # A login linked to two profiles: the unique constraint decides, under concurrency too.
+    try:
+        with transaction.atomic():
+            student.save()
+    except IntegrityError as exc:
+        if "user" not in str(exc).lower():
+            raise
+        raise DomainError("This login is already linked to another student.", error_code="LOGIN_ALREADY_LINKED",
+                          status_code=status.HTTP_409_CONFLICT) from None
 
 
-def _apply_consent(student: StudentProfile, *, consent_given: bool, by: User) -> None:
-    if consent_given and not student.consent_given:
-        student.consent_given_at = timezone.now()
-        student.consent_recorded_by = by
-    elif not consent_given:
-        student.consent_given_at = None
-        student.consent_recorded_by = None
-    student.consent_given = consent_given
-
-
-def student_biometrics_delete(*, student: StudentProfile) -> int:
-    """Deletes every face embedding of the student and their stored photos; returns how many."""
-    from recognition.services import face_embeddings_delete  # recognition owns the embeddings
-
-    return face_embeddings_delete(student=student)
+def student_consent_set(*, student: StudentProfile, consent_given: bool, by: User,
+                        channel: str = ConsentEvent.Channel.PAGE, given_by: str = ConsentEvent.Party.STAFF,
+                        given_by_name: str = "", note: str = "") -> ConsentEvent | None:
+    """Records consent or withdraws it (withdrawing deletes the student's face data); see consent_record."""
+    return consent_record(student=student, given=consent_given, by=by, channel=channel, given_by=given_by,
+                          given_by_name=given_by_name, note=note)
 
 
 @transaction.atomic
-def student_delete(*, student: StudentProfile) -> None:
-    """Deletes a student and, first, their biometric data and its files in storage."""
-    student_biometrics_delete(student=student)
+def student_delete(*, student: StudentProfile, by: User | None = None) -> ErasureReceipt:
+    """Deletes a student and, first, their biometric data and its files in storage. The erasure
+    receipt and the consent history stay (with the student's number and name)."""
+    receipt = biometrics_erase(student=student, rule=ErasureReceipt.Rule.STUDENT_DELETED, by=by)
     student.delete()
+    return receipt
 
 
 @transaction.atomic

@@ -13,6 +13,8 @@ urlpatterns = [
     path("students/<int:student_id>/faces/", views.student_face_enrol, name="student-face-enrol"),
     path("students/<int:student_id>/faces/<int:face_id>/delete/", views.student_face_delete,
          name="student-face-delete"),
+    path("students/<int:student_id>/faces/<int:face_id>/review/", views.student_face_review,
+         name="student-face-review"),
     path("faces/<int:face_id>/image", views.face_image, name="face-image"),
     path("settings/", views.teacher_settings, name="teacher-settings"),
 ]

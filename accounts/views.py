@@ -7,14 +7,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION
 from accounts.forms import ConsentForm, FaceForm, TeacherSettingsForm
-from accounts.models import StudentProfile
-from accounts.selectors import student_list_visible, teacher_settings_get
+from accounts.models import ConsentEvent, StudentProfile
+from accounts.selectors import consent_history, student_list_visible, teacher_settings_get
 from accounts.services import student_consent_set, teacher_settings_update
 from attendance.models import AttendanceRecord
+from attendance.selectors import session_list_visible
 from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
-from recognition.services import face_embedding_delete, face_enrol
+from recognition.services import face_approve, face_embedding_delete, face_enrol, face_reject
 from smart_attendance.api.throttling import FaceEnrolThrottle
 from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required, throttled
 
@@ -35,14 +37,17 @@ def student_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def student_detail(request: HttpRequest, student_id: int) -> HttpResponse:
-    """Enrolled faces, the consent record, enrolment by upload or camera, attendance history."""
+    """Enrolled faces (self-enrolled ones to approve), consent and its history with the erasure
+    receipts, enrolment by upload or camera, and the attendance history in the viewer's courses."""
     student = _student(request, student_id)
-    history = (AttendanceRecord.objects.filter(student=student).select_related("session__course")
-               .order_by("-session__date")[:100])
+    # Only the sessions the viewer may see: another teacher's course is not this teacher's business.
+    history = (AttendanceRecord.objects.filter(student=student, session__in=session_list_visible(user=request.user))
+               .select_related("session__course").order_by("-session__date")[:100])
     return render(request, "accounts/student_detail.html", {
         "student": student, "faces": FaceEmbedding.objects.filter(student=student).order_by("created_at"),
-        "history": history, "consent_form": ConsentForm(initial={"consent_given": "no" if student.consent_given
-                                                                  else "yes"}),
+        "history": history, "consent": consent_history(student=student), "consent_text": CONSENT_TEXT,
+        "consent_version": CONSENT_TEXT_VERSION,
+        "consent_form": ConsentForm(initial={"consent_given": "no" if student.consent_given else "yes"}),
         "face_form": FaceForm()})
 
 
@@ -57,10 +62,16 @@ def student_consent(request: HttpRequest, student_id: int) -> HttpResponse:
                 messages.error(request, error)
         return redirect("student-page", student_id=student.pk)
     given = form.cleaned_data["consent_given"]
-    had_faces = student.face_embeddings.count()
-    student_consent_set(student=student, consent_given=given, by=request.user)
-    messages.success(request, f"Consent recorded for {student.full_name}." if given else
-                     f"Consent withdrawn; {had_faces} enrolled face(s) deleted.")
+    event = student_consent_set(student=student, consent_given=given, by=request.user,
+                                channel=ConsentEvent.Channel.PAGE, given_by=form.cleaned_data["given_by"],
+                                given_by_name=form.cleaned_data["given_by_name"], note=form.cleaned_data["note"])
+    if event is None:
+        messages.info(request, "Nothing changed: consent was already in that state.")
+    elif given:
+        messages.success(request, f"Consent recorded for {student.full_name}.")
+    else:
+        receipt = event.erasure_receipts.first()
+        messages.success(request, f"Consent withdrawn; {receipt.summary if receipt else 'nothing was held'}.")
     return redirect("student-page", student_id=student.pk)
 
 
@@ -96,8 +107,27 @@ def _back(request: HttpRequest, student: StudentProfile, text: str, *, error: bo
 @require_POST
 def student_face_delete(request: HttpRequest, student_id: int, face_id: int) -> HttpResponse:
     student = _student(request, student_id)
-    face_embedding_delete(face=get_object_or_404(FaceEmbedding, student=student, pk=face_id))
+    face_embedding_delete(face=get_object_or_404(FaceEmbedding, student=student, pk=face_id), by=request.user)
     return _back(request, student, "The face and its photo were deleted.")
+
+
+@staff_required
+@require_POST
+def student_face_review(request: HttpRequest, student_id: int, face_id: int) -> HttpResponse:
+    """Approve (it is matched from now on) or reject (it is deleted) a face the student enrolled."""
+    student = _student(request, student_id)
+    face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)
+    decision = request.POST.get("decision")
+    try:
+        if decision == "approve":
+            face_approve(face=face, by=request.user)
+            return _back(request, student, "Face approved: it is used for recognition from now on.")
+        if decision == "reject":
+            face_reject(face=face, by=request.user)
+            return _back(request, student, "Face rejected and deleted with its photo.")
+    except REFUSALS as exc:
+        return _back(request, student, refusal_text(exc), error=True)
+    return _back(request, student, "Choose approve or reject.", error=True)
 
 
 @staff_required

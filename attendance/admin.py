@@ -1,8 +1,17 @@
+"""Admin of attendance. Writes with a rule go through the services the pages use: a status change
+is an audited correction, deletions remove the classroom photos from storage, photos are linked
+through the login-protected view (never a storage URL)."""
+
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from attendance.models import (
     AttendanceCorrection,
@@ -14,23 +23,40 @@ from attendance.models import (
     SessionPhoto,
 )
 from attendance.outbox import outbox_retry
-from attendance.services import sessions_delete
+from attendance.retention import session_photos_delete
+from attendance.services import MANUAL_STATUSES, record_correct, sessions_delete
+
+
+def photo_link(photo: SessionPhoto) -> str:
+    if not photo.image:
+        return "deleted (retention)" if photo.image_purged_at else "not kept"
+    return format_html('<a href="{}">view (login required)</a>', reverse("session-photo-image", args=[photo.pk]))
 
 
 class AttendanceRecordInline(admin.TabularInline):
     model = AttendanceRecord
     extra = 0
     fields = ["student", "status", "source", "distance", "reason"]
-    readonly_fields = ["student", "source", "distance", "reason"]
+    readonly_fields = fields  # a status changes on the record's own page, as an audited correction
     can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class SessionPhotoInline(admin.TabularInline):
     model = SessionPhoto
     extra = 0
-    fields = ["image", "face_count", "processing_time_ms", "uploaded_by", "uploaded_at"]
+    fields = ["photo", "face_count", "processing_time_ms", "uploaded_by", "uploaded_at"]
     readonly_fields = fields
     can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="photo")
+    def photo(self, obj: SessionPhoto) -> str:
+        return photo_link(obj)
 
 
 @admin.register(AttendanceSession)
@@ -40,6 +66,8 @@ class AttendanceSessionAdmin(admin.ModelAdmin):
     search_fields = ["course__code", "course__name", "label"]
     date_hierarchy = "date"
     list_select_related = ["course", "created_by"]
+    # Finalising sends the guardians' e-mails: it happens on the session page, not by editing a field.
+    readonly_fields = ["state", "created_by", "finalized_by", "finalized_at"]
     inlines = [AttendanceRecordInline, SessionPhotoInline]
 
     # Through the service, so the classroom photos leave storage too.
@@ -57,6 +85,9 @@ class DetectedFaceInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(SessionPhoto)
 class SessionPhotoAdmin(admin.ModelAdmin):
@@ -65,8 +96,27 @@ class SessionPhotoAdmin(admin.ModelAdmin):
     list_filter = ["uploaded_at"]
     search_fields = ["session__course__code"]
     list_select_related = ["session__course", "uploaded_by"]
-    readonly_fields = ["content_hash", "width", "height", "face_count", "processing_time_ms"]
+    # Nothing is edited by hand: a "cleared" file field would leave the file in storage.
+    fields = ["session", "photo", "content_hash", "width", "height", "face_count", "processing_time_ms",
+              "uploaded_by", "uploaded_at", "image_purged_at"]
+    readonly_fields = fields
     inlines = [DetectedFaceInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # photos are uploaded on the session page, where they are processed
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: SessionPhoto) -> None:
+        session_photos_delete(photos=SessionPhoto.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SessionPhoto]) -> None:
+        session_photos_delete(photos=queryset)
+
+    @admin.display(description="photo")
+    def photo(self, obj: SessionPhoto) -> str:
+        return photo_link(obj)
 
 
 class AttendanceCorrectionInline(admin.TabularInline):
@@ -76,15 +126,46 @@ class AttendanceCorrectionInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RecordAdminForm(forms.ModelForm):
+    correction_note = forms.CharField(required=False, max_length=500,
+                                      help_text="Saved in the audit trail with the change.")
+
+    class Meta:
+        model = AttendanceRecord
+        fields = ["status"]
+
+    def clean_status(self) -> str:
+        status = self.cleaned_data["status"]
+        if status != self.initial.get("status") and status not in MANUAL_STATUSES:
+            raise forms.ValidationError(f"A correction sets one of: {', '.join(MANUAL_STATUSES)}.")
+        return status
+
 
 @admin.register(AttendanceRecord)
 class AttendanceRecordAdmin(admin.ModelAdmin):
+    form = RecordAdminForm
     list_display = ["student", "session", "status", "source", "distance", "updated_at"]
     list_filter = ["status", "source", "session__date"]
     search_fields = ["student__student_number", "student__last_name", "session__course__code"]
     list_select_related = ["student", "session__course"]
-    readonly_fields = ["distance", "face", "confident_threshold", "uncertain_threshold", "reason"]
+    fields = ["session", "student", "status", "correction_note", "source", "distance", "face", "confident_threshold",
+              "uncertain_threshold", "reason"]
+    readonly_fields = ["session", "student", "source", "distance", "face", "confident_threshold",
+                       "uncertain_threshold", "reason"]
     inlines = [AttendanceCorrectionInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # one record per enrolled student is made when a session opens
+
+    def save_model(self, request: HttpRequest, obj: AttendanceRecord, form: Any, change: bool) -> None:
+        # A status edited here is a correction like any other: audited (who, when, old → new, note).
+        if "status" in form.changed_data:
+            record_correct(record=obj, status=form.cleaned_data["status"], by=request.user,
+                           note=form.cleaned_data.get("correction_note") or "Corrected in the admin")
 
 
 @admin.register(AttendanceCorrection)
@@ -94,10 +175,13 @@ class AttendanceCorrectionAdmin(admin.ModelAdmin):
     search_fields = ["record__student__last_name", "note"]
     list_select_related = ["record__student", "record__session__course", "changed_by"]
 
-    def has_change_permission(self, request, obj=None) -> bool:  # the audit trail is append-only
+    def has_add_permission(self, request: HttpRequest) -> bool:  # the audit trail is append-only
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

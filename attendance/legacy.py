@@ -36,7 +36,8 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import StudentProfile, User
+from accounts.consent import consent_record
+from accounts.models import ConsentEvent, StudentProfile, User
 from attendance.models import AttendanceRecord, AttendanceSession
 from classes.models import Course, Enrollment
 from recognition.backends.base import EMBEDDING_SIZE
@@ -102,6 +103,19 @@ def _first(document: dict[str, Any], *names: str) -> Any:
     return next((document[name] for name in names if document.get(name) not in (None, "")), None)
 
 
+_CONSENT_YES = {"true", "yes", "y", "1", "given", "granted"}
+
+
+def consent_in_export(value: Any) -> bool:
+    """Whether an exported consent value says yes. Only an explicit yes counts: the strings "false",
+    "no" or "0" (truthy to Python) and anything unrecognised mean no consent."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value == 1
+    return isinstance(value, str) and value.strip().lower() in _CONSENT_YES
+
+
 def _as_date(value: Any) -> datetime.date:
     if isinstance(value, datetime.datetime):
         return timezone.localdate(value) if timezone.is_aware(value) else value.date()
@@ -138,7 +152,7 @@ def _students(documents: list[dict], by: User, consent_recorded: bool,
         if not number or not first:
             result.errors.append(("students", index, "no student number or name"))
             continue
-        consent = bool(_first(doc, "consent_given", "consent")) or consent_recorded
+        consent = consent_in_export(_first(doc, "consent_given", "consent")) or consent_recorded
         student, _ = StudentProfile.objects.update_or_create(
             student_number=str(number)[:32],
             defaults={"first_name": str(first)[:100], "last_name": str(last or "-")[:100],
@@ -146,8 +160,9 @@ def _students(documents: list[dict], by: User, consent_recorded: bool,
             create_defaults={"first_name": str(first)[:100], "last_name": str(last or "-")[:100], "created_by": by,
                              "guardian_email": str(_first(doc, "guardian_email", "parent_email", "email") or "")[:254]})
         if consent and not student.consent_given:
-            student.consent_given, student.consent_given_at, student.consent_recorded_by = True, timezone.now(), by
-            student.save(update_fields=["consent_given", "consent_given_at", "consent_recorded_by"])
+            consent_record(student=student, given=True, by=by, channel=ConsentEvent.Channel.IMPORT,
+                           note="legacy MongoDB import" + (" (operator states the school holds consent)"
+                                                           if consent_recorded else ""))
         result.students += 1
         _embeddings(doc.get("face_embeddings") or [], student, by, result, index)
         for reference in {str(number), str(doc.get("_id", number))}:

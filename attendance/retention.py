@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import StudentProfile
+from accounts.models import ErasureReceipt, StudentProfile
 from attendance.models import SessionPhoto
 from recognition.models import FaceEmbedding
 from recognition.services import face_embeddings_delete
@@ -30,8 +31,21 @@ def classroom_photos_purge(*, older_than: datetime.timedelta, dry_run: bool = Fa
 
 
 def biometrics_without_consent_purge(*, dry_run: bool = False, progress: Progress = no_progress) -> int:
-    """Deletes every embedding (and enrolment photo) of students whose consent is not recorded."""
+    """Deletes every embedding (and enrolment photo) of students whose consent is not recorded,
+    each student with an erasure receipt (rule: no consent)."""
     students = StudentProfile.objects.filter(consent_given=False, face_embeddings__isnull=False).distinct()
     if dry_run:
         return FaceEmbedding.objects.filter(student__in=students).count()
-    return sum(face_embeddings_delete(student=student) for student in progress(list(students)))
+    return sum(face_embeddings_delete(student=student, rule=ErasureReceipt.Rule.NO_CONSENT, by=None).embeddings_deleted
+               for student in progress(list(students)))
+
+
+@transaction.atomic
+def session_photos_delete(*, photos: QuerySet[SessionPhoto]) -> int:
+    """Deletes classroom photos (their detected faces go too; records keep their status) and their
+    files in storage, once the deletion is committed."""
+    files = [(photo.image.storage, photo.image.name) for photo in photos.exclude(image="")]
+    deleted, _ = SessionPhoto.objects.filter(pk__in=photos.values("pk")).delete()
+    for storage, name in files:
+        transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+    return deleted

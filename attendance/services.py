@@ -107,8 +107,8 @@ class PhotoResult:
 
 
 def course_candidates(course: Course) -> Candidates:
-    # Only consenting, enrolled students are candidates (SPEC §2.3, §8).
-    embeddings = FaceEmbedding.objects.filter(student__enrollments__course=course, student__consent_given=True)
+    # Only consenting, enrolled students are candidates (SPEC §2.3, §8), with approved faces only.
+    embeddings = FaceEmbedding.objects.matchable().filter(student__enrollments__course=course)
     return candidates_for(key=("course", course.pk), embeddings=embeddings)
 
 
@@ -394,3 +394,4 @@ def sessions_delete(*, sessions: QuerySet[AttendanceSession]) -> int:
     for storage, name in files:
         transaction.on_commit(lambda s=storage, n=name: s.delete(n))
     return deleted
+

@@ -5,6 +5,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from classes.models import Closure, Course, Enrollment, Term, TimetableSlot
+from classes.services import course_delete
 
 
 class EnrollmentInline(admin.TabularInline):
@@ -28,6 +29,14 @@ class CourseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         return super().get_queryset(request).annotate(_student_count=Count("enrollments"))
+
+    # Through the service: the sessions' classroom photos leave storage too.
+    def delete_model(self, request: HttpRequest, obj: Course) -> None:
+        course_delete(course=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        for course in queryset:
+            course_delete(course=course)
 
     @admin.display(description="students", ordering="_student_count")
     def student_count(self, course: Course) -> int:

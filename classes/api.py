@@ -51,7 +51,9 @@ class CourseViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"], serializer_class=StudentSerializer)
     def students(self, request: Request, pk: str | None = None) -> Response:
         course = self.get_object()
-        students = course_students(course=course).annotate(face_count=Count("face_embeddings"))
+        # A student attending the course sees only themself, never a classmate (SPEC §4).
+        students = (course_students(course=course).filter(pk__in=student_list_visible(user=request.user).values("pk"))
+                    .annotate(face_count=Count("face_embeddings")))
         page = self.paginate_queryset(self.filter_queryset_for_students(students))
         return self.get_paginated_response(StudentSerializer(page, many=True).data)
 

@@ -84,7 +84,8 @@ def course_roster_import(request: HttpRequest, course_id: int) -> HttpResponse:
         roster.roster_size_check(size=form.cleaned_data["file"].size)
         text = io.StringIO(form.cleaned_data["file"].read().decode("utf-8-sig"), newline="")
         result = roster.roster_import(file=text, by=request.user, default_course=course,
-                                      editable=student_list_visible(user=request.user))
+                                      editable=student_list_visible(user=request.user),
+                                      courses=course_list_visible(user=request.user))
     except UnicodeDecodeError:
         messages.error(request, "The file is not a UTF-8 text (CSV) file.")
         return redirect("course-page", course_id=course.pk)

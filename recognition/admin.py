@@ -1,37 +1,59 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from recognition.models import FaceEmbedding
-from recognition.services import face_embedding_delete
+from recognition.services import face_approve, face_embedding_delete
 
 
 @admin.register(FaceEmbedding)
 class FaceEmbeddingAdmin(admin.ModelAdmin):
-    """Shows how each face was enrolled; the vector itself is never displayed (biometric data)."""
+    """Shows how each face was enrolled; the vector itself is never displayed (biometric data), and
+    the photo is linked through the login-protected view, never a storage URL."""
 
-    list_display = ["id", "student", "model_name", "model_version", "detector", "num_jitters",
+    list_display = ["id", "student", "approval", "model_name", "model_version", "detector", "num_jitters",
                     "face_area_ratio", "has_photo", "enrolled_by", "created_at"]
-    list_filter = ["model_name", "model_version", "detector"]
+    list_filter = ["approval", "model_name", "model_version", "detector"]
     search_fields = ["student__student_number", "student__last_name", "student__first_name"]
     list_select_related = ["student", "enrolled_by"]
-    exclude = ["vector"]
-    readonly_fields = ["student", "model_name", "model_version", "detector", "num_jitters", "box_top", "box_right",
-                       "box_bottom", "box_left", "face_area_ratio", "image_width", "image_height", "source_image",
-                       "content_hash", "enrolled_by", "created_at"]
+    fields = ["student", "approval", "approved_by", "approved_at", "model_name", "model_version", "detector",
+              "num_jitters", "box_top", "box_right", "box_bottom", "box_left", "face_area_ratio", "image_width",
+              "image_height", "photo", "content_hash", "enrolled_by", "created_at"]
+    readonly_fields = fields
+    actions = ["approve"]
 
     def delete_model(self, request: HttpRequest, obj: FaceEmbedding) -> None:
-        face_embedding_delete(face=obj)  # the stored photo goes too
+        face_embedding_delete(face=obj, by=request.user)  # the stored photo goes too, with a receipt
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[FaceEmbedding]) -> None:
-        for face in queryset:
-            face_embedding_delete(face=face)
+        for face in queryset.select_related("student"):
+            face_embedding_delete(face=face, by=request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # faces are enrolled through the recognition pipeline, never typed in
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # nothing about a face is edited by hand; approve with the action
+
+    @admin.action(description="Approve the selected self-enrolled faces")
+    def approve(self, request: HttpRequest, queryset: QuerySet[FaceEmbedding]) -> None:
+        pending = list(queryset.filter(approval=FaceEmbedding.Approval.PENDING))
+        for face in pending:
+            face_approve(face=face, by=request.user)
+        self.message_user(request, f"{len(pending)} face(s) approved.", messages.SUCCESS)
+
     @admin.display(boolean=True, description="photo kept")
     def has_photo(self, face: FaceEmbedding) -> bool:
         return bool(face.source_image)
+
+    @admin.display(description="photo")
+    def photo(self, face: FaceEmbedding) -> str:
+        if not face.source_image:
+            return "not kept"
+        return format_html('<a href="{}">view (login required)</a>', reverse("face-image", args=[face.pk]))

@@ -1,4 +1,6 @@
-"""REST API for enrolled faces: /api/v1/students/{id}/faces/ and /api/v1/students/me/faces/."""
+"""REST API for enrolled faces: /api/v1/students/{id}/faces/ and /api/v1/students/me/faces/.
+
+A face a student enrolls themself waits for staff approval (…/faces/{face_id}/approve/ or reject/)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from recognition import services
 from recognition.models import FaceEmbedding
 from recognition.serializers import FaceSerializer, ImageUploadSerializer, read_upload
 from smart_attendance.api.errors import DomainError
+from smart_attendance.api.permissions import IsStaff
 from smart_attendance.api.throttling import FaceEnrolThrottle
 
 
@@ -56,8 +59,24 @@ class StudentFaceDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, student_id: int, face_id: int) -> Response:
         student = _visible_student(request, student_id)
+        face = get_object_or_404(FaceEmbedding.objects.select_related("student"), student=student, pk=face_id)
+        services.face_embedding_delete(face=face, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StudentFaceReviewView(APIView):
+    """Staff approve (the face is matched from now on) or reject (it is deleted) a self-enrolled face."""
+
+    permission_classes = [IsStaff]
+    decision = ""
+
+    @extend_schema(request=None, responses={200: FaceSerializer, 204: None})
+    def post(self, request: Request, student_id: int, face_id: int) -> Response:
+        student = _visible_student(request, student_id)
         face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)
-        services.face_embedding_delete(face=face)
+        if self.decision == "approve":
+            return Response(FaceSerializer(services.face_approve(face=face, by=request.user)).data)
+        services.face_reject(face=face, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

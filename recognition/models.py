@@ -19,8 +19,21 @@ def enrolment_photo_path(instance: FaceEmbedding, filename: str) -> str:
     return f"faces/{uuid.uuid4().hex}.jpg"
 
 
+class FaceEmbeddingQuerySet(models.QuerySet):
+    def matchable(self) -> FaceEmbeddingQuerySet:
+        """The embeddings recognition may use: approved, of students whose consent is recorded."""
+        return self.filter(approval=FaceEmbedding.Approval.APPROVED, student__consent_given=True)
+
+
 class FaceEmbedding(models.Model):
-    """One enrolment of a student's face: the 128-d vector and how it was produced."""
+    """One enrolment of a student's face: the 128-d vector and how it was produced.
+
+    A face a student enrolled themself waits for staff approval before it is matched: otherwise a
+    friend's face enrolled as one's own marks the friend present for them."""
+
+    class Approval(models.TextChoices):
+        PENDING = "pending", "Waiting for staff approval"
+        APPROVED = "approved", "Approved"
 
     student = models.ForeignKey("accounts.StudentProfile", on_delete=models.CASCADE, related_name="face_embeddings")
     vector = models.BinaryField(editable=False)
@@ -42,6 +55,13 @@ class FaceEmbedding(models.Model):
     enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    approval = models.CharField(max_length=10, choices=Approval.choices, default=Approval.APPROVED, db_index=True)
+    # Who approved a self-enrolled face, and when (staff enrolments are approved by being made).
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FaceEmbeddingQuerySet.as_manager()
 
     class Meta:
         ordering = ["student", "created_at"]
@@ -51,6 +71,16 @@ class FaceEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"Face #{self.pk} of {self.student}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.approval == self.Approval.PENDING
+
+    @property
+    def self_enrolled(self) -> bool:
+        """Enrolled by the student's own login (or pending, whoever enrolled it)."""
+        return self.is_pending or (self.enrolled_by_id is not None
+                                   and self.enrolled_by_id == self.student.user_id)
 
     @property
     def embedding(self) -> np.ndarray:

@@ -20,7 +20,8 @@ class FaceSerializer(serializers.ModelSerializer):
         model = FaceEmbedding
         # Never the vector: embeddings are biometric data (SPEC §8).
         fields = ["id", "student", "model_name", "model_version", "detector", "num_jitters", "box",
-                  "face_area_ratio", "image_width", "image_height", "has_photo", "enrolled_by", "created_at"]
+                  "face_area_ratio", "image_width", "image_height", "has_photo", "enrolled_by", "created_at",
+                  "approval", "approved_by", "approved_at"]
         read_only_fields = fields
 
     def get_box(self, face: FaceEmbedding) -> dict[str, int]:

@@ -10,9 +10,11 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework import status
 
-from accounts.models import StudentProfile, User
+from accounts.consent import erasure_receipt_write
+from accounts.models import ErasureReceipt, StudentProfile, User
 from recognition.backends import get_backend
 from recognition.backends.base import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
@@ -32,11 +34,13 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
     (FACE_LIMIT_REACHED), for a photo already enrolled (FACE_ALREADY_ENROLLED); the photo must pass
     the backend's checks (one face, area ratio) and the quality gate (size, sharpness, exposure),
     which raise FaceQualityError / InvalidImageError. The photo is kept (as a re-encoded JPEG
-    without metadata) only when FACE_KEEP_SOURCE_IMAGES is on."""
+    without metadata) only when FACE_KEEP_SOURCE_IMAGES is on.
+
+    A face enrolled by a student's own login waits for staff approval (`approval` pending) and is
+    not matched until then. Consent is checked again, under a lock of the student row, when the
+    face is saved: a withdrawal during the (slow) encoding cannot leave an embedding behind."""
     if not student.consent_given:
-        raise DomainError(
-            f"{student.full_name} has no recorded consent for face recognition; record it first or mark "
-            "attendance manually.", error_code="CONSENT_REQUIRED", status_code=status.HTTP_403_FORBIDDEN)
+        raise _consent_required(student)
     digest = content_hash(image)
     if FaceEmbedding.objects.filter(student=student, content_hash=digest).exists():
         raise DomainError("This photo is already enrolled for this student.", error_code="FACE_ALREADY_ENROLLED",
@@ -68,6 +72,12 @@ def _refuse_near_duplicate(*, student: StudentProfile, embedding: np.ndarray) ->
             "This face is already enrolled for this student (a copy of an enrolled photo); use a different "
             "photo.", error_code="FACE_ALREADY_ENROLLED", status_code=status.HTTP_409_CONFLICT,
             details={"distance": round(nearest, 3), "max_distance": settings.FACE_DUPLICATE_DISTANCE})
+
+
+def _consent_required(student: StudentProfile) -> DomainError:
+    return DomainError(
+        f"{student.full_name} has no recorded consent for face recognition; record it first or mark "
+        "attendance manually.", error_code="CONSENT_REQUIRED", status_code=status.HTTP_403_FORBIDDEN)
 
 
 @dataclass(frozen=True)
@@ -107,20 +117,31 @@ def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str
         box_left=encoded.box.left, face_area_ratio=encoded.face_area_ratio,
         image_width=encoded.image_size[0], image_height=encoded.image_size[1],
         content_hash=digest, enrolled_by=by,
+        approval=(FaceEmbedding.Approval.PENDING if by is not None and by.is_student
+                  else FaceEmbedding.Approval.APPROVED),
     )
     face.embedding = encoded.embedding
     if settings.FACE_KEEP_SOURCE_IMAGES:
         face.source_image.save("face.jpg", ContentFile(photo), save=False)
     try:
         with transaction.atomic():
+            # The same lock consent_record takes: consent is read as it is now, not as it was.
+            if not StudentProfile.objects.select_for_update().filter(pk=student.pk, consent_given=True).exists():
+                raise _consent_required(student)
             face.save()
     except IntegrityError:
-        # The same photo enrolled by a concurrent request: keep theirs, drop our file.
-        if face.source_image:
-            face.source_image.storage.delete(face.source_image.name)
+        _drop_file(face)  # the same photo enrolled by a concurrent request: keep theirs
         raise DomainError("This photo is already enrolled for this student.", error_code="FACE_ALREADY_ENROLLED",
                           status_code=status.HTTP_409_CONFLICT) from None
+    except BaseException:
+        _drop_file(face)
+        raise
     return face
+
+
+def _drop_file(face: FaceEmbedding) -> None:
+    if face.source_image:
+        face.source_image.storage.delete(face.source_image.name)
 
 
 def face_reencode(*, face: FaceEmbedding) -> FaceEmbedding:
@@ -145,20 +166,61 @@ def face_reencode(*, face: FaceEmbedding) -> FaceEmbedding:
     return face
 
 
-def face_embedding_delete(*, face: FaceEmbedding) -> None:
-    """Deletes one enrolled face and its stored photo (in whatever storage holds it)."""
-    photo = face.source_image
-    face.delete()
-    if photo:
-        # After commit: a rolled-back delete must not have lost the file.
-        name, storage = photo.name, photo.storage
-        transaction.on_commit(lambda: storage.delete(name))
+def _faces_delete(faces: list[FaceEmbedding]) -> tuple[int, int]:
+    """Deletes the rows, then (after commit: a rolled-back delete must not lose a file) their photos."""
+    photos = 0
+    for face in faces:
+        photo = face.source_image
+        face.delete()
+        if photo:
+            photos += 1
+            name, storage = photo.name, photo.storage
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+    return len(faces), photos
 
 
 @transaction.atomic
-def face_embeddings_delete(*, student: StudentProfile) -> int:
-    """Deletes every enrolled face of a student and their stored photos; returns how many."""
-    faces = list(FaceEmbedding.objects.filter(student=student))
-    for face in faces:
-        face_embedding_delete(face=face)
-    return len(faces)
+def face_embedding_delete(*, face: FaceEmbedding, by: User | None = None,
+                          rule: str = ErasureReceipt.Rule.FACE_DELETED) -> ErasureReceipt:
+    """Deletes one enrolled face and its stored photo (in whatever storage holds it), with a receipt.
+
+    A student (`by` their own login) may delete only the faces they enrolled themself; a face
+    staff enrolled is refused with FACE_ENROLLED_BY_STAFF (403)."""
+    if by is not None and by.is_student and not face.self_enrolled:
+        raise DomainError("This face was enrolled by the school; ask your teacher to remove it, or withdraw "
+                          "consent to delete every face.", error_code="FACE_ENROLLED_BY_STAFF",
+                          status_code=status.HTTP_403_FORBIDDEN)
+    student = face.student
+    embeddings, photos = _faces_delete([face])
+    return erasure_receipt_write(student=student, rule=rule, embeddings=embeddings, photos=photos, by=by)
+
+
+@transaction.atomic
+def face_embeddings_delete(*, student: StudentProfile, rule: str, by: User | None = None,
+                           consent_event=None) -> ErasureReceipt:
+    """Deletes every enrolled face of a student and their stored photos; returns the receipt."""
+    embeddings, photos = _faces_delete(list(FaceEmbedding.objects.filter(student=student)))
+    return erasure_receipt_write(student=student, rule=rule, embeddings=embeddings, photos=photos, by=by,
+                                 consent_event=consent_event)
+
+
+@transaction.atomic
+def face_approve(*, face: FaceEmbedding, by: User) -> FaceEmbedding:
+    """Staff approve a self-enrolled face: from now on it is matched (audited: who, when)."""
+    face = FaceEmbedding.objects.select_for_update().get(pk=face.pk)
+    if not face.is_pending:
+        raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
+                          status_code=status.HTTP_409_CONFLICT)
+    face.approval, face.approved_by, face.approved_at = FaceEmbedding.Approval.APPROVED, by, timezone.now()
+    face.save(update_fields=["approval", "approved_by", "approved_at"])
+    return face
+
+
+@transaction.atomic
+def face_reject(*, face: FaceEmbedding, by: User) -> ErasureReceipt:
+    """Staff reject a self-enrolled face: it is deleted with its photo, and the receipt says who and when."""
+    face = FaceEmbedding.objects.select_for_update().select_related("student").get(pk=face.pk)
+    if not face.is_pending:
+        raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
+                          status_code=status.HTTP_409_CONFLICT)
+    return face_embedding_delete(face=face, by=by, rule=ErasureReceipt.Rule.FACE_REJECTED)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
-from rest_framework_simplejwt.views import TokenVerifyView
 
 from accounts.api import (
     LogoutView,
     MeView,
     MySettingsView,
+    RevocationCheckingVerifyView,
     RotatingTokenRefreshView,
     StudentViewSet,
     ThrottledTokenObtainView,
@@ -28,7 +28,7 @@ router.register("calendar/closures", ClosureViewSet, basename="closure")
 urlpatterns = [
     path("auth/token/", ThrottledTokenObtainView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", RotatingTokenRefreshView.as_view(), name="token-refresh"),
-    path("auth/token/verify/", TokenVerifyView.as_view(), name="token-verify"),
+    path("auth/token/verify/", RevocationCheckingVerifyView.as_view(), name="token-verify"),
     path("auth/logout/", LogoutView.as_view(), name="token-logout"),
     path("me/", MeView.as_view(), name="me"),
     path("me/settings/", MySettingsView.as_view(), name="me-settings"),

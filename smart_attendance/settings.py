@@ -209,7 +209,8 @@ STORAGES = {
     },
 }
 if CLOUDINARY_URL:
-    STORAGES["default"] = {"BACKEND": "cloudinary_storage.storage.MediaCloudinaryStorage"}
+    # Faces are biometric data: authenticated delivery, read back through expiring signed URLs only.
+    STORAGES["default"] = {"BACKEND": "smart_attendance.storage.PrivateMediaCloudinaryStorage"}
 
 # Uploads: the largest accepted file (photo or roster) in bytes.
 MAX_UPLOAD_BYTES = env_number("MAX_UPLOAD_BYTES", 15 * 1024 * 1024, minimum=1024)
@@ -328,6 +329,11 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Every token carries a digest of the password hash it was issued under: a password change
+    # (any way: API, admin, reset, `changepassword`) revokes every access and refresh token before it.
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.RevocationCheckingRefreshSerializer",
+    "TOKEN_VERIFY_SERIALIZER": "accounts.tokens.RevocationCheckingVerifySerializer",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from smart_attendance.api.throttling import LoginThrottle
@@ -37,6 +36,5 @@ if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:
     # (SERVICE_ROLE=recognition, urls_recognition.py) always serves it.
     urlpatterns += [path("", include("recognition.urls"))]
 
-if settings.DEBUG and not settings.CLOUDINARY_URL:
-    # Local development only; production media come from Cloudinary or the web server.
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+# No /media/ route in any configuration, DEBUG included: stored faces and classroom photos are
+# biometric data, streamed only by login-protected views (face-image, session-photo-image).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 from factory.django import DjangoModelFactory
 
-from accounts.models import Role, StudentProfile, User
+from accounts.models import ConsentEvent, Role, StudentProfile, User
 from classes.models import Course, Enrollment
 
 PASSWORD = "correct-horse-battery-staple"
@@ -53,6 +53,14 @@ class StudentFactory(DjangoModelFactory):
     last_name = factory.Faker("last_name")
     guardian_email = factory.LazyAttribute(lambda s: f"guardian.{s.student_number.lower()}@family.example")
     consent_given = True
+
+    @factory.post_generation
+    def consent_history(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook
+        # The state derives from the history: a consenting student has its grant event.
+        if create and obj.consent_given and not obj.consent_events.exists():
+            ConsentEvent.objects.create(student=obj, student_number=obj.student_number, student_name=obj.full_name,
+                                        action=ConsentEvent.Action.GRANT, given_by=ConsentEvent.Party.GUARDIAN,
+                                        channel=ConsentEvent.Channel.PAGE, text="(test)", text_version="test")
 
 
 class CourseFactory(DjangoModelFactory):

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts.models import Role, StudentProfile, User
+from accounts.consent import consent_record
+from accounts.models import ConsentEvent, Role, StudentProfile, User
 from classes.models import Course, Enrollment, TimetableSlot
 from smart_attendance.progress import progress
 
@@ -72,7 +73,7 @@ class Command(BaseCommand):
                 username=username,
                 defaults={"role": role, "first_name": first_name, "last_name": last_name,
                           "email": f"{username}@demo-school.example", "is_staff": role == Role.ADMIN,
-                          "is_superuser": role == Role.ADMIN},
+                          "is_superuser": role == Role.ADMIN},  # the flags follow the role
             )
             if new:
                 user.set_password(password)
@@ -100,14 +101,15 @@ class Command(BaseCommand):
         return created
 
     def _student(self, number: str, first_name: str, last_name: str, by: User) -> tuple[StudentProfile, bool]:
-        from django.utils import timezone
-
-        return StudentProfile.objects.get_or_create(
+        student, new = StudentProfile.objects.get_or_create(
             student_number=number,
             defaults={"first_name": first_name, "last_name": last_name, "created_by": by,
-                      "guardian_email": f"guardian.{number.lower()}@family.example", "consent_given": True,
-                      "consent_given_at": timezone.now(), "consent_recorded_by": by},
+                      "guardian_email": f"guardian.{number.lower()}@family.example"},
         )
+        if new:  # demo guardians consent; recorded in the history like any consent
+            consent_record(student=student, given=True, by=by, channel=ConsentEvent.Channel.COMMAND,
+                           given_by=ConsentEvent.Party.GUARDIAN, note="seed_demo")
+        return student, new
 
     def _seed_faces(self, faces_dir: Path) -> None:
         # Loads the recognition backend only when asked.
