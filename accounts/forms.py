@@ -12,7 +12,8 @@ from accounts.models import ConsentEvent, TeacherSettings
 class ConsentForm(forms.Form):
     consent_given = forms.TypedChoiceField(coerce=lambda v: v == "yes", choices=[("yes", "Give"), ("no", "Withdraw")])
     given_by = forms.ChoiceField(choices=ConsentEvent.Party.choices, initial=ConsentEvent.Party.GUARDIAN,
-                                 label="Given or withdrawn by")
+                                 required=False, label="Given or withdrawn by",
+                                 help_text="Left empty, the staff member recording it is the one who gave it.")
     given_by_name = forms.CharField(max_length=200, required=False, label="Their name")
     note = forms.CharField(max_length=500, required=False, label="Note (e.g. where the signed form is filed)")
     confirm = forms.BooleanField(required=False, label="I understand that withdrawing deletes this student's "
@@ -20,6 +21,7 @@ class ConsentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        data["given_by"] = data.get("given_by") or ConsentEvent.Party.STAFF
         if data.get("consent_given") is False and not data.get("confirm"):
             self.add_error("confirm", "Tick the box to confirm: the enrolled faces will be deleted.")
         return data

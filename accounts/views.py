@@ -70,8 +70,10 @@ def student_consent(request: HttpRequest, student_id: int) -> HttpResponse:
     elif given:
         messages.success(request, f"Consent recorded for {student.full_name}.")
     else:
-        receipt = event.erasure_receipts.first()
-        messages.success(request, f"Consent withdrawn; {receipt.summary if receipt else 'nothing was held'}.")
+        receipt = event.erasure_receipts.get()
+        messages.success(request, f"Consent withdrawn; {receipt.embeddings_deleted} enrolled face(s) deleted. "
+                                  f"{receipt.photos_deleted} photo(s) removed from storage; the erasure receipt "
+                                  "is in the consent history.")
     return redirect("student-page", student_id=student.pk)
 
 

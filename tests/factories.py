@@ -47,6 +47,7 @@ class StudentUserFactory(UserFactory):
 class StudentFactory(DjangoModelFactory):
     class Meta:
         model = StudentProfile
+        skip_postgeneration_save = True
 
     student_number = factory.Sequence(lambda n: f"S{n:05d}")
     first_name = factory.Faker("first_name")

@@ -44,6 +44,7 @@ COURSE_CASES = [
     ("student", "delete", "/api/v1/courses/{course}/", None, 403),
     ("anonymous", "delete", "/api/v1/courses/{course}/", None, 401),
     ("owner", "get", "/api/v1/courses/{course}/students/", None, 200),
+    ("student", "get", "/api/v1/courses/{course}/students/", None, 200),  # themself only: see below
     ("other", "get", "/api/v1/courses/{course}/students/", None, 404),
     ("anonymous", "get", "/api/v1/courses/{course}/students/", None, 401),
     ("other", "post", "/api/v1/courses/{course}/enrollments/", {"student_ids": [0]}, 404),
@@ -70,6 +71,27 @@ STUDENT_CASES = [
     ("anonymous", "delete", "/api/v1/students/{classmate}/", None, 401),
 ]
 
+# The student role on everything else it can reach (SPEC §4: a student sees only themself).
+STUDENT_ROLE_CASES = [
+    ("student", "get", "/api/v1/students/{me}/faces/", None, 200),
+    ("student", "get", "/api/v1/students/{classmate}/faces/", None, 404),
+    ("student", "post", "/api/v1/students/{classmate}/faces/", {}, 404),
+    ("student", "get", "/api/v1/students/{me}/consent/", None, 200),
+    ("student", "get", "/api/v1/students/{classmate}/consent/", None, 404),
+    ("student", "post", "/api/v1/students/{me}/consent/", {"consent_given": False}, 403),
+    ("student", "post", "/api/v1/students/{me}/faces/1/approve/", None, 403),
+    ("student", "post", "/api/v1/students/{me}/faces/1/reject/", None, 403),
+    ("student", "get", "/api/v1/courses/{course}/sessions/", None, 403),
+    ("student", "get", "/api/v1/courses/{course}/report/", None, 403),
+    ("student", "get", "/api/v1/sessions/", None, 403),
+    ("student", "get", "/api/v1/me/settings/", None, 403),
+    ("other", "get", "/api/v1/students/{classmate}/consent/", None, 404),
+    ("other", "post", "/api/v1/students/{classmate}/consent/", {"consent_given": False}, 404),
+    ("owner", "get", "/api/v1/students/{classmate}/consent/", None, 200),
+    ("admin", "get", "/api/v1/students/{classmate}/consent/", None, 200),
+    ("anonymous", "get", "/api/v1/students/{classmate}/consent/", None, 401),
+]
+
 USER_CASES = [
     ("admin", "get", "/api/v1/users/{owner_user}/", None, 200),
     ("owner", "get", "/api/v1/users/{owner_user}/", None, 403),
@@ -88,7 +110,7 @@ def _call(world, teacher, who, method, template, body):
     return getattr(client, method)(url, body, format="json") if body is not None else getattr(client, method)(url)
 
 
-@pytest.mark.parametrize(("who", "method", "template", "body", "expected"), COURSE_CASES + STUDENT_CASES + USER_CASES)
+@pytest.mark.parametrize(("who", "method", "template", "body", "expected"), COURSE_CASES + STUDENT_CASES + STUDENT_ROLE_CASES + USER_CASES)
 def test_permission_matrix(world, teacher, who, method, template, body, expected):
     response = _call(world, teacher, who, method, template, body)
     assert response.status_code == expected, response.content
@@ -101,6 +123,29 @@ def test_teacher_b_gets_404_for_teacher_a_course_and_list_hides_it(world):
     assert other.get(f"/api/v1/courses/{world['course'].pk}/").status_code == 404
     assert other.get("/api/v1/courses/").json()["count"] == 0
     assert other.get("/api/v1/students/").json()["count"] == 0
+
+
+def test_student_sees_only_themself_in_a_course_roster(world):
+    body = world["clients"]["student"].get(f"/api/v1/courses/{world['course'].pk}/students/").json()
+    assert [row["id"] for row in body["results"]] == [world["me"].pk]
+    assert world["classmate"].guardian_email not in str(body)
+    assert world["classmate"].student_number not in str(body)
+
+
+def test_teacher_still_sees_the_whole_roster(world):
+    body = world["clients"]["owner"].get(f"/api/v1/courses/{world['course'].pk}/students/").json()
+    assert {row["id"] for row in body["results"]} == {world["me"].pk, world["classmate"].pk}
+
+
+def test_student_gets_403_on_every_staff_page(world, student_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(student_user)
+    for url in ["/", f"/students/{world['me'].pk}/", f"/courses/{world['course'].pk}/", "/students/",
+                f"/students/{world['me'].pk}/consent/", "/faces/1/image", "/photos/1/image", "/sessions/"]:
+        response = client.get(url)
+        assert response.status_code in (403, 405), (url, response.status_code)
 
 
 def test_student_lists_only_themself(world):
