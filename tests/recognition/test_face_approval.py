@@ -1,0 +1,149 @@
+"""Self-enrolled faces wait for staff approval before they are matched; a student cannot delete a face
+the school enrolled (issue 9 item 5). Real dlib model, real photos."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from accounts.models import ErasureReceipt
+from attendance import services
+from attendance.models import AttendanceRecord
+from recognition.models import FaceEmbedding
+from recognition.services import face_enrol
+from tests.classroom import EnrolledClass, make_class
+from tests.conftest import api_client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pupil_class(teacher: Any, student_user: Any, faces: Path) -> EnrolledClass:
+    """Everyone enrolled by the teacher except Obama, whose profile has the student login `pupil`."""
+    enrolled = make_class(teacher=teacher, faces=faces, enrol=("biden", "kit_harington", "rose_leslie",
+                                                                "alex_lacamoire"))
+    obama = enrolled.students["obama"]
+    obama.user = student_user
+    obama.save()
+    return enrolled
+
+
+def _status_after_photo(enrolled: EnrolledClass, teacher: Any, day: int, photo: str) -> str:
+    session = services.session_create(course=enrolled.course, date=datetime.date(2026, 11, day), by=teacher)
+    services.session_photo_process(session=session, image=enrolled.bytes(photo), by=teacher)
+    return AttendanceRecord.objects.get(session=session, student=enrolled.students["obama"]).status
+
+
+def test_a_self_enrolled_face_is_not_matched_until_a_teacher_approves_it(pupil_class: EnrolledClass,
+                                                                         student_user: Any, teacher: Any) -> None:
+    me = api_client_for(student_user)
+    response = me.post("/api/v1/students/me/faces/", {"image": pupil_class.photo("people/obama/obama.jpg")},
+                       format="multipart")
+    assert response.status_code == 201, response.content
+    assert response.json()["approval"] == "pending"
+    face_id = response.json()["id"]
+    assert _status_after_photo(pupil_class, teacher, 2, "probes/obama1.jpg") == "unmarked"
+
+    approved = api_client_for(teacher).post(
+        f"/api/v1/students/{pupil_class.students['obama'].pk}/faces/{face_id}/approve/")
+    assert approved.status_code == 200, approved.content
+    assert (approved.json()["approval"], approved.json()["approved_by"]) == ("approved", teacher.pk)
+    assert approved.json()["approved_at"]
+    assert _status_after_photo(pupil_class, teacher, 3, "probes/obama1.jpg") == "present"
+
+
+def test_a_friends_face_enrolled_as_mine_never_marks_me_present(pupil_class: EnrolledClass, student_user: Any,
+                                                                teacher: Any) -> None:
+    """The attack: Obama's login enrols Biden's second photo as Obama; Biden's photo must not mark Obama."""
+    me = api_client_for(student_user)
+    response = me.post("/api/v1/students/me/faces/", {"image": pupil_class.photo("people/biden/biden2.jpg")},
+                       format="multipart")
+    assert response.status_code == 201
+    assert _status_after_photo(pupil_class, teacher, 4, "people/biden/biden2.jpg") == "unmarked"
+    rejected = api_client_for(teacher).post(
+        f"/api/v1/students/{pupil_class.students['obama'].pk}/faces/{response.json()['id']}/reject/")
+    assert rejected.status_code == 204
+    assert not FaceEmbedding.objects.filter(student=pupil_class.students["obama"]).exists()
+    receipt = ErasureReceipt.objects.get(student=pupil_class.students["obama"])
+    assert (receipt.rule, receipt.by, receipt.embeddings_deleted) == ("face_rejected", teacher, 1)
+
+
+def test_a_student_cannot_delete_a_face_the_teacher_enrolled(teacher: Any, student_user: Any, faces: Path,
+                                                             django_capture_on_commit_callbacks: Any) -> None:
+    enrolled = make_class(teacher=teacher, faces=faces, enrol=("obama",))
+    obama = enrolled.students["obama"]
+    obama.user = student_user
+    obama.save()
+    teachers_face = FaceEmbedding.objects.get(student=obama)
+    me = api_client_for(student_user)
+    refused = me.delete(f"/api/v1/students/{obama.pk}/faces/{teachers_face.pk}/")
+    assert refused.status_code == 403
+    assert refused.json()["error_code"] == "FACE_ENROLLED_BY_STAFF"
+    assert FaceEmbedding.objects.filter(pk=teachers_face.pk).exists()
+    mine = me.post("/api/v1/students/me/faces/", {"image": enrolled.photo("people/obama/obama2.jpg")},
+                   format="multipart").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert me.delete(f"/api/v1/students/{obama.pk}/faces/{mine['id']}/").status_code == 204
+    assert list(FaceEmbedding.objects.filter(student=obama)) == [teachers_face]
+
+
+def test_a_teacher_enrolled_face_is_approved_at_once(teacher: Any, faces: Path) -> None:
+    enrolled = make_class(teacher=teacher, faces=faces, enrol=("obama",))
+    face = FaceEmbedding.objects.get(student=enrolled.students["obama"])
+    assert (face.approval, face.is_pending) == ("approved", False)
+
+
+def test_approving_twice_is_a_conflict_and_students_cannot_approve(pupil_class: EnrolledClass, student_user: Any,
+                                                                   teacher: Any) -> None:
+    obama = pupil_class.students["obama"]
+    face = face_enrol(student=obama, image=pupil_class.bytes("people/obama/obama.jpg"), by=student_user)
+    assert face.is_pending
+    url = f"/api/v1/students/{obama.pk}/faces/{face.pk}/approve/"
+    assert api_client_for(student_user).post(url).status_code == 403
+    assert api_client_for(teacher).post(url).status_code == 200
+    again = api_client_for(teacher).post(url)
+    assert again.status_code == 409 and again.json()["error_code"] == "FACE_NOT_PENDING"
+
+
+def test_another_teacher_cannot_approve(pupil_class: EnrolledClass, student_user: Any, other_teacher: Any) -> None:
+    obama = pupil_class.students["obama"]
+    face = face_enrol(student=obama, image=pupil_class.bytes("people/obama/obama.jpg"), by=student_user)
+    response = api_client_for(other_teacher).post(f"/api/v1/students/{obama.pk}/faces/{face.pk}/approve/")
+    assert response.status_code == 404
+    face.refresh_from_db()
+    assert face.is_pending
+
+
+def test_the_student_page_approves_and_rejects(pupil_class: EnrolledClass, student_user: Any, teacher: Any,
+                                               django_capture_on_commit_callbacks: Any) -> None:
+    obama = pupil_class.students["obama"]
+    first = face_enrol(student=obama, image=pupil_class.bytes("people/obama/obama.jpg"), by=student_user)
+    second = face_enrol(student=obama, image=pupil_class.bytes("people/obama/obama2.jpg"), by=student_user)
+    client = Client()
+    client.force_login(teacher)
+    page = client.get(f"/students/{obama.pk}/").content.decode()
+    assert page.count("waiting for approval") == 2 and 'value="approve"' in page
+    client.post(f"/students/{obama.pk}/faces/{first.pk}/review/", {"decision": "approve"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/students/{obama.pk}/faces/{second.pk}/review/", {"decision": "reject"})
+    first.refresh_from_db()
+    assert (first.approval, first.approved_by) == ("approved", teacher)
+    assert not FaceEmbedding.objects.filter(pk=second.pk).exists()
+    assert not default_storage.exists(second.source_image.name)
+    page = client.get(f"/students/{obama.pk}/").content.decode()
+    assert f"approved by {teacher.username}" in page and "Self-enrolled face rejected by staff" in page
+
+
+def test_a_student_without_consent_cannot_self_enrol(teacher: Any, student_user: Any, faces: Path) -> None:
+    from tests import factories
+
+    factories.StudentFactory(user=student_user, consent_given=False)
+    upload = SimpleUploadedFile("me.jpg", (faces / "people/obama/obama.jpg").read_bytes(), content_type="image/jpeg")
+    response = api_client_for(student_user).post("/api/v1/students/me/faces/", {"image": upload}, format="multipart")
+    assert response.status_code == 403 and response.json()["error_code"] == "CONSENT_REQUIRED"
