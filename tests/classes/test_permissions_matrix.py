@@ -110,7 +110,10 @@ def _call(world, teacher, who, method, template, body):
     return getattr(client, method)(url, body, format="json") if body is not None else getattr(client, method)(url)
 
 
-@pytest.mark.parametrize(("who", "method", "template", "body", "expected"), COURSE_CASES + STUDENT_CASES + STUDENT_ROLE_CASES + USER_CASES)
+ALL_CASES = COURSE_CASES + STUDENT_CASES + STUDENT_ROLE_CASES + USER_CASES
+
+
+@pytest.mark.parametrize(("who", "method", "template", "body", "expected"), ALL_CASES)
 def test_permission_matrix(world, teacher, who, method, template, body, expected):
     response = _call(world, teacher, who, method, template, body)
     assert response.status_code == expected, response.content
