@@ -63,8 +63,10 @@ class User(AbstractUser):
 class StudentProfile(models.Model):
     """A student as the school knows them; a login is optional (younger pupils have none)."""
 
+    # Only a student login: a teacher's login linked here would read (and enrol faces for) this student.
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="student_profile"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="student_profile",
+        limit_choices_to={"role": "student"},
     )
     student_number = models.CharField(max_length=32, unique=True)
     first_name = models.CharField(max_length=100)

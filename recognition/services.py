@@ -22,6 +22,9 @@ from recognition.models import FaceEmbedding
 from recognition.quality import check_face_quality
 from smart_attendance.api.errors import DomainError
 
+# Self-enrolled faces a student may have waiting for approval at once.
+MAX_PENDING_SELF_ENROLMENTS = 3
+
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -45,6 +48,13 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
     if FaceEmbedding.objects.filter(student=student, content_hash=digest).exists():
         raise DomainError("This photo is already enrolled for this student.", error_code="FACE_ALREADY_ENROLLED",
                           status_code=status.HTTP_409_CONFLICT)
+    if by is not None and by.is_student and FaceEmbedding.objects.filter(
+            student=student, approval=FaceEmbedding.Approval.PENDING).count() >= MAX_PENDING_SELF_ENROLMENTS:
+        # A student must not fill the face limit with unreviewed photos.
+        raise DomainError(
+            f"{MAX_PENDING_SELF_ENROLMENTS} of your photos are already waiting for your teacher's approval; "
+            "wait for their decision first.", error_code="FACE_APPROVALS_PENDING",
+            status_code=status.HTTP_409_CONFLICT)
     if FaceEmbedding.objects.filter(student=student).count() >= settings.MAX_FACES_PER_STUDENT:
         raise DomainError(
             f"{student.full_name} already has {settings.MAX_FACES_PER_STUDENT} faces enrolled; delete one first.",

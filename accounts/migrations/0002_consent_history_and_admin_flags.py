@@ -102,6 +102,11 @@ class Migration(migrations.Migration):
             name='student',
             field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='erasure_receipts', to='accounts.studentprofile'),
         ),
+        migrations.AlterField(
+            model_name='studentprofile',
+            name='user',
+            field=models.OneToOneField(blank=True, limit_choices_to={'role': 'student'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='student_profile', to=settings.AUTH_USER_MODEL),
+        ),
         migrations.RunPython(flags_follow_role, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='user',

@@ -172,3 +172,13 @@ def test_changing_the_role_in_the_django_admin_drops_the_flags(admin_user: Any) 
 def test_is_school_admin_follows_the_role_only(admin_user: Any) -> None:
     assert admin_user.is_school_admin
     assert not factories.TeacherFactory().is_school_admin
+
+
+def test_the_admin_cannot_link_a_teachers_login_to_a_student(admin_user: Any, teacher: Any) -> None:
+    student = factories.StudentFactory(student_number="T1")
+    client_for(admin_user).post(f"/admin/accounts/studentprofile/{student.pk}/change/", {
+        "student_number": "T1", "first_name": "A", "last_name": "B", "guardian_email": "", "user": teacher.pk,
+        "consent_events-TOTAL_FORMS": "0", "consent_events-INITIAL_FORMS": "0",
+        "erasure_receipts-TOTAL_FORMS": "0", "erasure_receipts-INITIAL_FORMS": "0"})
+    student.refresh_from_db()
+    assert student.user is None

@@ -147,3 +147,16 @@ def test_a_student_without_consent_cannot_self_enrol(teacher: Any, student_user:
     upload = SimpleUploadedFile("me.jpg", (faces / "people/obama/obama.jpg").read_bytes(), content_type="image/jpeg")
     response = api_client_for(student_user).post("/api/v1/students/me/faces/", {"image": upload}, format="multipart")
     assert response.status_code == 403 and response.json()["error_code"] == "CONSENT_REQUIRED"
+
+
+def test_a_student_cannot_fill_the_face_limit_with_unreviewed_photos(pupil_class: EnrolledClass,
+                                                                     student_user: Any) -> None:
+    from recognition.services import MAX_PENDING_SELF_ENROLMENTS
+
+    obama = pupil_class.students["obama"]
+    photos = ["people/obama/obama.jpg", "people/obama/obama2.jpg", "probes/obama1.jpg"]
+    for photo in photos[:MAX_PENDING_SELF_ENROLMENTS]:
+        face_enrol(student=obama, image=pupil_class.bytes(photo), by=student_user)
+    response = api_client_for(student_user).post(
+        "/api/v1/students/me/faces/", {"image": pupil_class.photo("people/obama/obama3.jpg")}, format="multipart")
+    assert response.status_code == 409 and response.json()["error_code"] == "FACE_APPROVALS_PENDING"
