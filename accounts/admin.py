@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
-from accounts.models import ConsentEvent, ErasureReceipt, StudentProfile, TeacherSettings, User
+from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -34,6 +34,10 @@ class StudentProfileInline(admin.StackedInline):
     fields = ["student_number", "first_name", "last_name", "guardian_email", "consent_given"]
     readonly_fields = ["consent_given"]
     can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Only a student login gets a student profile (a teacher's would read the student's data).
+        return obj is not None and obj.role == Role.STUDENT and super().has_add_permission(request, obj)
 
 
 class TeacherSettingsInline(admin.StackedInline):

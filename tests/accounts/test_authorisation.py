@@ -182,3 +182,13 @@ def test_the_admin_cannot_link_a_teachers_login_to_a_student(admin_user: Any, te
         "erasure_receipts-TOTAL_FORMS": "0", "erasure_receipts-INITIAL_FORMS": "0"})
     student.refresh_from_db()
     assert student.user is None
+
+
+def test_the_user_page_offers_a_student_profile_only_for_student_logins(admin_user: Any, teacher: Any,
+                                                                         student_user: Any) -> None:
+    client = client_for(admin_user)
+    teacher_page = client.get(f"/admin/accounts/user/{teacher.pk}/change/").content.decode()
+    student_page = client.get(f"/admin/accounts/user/{student_user.pk}/change/").content.decode()
+    assert 'name="student_profile-TOTAL_FORMS"' in student_page
+    assert 'id="student_profile-empty"' in student_page  # the blank form to add one
+    assert 'id="student_profile-empty"' not in teacher_page
