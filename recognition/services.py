@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from accounts.consent import erasure_receipt_write
-from accounts.models import ErasureReceipt, StudentProfile, User
+from accounts.models import ConsentEvent, ErasureReceipt, StudentProfile, User
 from recognition.backends import get_backend
 from recognition.backends.base import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
@@ -207,7 +207,7 @@ def face_embedding_delete(*, face: FaceEmbedding, by: User | None = None,
 
 @transaction.atomic
 def face_embeddings_delete(*, student: StudentProfile, rule: str, by: User | None = None,
-                           consent_event=None) -> ErasureReceipt:
+                           consent_event: ConsentEvent | None = None) -> ErasureReceipt:
     """Deletes every enrolled face of a student and their stored photos; returns the receipt."""
     embeddings, photos = _faces_delete(list(FaceEmbedding.objects.filter(student=student)))
     return erasure_receipt_write(student=student, rule=rule, embeddings=embeddings, photos=photos, by=by,

@@ -235,3 +235,40 @@ def test_students_without_consent_are_marked_manual_only_on_roster_and_session(t
         rows = [row for row in re.split(r"<tr>|<li>", page) if "Withoutconsent" in row or "Withconsent" in row]
         assert any("Withoutconsent" in row and "manual only" in row for row in rows), url
         assert not any("Withconsent" in row and "manual only" in row for row in rows), url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enrolment_waits_for_a_withdrawal_holding_the_student_lock(teacher: Any, faces: Path) -> None:
+    """A real race on PostgreSQL: the withdrawal holds the student's row lock when the enrolment
+    reaches its save; the enrolment waits, then sees the withdrawal and is refused."""
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks (its writes are serialised whole); run with DATABASE_URL=postgres://")
+    student = factories.StudentFactory(created_by=teacher)
+    outcome: dict[str, Any] = {}
+
+    def enrol() -> None:
+        try:
+            outcome["face"] = face_enrol(student=StudentProfile.objects.get(pk=student.pk),
+                                         image=(faces / OBAMA).read_bytes(), by=teacher)
+        except DomainError as exc:
+            outcome["refused"] = exc.error_code
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        # What consent_record does first: lock the row, then write the withdrawal.
+        locked = StudentProfile.objects.select_for_update().get(pk=student.pk)
+        locked.consent_given = False
+        locked.save(update_fields=["consent_given"])
+        worker = threading.Thread(target=enrol)
+        worker.start()
+        time.sleep(4)  # the encoding is done well before: the worker now waits for the lock
+        assert worker.is_alive(), outcome
+    worker.join(timeout=30)
+    assert outcome == {"refused": "CONSENT_REQUIRED"}
+    assert not FaceEmbedding.objects.filter(student=student).exists()
