@@ -27,11 +27,13 @@ Action, Party, Channel = ConsentEvent.Action, ConsentEvent.Party, ConsentEvent.C
 
 
 def consent_record(*, student: StudentProfile, given: bool, by: User | None, channel: str,
-                   given_by: str = Party.STAFF, given_by_name: str = "", note: str = "") -> ConsentEvent | None:
+                   given_by: str = Party.STAFF, given_by_name: str = "", note: str = "",
+                   renew: bool = False) -> ConsentEvent | None:
     """Records a grant (`given`) or a withdrawal of the student's consent and returns the event.
 
-    Nothing is recorded (None) when it changes nothing: a withdrawal without consent, or a grant of
-    the current text's version when consent is already given. A withdrawal deletes every embedding
+    Nothing is recorded (None) when it changes nothing: a withdrawal without consent, or a grant
+    when consent is already given, unless `renew` says that this grant is an explicit agreement to
+    the current text while the last one was to another version. A withdrawal deletes every embedding
     and enrolment photo of the student (files after commit) and writes an erasure receipt. The
     student row is locked, so an enrolment running at the same time either finishes before (and is
     erased) or sees the withdrawal (and is refused)."""
@@ -41,7 +43,8 @@ def consent_record(*, student: StudentProfile, given: bool, by: User | None, cha
         raise ValueError(f"channel must be one of {Channel.values}")
     with transaction.atomic():
         locked = StudentProfile.objects.select_for_update().get(pk=student.pk)
-        if given == locked.consent_given and (not given or _current_grant_version(locked) == CONSENT_TEXT_VERSION):
+        renewal = given and renew and _current_grant_version(locked) != CONSENT_TEXT_VERSION
+        if given == locked.consent_given and not renewal:
             _copy_state(locked, student)
             return None
         event = ConsentEvent.objects.create(

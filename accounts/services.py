@@ -89,9 +89,10 @@ def _save_linked(student: StudentProfile) -> None:
 def student_consent_set(*, student: StudentProfile, consent_given: bool, by: User,
                         channel: str = ConsentEvent.Channel.PAGE, given_by: str = ConsentEvent.Party.STAFF,
                         given_by_name: str = "", note: str = "") -> ConsentEvent | None:
-    """Records consent or withdraws it (withdrawing deletes the student's face data); see consent_record."""
+    """Records consent or withdraws it (withdrawing deletes the student's face data), an explicit
+    act: a grant of the current text after a grant of an older one is recorded as a renewal."""
     return consent_record(student=student, given=consent_given, by=by, channel=channel, given_by=given_by,
-                          given_by_name=given_by_name, note=note)
+                          given_by_name=given_by_name, note=note, renew=True)
 
 
 @transaction.atomic

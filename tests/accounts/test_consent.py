@@ -52,6 +52,16 @@ def test_each_grant_and_withdrawal_is_a_record_with_who_when_how_and_the_text(te
     assert student.consent_given is False and student.consent_given_at is None
 
 
+def test_a_grant_of_a_new_text_version_is_recorded_only_when_explicit(teacher: Any, teacher_api: Any) -> None:
+    student = factories.StudentFactory(created_by=teacher)  # granted text version "test"
+    url = f"/api/v1/students/{student.pk}/"
+    teacher_api.patch(url, {"consent_given": True, "first_name": "Same"}, format="json")  # a form re-sent
+    assert ConsentEvent.objects.filter(student=student).count() == 1
+    renewed = teacher_api.post(f"{url}consent/", {"consent_given": True, "given_by": "guardian"}, format="json")
+    assert renewed.status_code == 201
+    assert [e["text_version"] for e in renewed.json()["events"]] == [CONSENT_TEXT_VERSION, "test"]
+
+
 def test_a_repeated_grant_of_the_same_text_records_nothing(teacher: Any) -> None:
     student = factories.StudentFactory(consent_given=False)
     assert consent_record(student=student, given=True, by=teacher, channel="page") is not None
