@@ -192,3 +192,16 @@ def test_the_user_page_offers_a_student_profile_only_for_student_logins(admin_us
     assert 'name="student_profile-TOTAL_FORMS"' in student_page
     assert 'id="student_profile-empty"' in student_page  # the blank form to add one
     assert 'id="student_profile-empty"' not in teacher_page
+
+
+@pytest.mark.parametrize(("role", "powers"), [("admin", True), ("teacher", False)])
+def test_a_user_added_in_the_django_admin_gets_the_flags_of_their_role(admin_user: Any, role: str,
+                                                                       powers: bool) -> None:
+    response = client_for(admin_user).post("/admin/accounts/user/add/", {
+        "username": "newbie", "password1": "a-long-passphrase-77", "password2": "a-long-passphrase-77",
+        "usable_password": "true", "role": role,
+        "student_profile-TOTAL_FORMS": "0", "student_profile-INITIAL_FORMS": "0",
+        "teacher_settings-TOTAL_FORMS": "0", "teacher_settings-INITIAL_FORMS": "0"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    newbie = User.objects.get(username="newbie")
+    assert (newbie.is_staff, newbie.is_superuser) == (powers, powers)
