@@ -205,3 +205,18 @@ def test_a_user_added_in_the_django_admin_gets_the_flags_of_their_role(admin_use
     assert response.status_code == 302, response.content.decode()[:2000]
     newbie = User.objects.get(username="newbie")
     assert (newbie.is_staff, newbie.is_superuser) == (powers, powers)
+
+
+def test_a_login_taken_at_the_same_moment_is_a_409_not_a_500(admin_user: Any) -> None:
+    """The serializer's check passed for both requests; the unique constraint decides the second."""
+    from accounts.services import student_update
+    from smart_attendance.api.errors import DomainError
+
+    login = factories.StudentUserFactory()
+    factories.StudentFactory(user=login)
+    other = factories.StudentFactory()
+    with pytest.raises(DomainError) as refused:
+        student_update(student=other, by=admin_user, data={"user": login})
+    assert (refused.value.error_code, refused.value.status_code) == ("LOGIN_ALREADY_LINKED", 409)
+    other.refresh_from_db()
+    assert other.user is None

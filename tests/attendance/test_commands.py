@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from accounts.models import ErasureReceipt
 from attendance.models import AttendanceRecord, AttendanceSession, SessionPhoto
 from recognition.models import FaceEmbedding
 from tests import factories
@@ -135,5 +136,8 @@ def test_purge_biometrics_applies_retention_and_consent(
     assert SessionPhoto.objects.get(session=recent).image.name != ""
     assert AttendanceRecord.objects.filter(session=session, status="present").count() == 1
     assert not rose.face_embeddings.exists() and not any(default_storage.exists(n) for n in rose_files)
+    receipt = ErasureReceipt.objects.get(student=rose)  # the erasure is proven, by which rule
+    assert (receipt.rule, receipt.embeddings_deleted, receipt.photos_deleted, receipt.by) == ("no_consent", 1, 1,
+                                                                                               None)
     with pytest.raises(CommandError):
         run("purge_biometrics", "--days", "0")
