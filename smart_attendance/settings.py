@@ -278,7 +278,7 @@ AXES_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "smart_attendance.api.throttling.client_ip"
+AXES_CLIENT_IP_CALLABLE = "smart_attendance.api.throttling.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "smart_attendance.pages.login_locked_out"
 AXES_VERBOSE = False
 # Failed attempts are kept (until the cool-off expires); successful logins are not logged with their

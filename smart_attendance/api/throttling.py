@@ -34,6 +34,14 @@ def client_ip(request: HttpRequest) -> str:
     return BaseThrottle().get_ident(request) or request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """The address django-axes records: None when there is none (a login without a network request,
+    such as Client.force_login, or a server on a unix socket). Not "unknown": axes stores it in a
+    GenericIPAddressField, which PostgreSQL refuses to compare with a non-address (a 500 on login)."""
+    address = client_ip(request)
+    return None if address == "unknown" else address
+
+
 class ScopedUserThrottle(SimpleRateThrottle):
     """A per-user (anonymous: per-IP) limit of one scope, counted on unsafe methods only.
 

@@ -220,3 +220,14 @@ def test_a_login_taken_at_the_same_moment_is_a_409_not_a_500(admin_user: Any) ->
     assert (refused.value.error_code, refused.value.status_code) == ("LOGIN_ALREADY_LINKED", 409)
     other.refresh_from_db()
     assert other.user is None
+
+
+def test_a_login_without_a_client_address_works_on_every_database(teacher: Any) -> None:
+    """force_login (and a server behind a unix socket) has no REMOTE_ADDR: django-axes must record
+    no address rather than the word "unknown", which PostgreSQL refuses as an inet (a 500)."""
+    from django.http import HttpRequest
+
+    from smart_attendance.api.throttling import axes_client_ip
+
+    assert axes_client_ip(HttpRequest()) is None
+    assert client_for(teacher).get("/").status_code == 200
