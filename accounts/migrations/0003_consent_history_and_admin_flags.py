@@ -31,7 +31,7 @@ def backfill_consent_history(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ('accounts', '0002_teacher_late_grace'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
