@@ -126,8 +126,13 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
 def _assign_choices(records: list[AttendanceRecord]) -> list[tuple[str, list[tuple[int, str]]]]:
     """"Who is this?": the students not yet present first; nothing is preselected."""
     waiting = (Status.UNMARKED, Status.PENDING, Status.ABSENT)
-    first = [(r.student_id, r.student.full_name) for r in records if r.status in waiting]
-    others = [(r.student_id, r.student.full_name) for r in records if r.status not in waiting]
+
+    def label(record: AttendanceRecord) -> str:
+        # Without consent the face is never enrolled or matched: the teacher marks them by hand.
+        return record.student.full_name + ("" if record.student.consent_given else " (manual only)")
+
+    first = [(r.student_id, label(r)) for r in records if r.status in waiting]
+    others = [(r.student_id, label(r)) for r in records if r.status not in waiting]
     return [(label, group) for label, group in (("Not seen yet", first), ("Already marked", others)) if group]
 
 
