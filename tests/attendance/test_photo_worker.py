@@ -48,6 +48,7 @@ def stack(settings: Any, redis_url: str, tmp_path: Path) -> Iterator[dict[str, A
     settings.CELERY_BROKER_URL = f"{redis_url}/0"
     settings.RECOGNITION_API_KEY = API_KEY  # the web role then serves /api/ml/* (the recognition server)
     settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
+    settings.ROOT_URLCONF = "tests.stack_urls"
     settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
     previous_broker = celery_app.conf.broker_url
     use_broker(settings.CELERY_BROKER_URL)
