@@ -3,7 +3,7 @@ classroom photos at once; then recognition instances are killed and restarted mi
 
     scripts/stack start
     /work/main/.venv/bin/python benchmarks/load.py --teachers 8 --photos 6               # load only
-    /work/main/.venv/bin/python benchmarks/load.py --teachers 8 --photos 12 --faults     # + the fault sequence
+    /work/main/.venv/bin/python benchmarks/load.py --teachers 6 --photos 10 --pace 5 --faults  # + faults
     /work/main/.venv/bin/python benchmarks/load.py --teachers 8 --photos 6 --instances 1 # one instance (scaling)
 
 Every request goes to 127.0.0.1 (the stack's web app); the run is bounded by --photos per teacher and
@@ -107,13 +107,17 @@ class Run:
                 self.undocumented.append(f"{what}: {response.status_code} {response.text[:120]}")
 
 
-def teacher(run: Run, plan: dict[str, Any], photos: list[tuple[str, bytes]], count: int, offset: int,
-            stop_at: float, tag: str) -> None:
+def login(run: Run, plan: dict[str, Any]) -> requests.Session:
     http = requests.Session()
     token = http.post(f"{run.base}/api/v1/auth/token/", json={"username": plan["username"], "password": PASSWORD},
                       timeout=30)
     run.record(token, "login")
     http.headers["Authorization"] = f"Bearer {token.json()['access']}"
+    return http
+
+
+def teacher(run: Run, plan: dict[str, Any], http: requests.Session, photos: list[tuple[str, bytes]], count: int,
+            offset: int, stop_at: float, tag: str, pace: float) -> None:
     for index in range(count):
         if time.monotonic() > stop_at:
             return
@@ -132,7 +136,7 @@ def teacher(run: Run, plan: dict[str, Any], photos: list[tuple[str, bytes]], cou
                     run.duplicates += 1
                 else:
                     run.accepted[answer["photo"]["id"]] = plan["username"]
-        time.sleep(0.5)  # a teacher picks the next photo
+        time.sleep(pace)  # a teacher takes the next photo
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -189,6 +193,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=6, help="photos per teacher (bounds the run)")
     parser.add_argument("--time-limit", type=float, default=240, help="seconds of uploading at most")
     parser.add_argument("--wait", type=float, default=240, help="seconds to wait for processing at most")
+    parser.add_argument("--pace", type=float, default=0.5, help="seconds between a teacher's uploads")
     parser.add_argument("--faults", action="store_true", help="kill recognition instances mid-run")
     parser.add_argument("--instances", type=int, default=2, choices=[1, 2],
                         help="recognition instances running (1 stops the second for the run)")
@@ -203,10 +208,12 @@ def main() -> None:
     if options.instances == 1:
         stack("recognition", "stop", "2")
     run = Run(options.web)
+    sessions = [login(run, plan) for plan in plans]  # logged in before the clock starts
     started = time.monotonic()
     stop_at = started + options.time_limit
-    threads = [threading.Thread(target=teacher, args=(run, plan, photos, options.photos, index * 3, stop_at, run_id))
-               for index, plan in enumerate(plans)]
+    threads = [threading.Thread(target=teacher, args=(run, plan, http, photos, options.photos, index * 3, stop_at,
+                                                      run_id, options.pace))
+               for index, (plan, http) in enumerate(zip(plans, sessions, strict=True))]
     fault_log: list[str] = []
     chaos = threading.Thread(target=faults, args=(fault_log, started)) if options.faults else None
     for thread in threads:
