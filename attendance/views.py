@@ -158,15 +158,17 @@ def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
         return _back(request, session, f"{upload.name}: {refusal_text(exc)}", error=True)
     recognised = sum(1 for face in result.faces if face.student_id)
     if result.duplicate:
-        text = f"{upload.name}: already uploaded for this session, nothing changed."
+        text = f"{upload.name}: already processed for this session, nothing changed."
     elif result.queued:
         text = f"{upload.name}: received; faces are being recognised (this page shows the progress)."
     else:
         text = f"{upload.name}: {len(result.faces)} faces found, {recognised} recognised."
-    if _wants_json(request):
+    if _wants_json(request) and result.queued:  # the page's script follows the status URL
         return JsonResponse({"ok": True, "message": text, "state": result.photo.state,
                              "status_url": reverse("photo-status", args=[result.photo.pk])},
-                            status=202 if result.queued and not result.duplicate else 200)
+                            status=200 if result.duplicate else 202)
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "message": text})
     return _back(request, session, text)
 
 

@@ -158,3 +158,13 @@ def test_finalise_emails_go_through_a_task_with_a_queue(settings: Any, teacher: 
         services.session_finalize(session=session, by=teacher)
     assert queued and queued[0][0] == session.pk
     assert all(isinstance(key, str) for key in queued[0][1])  # JSON-safe for the broker
+
+
+def test_the_page_upload_answers_202_with_the_status_url(client: Any, teacher: Any, session: Any,
+                                                         enrolled_class: Any, queue: list[int]) -> None:
+    client.force_login(teacher)
+    response = client.post(f"/sessions/{session.pk}/photos/", {"image": enrolled_class.photo("probes/obama1.jpg")},
+                           HTTP_ACCEPT="application/json")
+    photo = SessionPhoto.objects.get()
+    assert response.status_code == 202
+    assert response.json()["status_url"] == f"/api/v1/photos/{photo.pk}/" and response.json()["state"] == "queued"
