@@ -212,7 +212,7 @@ def test_a_hanging_service_is_cut_at_the_deadline(read: Any) -> None:
         started = time.perf_counter()
         with pytest.raises(RecognitionUnavailable) as caught:
             backend.encode_face(read("people/obama/obama.jpg"))
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 1.5  # cut at 0.5 s, not after the 3 s hang (margin: a busy machine)
     assert caught.value.error_code == ErrorCode.RECOGNITION_TIMEOUT
 
 
