@@ -40,7 +40,8 @@
             state.textContent = "failed: " + (body.error || "the photo could not be processed");
             resolve(false);
           } else {
-            state.textContent = LABELS[body.state] + (body.state === "waiting_for_recognition" && body.error ? " (" + body.error + ")" : "");
+            state.textContent = LABELS[body.state] + (body.state === "waiting_for_recognition"
+              ? ": face recognition is unavailable; it resumes by itself, nothing to do" : "");
             setTimeout(poll, body.state === "waiting_for_recognition" ? 5000 : 1500);
           }
         };
