@@ -168,3 +168,16 @@ def test_the_page_upload_answers_202_with_the_status_url(client: Any, teacher: A
     photo = SessionPhoto.objects.get()
     assert response.status_code == 202
     assert response.json()["status_url"] == f"/api/v1/photos/{photo.pk}/" and response.json()["state"] == "queued"
+
+
+def test_mark_attendance_queues_with_a_broker_and_waits_for_the_workers(enrolled_class: Any, queue: list[int],
+                                                                        faces: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("mark_attendance", str(faces / "probes/obama1.jpg"), course="MATH-7A", wait=0.1, stdout=out)
+    photo = SessionPhoto.objects.get()
+    assert f"queued as photo #{photo.pk}" in out.getvalue() and photo.state == "queued"
+    assert "Queued" in out.getvalue()  # --wait reports what the workers have not finished
