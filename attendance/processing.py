@@ -41,6 +41,8 @@ State = SessionPhoto.State
 PROCESSING_LEASE = datetime.timedelta(minutes=10)
 # A queued photo, or a waiting one past its retry time, that nothing picked up for this long is re-queued.
 SWEEP_GRACE = datetime.timedelta(minutes=1)
+# A photo whose processing keeps crashing (not a recognition outage: that has its deadline) stops here.
+MAX_ATTEMPTS = 50
 
 
 def photo_queue_enabled() -> bool:
@@ -182,6 +184,12 @@ def _photo_claim(photo_id: int) -> SessionPhoto | None:
     with transaction.atomic():
         photo = SessionPhoto.objects.select_for_update().select_related("session__course").filter(pk=photo_id).first()
         if photo is None or photo.state in (State.DONE, State.FAILED):
+            return None
+        if photo.attempts >= MAX_ATTEMPTS:
+            photo.state, photo.error_code = State.FAILED, ErrorCode.RECOGNITION_FAILED
+            photo.error = f"The photo could not be processed in {MAX_ATTEMPTS} attempts; upload it again to retry."
+            photo.save(update_fields=["state", "error_code", "error", "updated_at"])
+            metrics.photo_failed(error_code=photo.error_code)
             return None
         photo.state = State.PROCESSING
         photo.attempts += 1

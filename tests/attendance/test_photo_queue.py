@@ -181,3 +181,13 @@ def test_mark_attendance_queues_with_a_broker_and_waits_for_the_workers(enrolled
     photo = SessionPhoto.objects.get()
     assert f"queued as photo #{photo.pk}" in out.getvalue() and photo.state == "queued"
     assert "Queued" in out.getvalue()  # --wait reports what the workers have not finished
+
+
+def test_a_photo_whose_processing_keeps_crashing_stops_after_the_attempts_cap(session: Any, enrolled_class: Any,
+                                                                            queue: list[int]) -> None:
+    photo = processing.session_photo_store(session=session, image=enrolled_class.bytes("probes/obama1.jpg"),
+                                           by=None).photo
+    SessionPhoto.objects.filter(pk=photo.pk).update(state="processing", attempts=processing.MAX_ATTEMPTS)
+    assert processing.photo_process_stored(photo_id=photo.pk).result is None
+    photo.refresh_from_db()
+    assert photo.state == "failed" and "attempts" in photo.error and photo.upload  # kept: upload it again
