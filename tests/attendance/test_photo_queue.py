@@ -146,18 +146,25 @@ def test_the_session_page_lists_photos_in_progress(client: Any, teacher: Any, se
     assert f'data-photo-status="/api/v1/photos/{photo.pk}/"' in page and "Queued" in page
 
 
-def test_finalise_emails_go_through_a_task_with_a_queue(settings: Any, teacher: Any, session: Any,
-                                                        monkeypatch: pytest.MonkeyPatch,
-                                                        django_capture_on_commit_callbacks: Any) -> None:
+def test_with_a_queue_the_outbox_is_sent_by_a_task_not_the_request(settings: Any, teacher: Any, session: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    django_capture_on_commit_callbacks: Any) -> None:
+    from django.core import mail
+
     from attendance import tasks
+    from attendance.models import OutboxMessage
 
     settings.PHOTO_PROCESSING = "queue"
-    queued: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(tasks.session_finalized_notify, "delay", lambda *args: queued.append(args))
+    AttendanceRecord.objects.filter(session=session).update(status="unmarked")
+    queued: list[Any] = []
+    monkeypatch.setattr(tasks.outbox_send, "delay", lambda ids: queued.append(ids))
     with django_capture_on_commit_callbacks(execute=True):
         services.session_finalize(session=session, by=teacher)
-    assert queued and queued[0][0] == session.pk
-    assert all(isinstance(key, str) for key in queued[0][1])  # JSON-safe for the broker
+    messages = list(OutboxMessage.objects.values_list("pk", flat=True))
+    assert messages and sorted(pk for ids in queued for pk in ids) == sorted(messages)
+    assert mail.outbox == []  # nothing sent inside the request
+    assert tasks.outbox_send(messages)["sent"] == len(messages)  # what the worker runs
+    assert len(mail.outbox) == len(messages)
 
 
 def test_the_page_upload_answers_202_with_the_status_url(client: Any, teacher: Any, session: Any,
