@@ -198,3 +198,15 @@ def test_a_photo_whose_processing_keeps_crashing_stops_after_the_attempts_cap(se
     assert processing.photo_process_stored(photo_id=photo.pk).result is None
     photo.refresh_from_db()
     assert photo.state == "failed" and "attempts" in photo.error and photo.upload  # kept: upload it again
+
+
+def test_a_queued_photo_is_seen_at_its_upload_not_when_the_worker_gets_to_it(session: Any, enrolled_class: Any,
+                                                                            queue: list[int]) -> None:
+    photo = processing.session_photo_store(session=session, image=enrolled_class.bytes("probes/obama1.jpg"),
+                                           by=None).photo
+    assert photo.taken_at is not None
+    uploaded = timezone.now() - datetime.timedelta(minutes=20)  # the queue was long that morning
+    SessionPhoto.objects.filter(pk=photo.pk).update(taken_at=uploaded)
+    processing.photo_process_stored(photo_id=photo.pk)
+    record = AttendanceRecord.objects.get(session=session, student=enrolled_class.students["obama"])
+    assert record.seen_at == uploaded and record.seen_at_source == photo.taken_at_source
