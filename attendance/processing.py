@@ -33,6 +33,7 @@ from recognition.backends.base import ErrorCode, RecognitionError, RecognitionUn
 from recognition.images import check_image
 from recognition.services import content_hash
 from smart_attendance import metrics
+from smart_attendance.middleware import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,9 @@ def photo_enqueue(*, photo_id: int, countdown: float | None = None) -> bool:
     from attendance.tasks import photo_process
 
     try:
-        photo_process.apply_async(args=[photo_id], countdown=countdown)
+        request_id = current_request_id()  # the upload's, for the worker's logs ("-" from the sweep)
+        photo_process.apply_async(args=[photo_id], kwargs={"request_id": None if request_id == "-" else request_id},
+                                  countdown=countdown)
     except Exception:
         logger.exception("photo %s is stored but could not be queued; the sweep will queue it", photo_id)
         return False

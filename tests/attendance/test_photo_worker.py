@@ -83,7 +83,8 @@ def test_a_queued_photo_survives_a_recognition_outage_and_is_applied_once(
                                {"date": "2026-11-23"}, format="json").json()
     started = time.perf_counter()
     response = teacher_api.post(f"/api/v1/sessions/{session['id']}/photos/",
-                                {"image": enrolled_class.photo("probes/obama_and_biden.jpg")}, format="multipart")
+                                {"image": enrolled_class.photo("probes/obama_and_biden.jpg")}, format="multipart",
+                                HTTP_X_REQUEST_ID="upload-4711")
     answered = time.perf_counter() - started
     assert response.status_code == 202, response.content
     photo = response.json()["photo"]
@@ -114,6 +115,7 @@ def test_a_queued_photo_survives_a_recognition_outage_and_is_applied_once(
     assert present == {enrolled_class.students["obama"].pk, enrolled_class.students["biden"].pk}
     stored.refresh_from_db()
     assert not stored.upload and stored.image  # the upload went, the EXIF-free copy stays
+    assert "[upload-4711]" in stack["log"].read_text()  # the worker logs under the upload's request id
 
     # The second delivery and any later run change nothing: the faces were applied exactly once.
     processing.photo_enqueue(photo_id=photo["id"])
