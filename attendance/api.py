@@ -18,8 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import student_list_visible
-from attendance import review, selectors, services
-from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace
+from attendance import processing, review, selectors, services
+from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.serializers import (
     DetectedFaceSerializer,
     FaceAssignResultSerializer,
@@ -28,6 +28,7 @@ from attendance.serializers import (
     FinalizeSerializer,
     MarkSerializer,
     PhotoResultSerializer,
+    PhotoStatusSerializer,
     RecordSerializer,
     RecordUpdateSerializer,
     ReportSerializer,
@@ -48,6 +49,12 @@ def _course(request: Request, course_id: int | str) -> Course:
 
 def _session(request: Request, session_id: int) -> AttendanceSession:
     return get_object_or_404(selectors.session_list_visible(user=request.user), pk=session_id)
+
+
+def _photo_status(result: services.PhotoResult) -> int:
+    if result.duplicate:
+        return status.HTTP_200_OK
+    return status.HTTP_202_ACCEPTED if result.queued else status.HTTP_201_CREATED
 
 
 def photo_result_data(session: AttendanceSession, result: services.PhotoResult) -> dict:
@@ -103,22 +110,36 @@ class SessionDetailView(APIView):
 
 class SessionPhotosView(APIView):
     """Upload a classroom photo: faces are found, matched against the course's students only, and
-    the records updated. The same photo again is a no-op (200 with `duplicate: true`)."""
+    the records updated (201). With a queue (CELERY_BROKER_URL) the photo is stored and answered at
+    once (202, `photo.state` and `photo.status_url` to poll); a worker does the rest. The same photo
+    again is a no-op (200 with `duplicate: true`)."""
 
     permission_classes = [IsStaff]
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [PhotoUploadThrottle]
 
     @extend_schema(request={"multipart/form-data": ImageUploadSerializer},
-                   responses={201: PhotoResultSerializer, 200: PhotoResultSerializer})
+                   responses={201: PhotoResultSerializer, 202: PhotoResultSerializer, 200: PhotoResultSerializer})
     def post(self, request: Request, session_id: int) -> Response:
         session = _session(request, session_id)
         upload = ImageUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        result = services.session_photo_process(session=session, image=read_upload(upload.validated_data["image"]),
-                                                by=request.user)
-        return Response(photo_result_data(session, result),
-                        status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
+        result = processing.session_photo_submit(session=session, image=read_upload(upload.validated_data["image"]),
+                                                 by=request.user)
+        return Response(photo_result_data(session, result), status=_photo_status(result))
+
+
+class PhotoStatusView(APIView):
+    """A classroom photo's processing state (queued, processing, waiting_for_recognition, done, failed)
+    and, once done, its faces."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses=PhotoStatusSerializer)
+    def get(self, request: Request, photo_id: int) -> Response:
+        photo = get_object_or_404(
+            SessionPhoto.objects.filter(session__in=selectors.session_list_visible(user=request.user)), pk=photo_id)
+        return Response(PhotoStatusSerializer(photo).data)
 
 
 class RecordDetailView(APIView):
@@ -219,7 +240,8 @@ class AttendanceMarkView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [PhotoUploadThrottle]
 
-    @extend_schema(request={"multipart/form-data": MarkSerializer}, responses={201: PhotoResultSerializer})
+    @extend_schema(request={"multipart/form-data": MarkSerializer},
+                   responses={201: PhotoResultSerializer, 202: PhotoResultSerializer, 200: PhotoResultSerializer})
     def post(self, request: Request) -> Response:
         serializer = MarkSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -229,10 +251,9 @@ class AttendanceMarkView(APIView):
         courses = course_list_visible(user=request.user)
         course = get_object_or_404(courses, pk=int(reference)) if reference.isdigit() else get_object_or_404(
             courses, code__iexact=reference)
-        session, result = services.attendance_mark(course=course, image=read_upload(upload.validated_data["image"]),
-                                                   by=request.user)
-        return Response(photo_result_data(session, result),
-                        status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
+        session, result = processing.attendance_mark_submit(
+            course=course, image=read_upload(upload.validated_data["image"]), by=request.user)
+        return Response(photo_result_data(session, result), status=_photo_status(result))
 
 
 def _date_param(request: Request, name: str) -> datetime.date | None:

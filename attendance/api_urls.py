@@ -21,6 +21,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/faces/<int:face_id>/dismiss/", api.FaceDismissView.as_view(),
          name="session-face-dismiss"),
     path("sessions/<int:session_id>/faces/<int:face_id>/crop/", api.FaceCropView.as_view(), name="face-crop"),
+    path("photos/<int:photo_id>/", api.PhotoStatusView.as_view(), name="photo-status"),
     path("attendance/mark/", api.AttendanceMarkView.as_view(), name="attendance-mark"),
     path("reports/school/", reports_api.SchoolReportView.as_view(), name="school-report"),
     path("students/<int:student_id>/report/", reports_api.StudentReportView.as_view(), name="student-report-api"),

@@ -13,6 +13,11 @@ def classroom_photo_path(instance: SessionPhoto, filename: str) -> str:
     return f"sessions/{uuid.uuid4().hex}.jpg"
 
 
+def photo_upload_path(instance: SessionPhoto, filename: str) -> str:
+    # The upload as received, kept only until a worker has processed it.
+    return f"uploads/{uuid.uuid4().hex}"
+
+
 class AttendanceSession(models.Model):
     """One meeting of a course on a date (and period label). Open, then finalised."""
 
@@ -50,21 +55,43 @@ class AttendanceSession(models.Model):
 
 
 class SessionPhoto(models.Model):
-    """A classroom photo processed for a session. The file goes after the retention period; the row,
-    its face boxes and the records' evidence stay."""
+    """A classroom photo of a session. The file goes after the retention period; the row, its face
+    boxes and the records' evidence stay.
+
+    In the request path a photo is stored `done`. With a queue (CELERY_BROKER_URL) the upload is stored
+    first (`queued`, the raw bytes in `upload`) and a worker moves it to `processing`, then `done`, or
+    `waiting_for_recognition` while the service is down, or `failed` when the photo is unusable."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Recognising faces"
+        WAITING = "waiting_for_recognition", "Waiting for recognition"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    # Photos whose records are not applied yet: finalising waits for them.
+    ACTIVE_STATES = (State.QUEUED, State.PROCESSING, State.WAITING)
 
     session = models.ForeignKey(AttendanceSession, on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(upload_to=classroom_photo_path, blank=True)
+    upload = models.FileField(upload_to=photo_upload_path, blank=True)
     content_hash = models.CharField(max_length=64)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    face_count = models.PositiveIntegerField()
-    processing_time_ms = models.PositiveIntegerField()
+    state = models.CharField(max_length=24, choices=State.choices, default=State.DONE, db_index=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    face_count = models.PositiveIntegerField(default=0)
+    processing_time_ms = models.PositiveIntegerField(default=0)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # When the photo was taken: its EXIF capture time when plausible, else the upload time.
     taken_at = models.DateTimeField(null=True, blank=True)
     taken_at_source = models.CharField(max_length=10, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
     image_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

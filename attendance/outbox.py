@@ -62,6 +62,14 @@ def outbox_add(*, to: str, kind: str, subject: str, body: str, key: str | None =
 
 
 def _send_after_commit(message_id: int) -> None:
+    if settings.PHOTO_PROCESSING == "queue":  # a broker is configured: a worker sends, not the request
+        from attendance.tasks import outbox_send
+
+        try:
+            outbox_send.delay([message_id])
+        except Exception:  # the broker is down: the row stays due for the beat round (or cron)
+            logger.exception("outbox: message %s could not be queued; it stays due", message_id)
+        return
     if cache.get(SERVER_DOWN_KEY):
         return  # failed a moment ago: cron (or Celery) sends it, the request does not wait
     try:

@@ -19,14 +19,17 @@ def classroom_photos_purge(*, older_than: datetime.timedelta, dry_run: bool = Fa
                            progress: Progress = no_progress) -> int:
     """Deletes the files of classroom photos uploaded more than `older_than` ago. The rows, their
     face boxes and the records' evidence stay; only the picture goes. Returns how many."""
-    expired = list(SessionPhoto.objects.filter(uploaded_at__lt=timezone.now() - older_than).exclude(image=""))
+    expired = list(SessionPhoto.objects.filter(uploaded_at__lt=timezone.now() - older_than)
+                   .exclude(image="", upload=""))
     if dry_run:
         return len(expired)
     for photo in progress(expired):
-        storage, name = photo.image.storage, photo.image.name
+        # The kept copy and an upload never processed (a photo that failed) go alike.
+        files = [(file.storage, file.name) for file in (photo.image, photo.upload) if file]
         with transaction.atomic():
-            SessionPhoto.objects.filter(pk=photo.pk).update(image="", image_purged_at=timezone.now())
-            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+            SessionPhoto.objects.filter(pk=photo.pk).update(image="", upload="", image_purged_at=timezone.now())
+            for storage, name in files:
+                transaction.on_commit(lambda s=storage, n=name: s.delete(n))
     return len(expired)
 
 

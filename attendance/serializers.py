@@ -61,14 +61,36 @@ class DetectedFaceSerializer(serializers.ModelSerializer):
 
 class PhotoSerializer(serializers.ModelSerializer):
     image_available = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField()
 
     class Meta:
         model = SessionPhoto
-        fields = ["id", "width", "height", "face_count", "processing_time_ms", "uploaded_at", "image_available"]
+        fields = ["id", "state", "width", "height", "face_count", "processing_time_ms", "uploaded_at",
+                  "image_available", "status_url"]
         read_only_fields = fields
 
     def get_image_available(self, photo: SessionPhoto) -> bool:
         return bool(photo.image)
+
+    def get_status_url(self, photo: SessionPhoto) -> str:
+        return reverse("photo-status", args=[photo.pk])
+
+
+class PhotoStatusSerializer(PhotoSerializer):
+    """A photo's progress (polled by the session page while a worker processes it) and, once `done`,
+    what was found on it."""
+
+    session = serializers.IntegerField(source="session_id", read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    matches = serializers.SerializerMethodField()
+
+    class Meta(PhotoSerializer.Meta):
+        fields = [*PhotoSerializer.Meta.fields, "session", "state_label", "error_code", "error", "attempts",
+                  "next_attempt_at", "processed_at", "matches"]
+        read_only_fields = fields
+
+    def get_matches(self, photo: SessionPhoto) -> list[dict[str, Any]]:
+        return DetectedFaceSerializer(photo.faces.select_related("student"), many=True).data
 
 
 class SessionSerializer(serializers.ModelSerializer):

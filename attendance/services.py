@@ -32,6 +32,7 @@ from recognition.images import DecodedImage, decode_image, image_to_jpeg
 from recognition.models import FaceEmbedding
 from recognition.selectors import Candidates, candidates_for
 from recognition.services import content_hash
+from smart_attendance import metrics
 from smart_attendance.api.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,11 @@ class PhotoResult:
     processing_time_ms: float
     changed_records: list[AttendanceRecord] = field(default_factory=list)
 
+    @property
+    def queued(self) -> bool:
+        """Stored for a worker: its faces and records come later (see the photo's state)."""
+        return self.photo.state != SessionPhoto.State.DONE
+
 
 def course_candidates(course: Course) -> Candidates:
     # Only consenting, enrolled students are candidates (SPEC §2.3, §8), with approved faces only.
@@ -157,7 +163,8 @@ def photo_analyse(*, course: Course, image: bytes | DecodedImage) -> PhotoAnalys
 
 def session_photo_process(*, session: AttendanceSession, image: bytes, by: User | None,
                           analysis: PhotoAnalysis | None = None) -> PhotoResult:
-    """Finds and matches the faces of a classroom photo and updates the session's records.
+    """Finds and matches the faces of a classroom photo and updates the session's records, in the
+    request (the path without a queue; `attendance.processing` stores first and lets a worker do it).
 
     Re-uploading a photo already processed for the session changes nothing. A student keeps the
     best (smallest) distance across photos; a teacher's manual status is never overwritten.
@@ -177,16 +184,13 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
             stored = stored_copy.result()
     else:
         stored = _stored_copy(analysis.decoded)
-    detection = analysis.detection
     taken = photo_capture_time(image, session_date=session.date)  # EXIF of the upload, not the stored copy
     saved: list[SessionPhoto] = []
     try:
         with transaction.atomic():
             session = AttendanceSession.objects.select_for_update().get(pk=session.pk)
             require_open(session)
-            photo = SessionPhoto(session=session, content_hash=analysis.digest, width=detection.image_size[0],
-                                 height=detection.image_size[1], face_count=len(detection.faces),
-                                 processing_time_ms=0, uploaded_by=by, taken_at=taken.at,
+            photo = SessionPhoto(session=session, content_hash=analysis.digest, uploaded_by=by, taken_at=taken.at,
                                  taken_at_source=taken.source)
             photo.image.save("photo.jpg", ContentFile(stored), save=False)
             saved.append(photo)
@@ -197,17 +201,35 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
                 photo.image.storage.delete(photo.image.name)
                 saved.clear()
                 return _photo_duplicate(session, analysis.digest)
-            faces = DetectedFace.objects.bulk_create(_detected_faces(photo, analysis))
-            _attach_students(faces)
-            _records_ensure(session)
-            changed = _records_apply(session, faces, analysis.confident, analysis.uncertain, seen=taken)
-            photo.processing_time_ms = round((time.perf_counter() - analysis.started) * 1000)
-            photo.save(update_fields=["processing_time_ms"])
+            result = photo_apply(photo=photo, session=session, analysis=analysis)
     except BaseException:
         # Nothing half-written: a rolled-back photo must not leave its file in storage.
         for orphan in saved:
             orphan.image.storage.delete(orphan.image.name)
         raise
+    return result
+
+
+def photo_apply(*, photo: SessionPhoto, session: AttendanceSession, analysis: PhotoAnalysis) -> PhotoResult:
+    """Writes what recognition found on a saved photo: its faces, the session's records, state `done`.
+
+    The one step both paths share (the request's and the worker's); the caller holds the session's
+    row lock inside a transaction. Lateness counts from the photo's `taken_at` (its EXIF capture time,
+    else its upload time), recorded when it was stored."""
+    detection = analysis.detection
+    photo.width, photo.height = detection.image_size
+    photo.face_count = len(detection.faces)
+    faces = DetectedFace.objects.bulk_create(_detected_faces(photo, analysis))
+    _attach_students(faces)
+    _records_ensure(session)
+    seen = CaptureTime(at=photo.taken_at, source=photo.taken_at_source) if photo.taken_at else None
+    changed = _records_apply(session, faces, analysis.confident, analysis.uncertain, seen=seen)
+    photo.state, photo.error_code, photo.error = SessionPhoto.State.DONE, "", ""
+    photo.processed_at = timezone.now()
+    photo.processing_time_ms = round((time.perf_counter() - analysis.started) * 1000)
+    photo.save(update_fields=["width", "height", "face_count", "state", "error_code", "error", "processed_at",
+                              "processing_time_ms", "updated_at"])
+    metrics.photo_processed(photo=photo, faces=len(faces))
     logger.info("session %s photo %s: %d faces, %d records changed, %d ms", session.pk, photo.pk, len(faces),
                 len(changed), photo.processing_time_ms)
     return PhotoResult(photo=photo, faces=faces, duplicate=False, processing_time_ms=photo.processing_time_ms,
@@ -335,6 +357,7 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
     with transaction.atomic():
         session = AttendanceSession.objects.select_for_update().select_related("course__teacher").get(pk=session.pk)
         require_open(session)
+        _require_photos_processed(session)
         _records_ensure(session)
         records = list(session.records.select_related("student"))
         pending = [r for r in records if r.status == Status.PENDING]
@@ -365,6 +388,16 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
     return FinalizeResult(session=session, absent=all_absent, resolved=resolved)
 
 
+def _require_photos_processed(session: AttendanceSession) -> None:
+    busy = list(session.photos.filter(state__in=SessionPhoto.ACTIVE_STATES).values("id", "state"))
+    if busy:
+        raise DomainError(
+            f"{len(busy)} photo(s) of this session are still being processed; finalise when they are done, "
+            "so that nobody they show is marked absent.", error_code="PHOTOS_PROCESSING",
+            status_code=http.HTTP_409_CONFLICT, details={"photos": busy})
+
+
+
 # --- one-shot ---------------------------------------------------------------------------------
 
 
@@ -388,8 +421,8 @@ def attendance_mark(*, course: Course, image: bytes, by: User | None) -> tuple[A
 def sessions_delete(*, sessions: QuerySet[AttendanceSession]) -> int:
     """Deletes sessions (a course's, when the course goes) and their classroom photos in storage,
     once the deletion is committed."""
-    files = [(photo.image.storage, photo.image.name)
-             for photo in SessionPhoto.objects.filter(session__in=sessions).exclude(image="")]
+    files = [(file.storage, file.name) for photo in SessionPhoto.objects.filter(session__in=sessions)
+             for file in (photo.image, photo.upload) if file]
     deleted, _ = AttendanceSession.objects.filter(pk__in=sessions.values("pk")).delete()
     for storage, name in files:
         transaction.on_commit(lambda s=storage, n=name: s.delete(n))

@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import student_list_visible
-from attendance import lateness, periods, review, school_views, selectors, services
+from attendance import lateness, periods, processing, review, school_views, selectors, services
 from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm, SessionForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.schooltime import school_today
@@ -107,13 +107,16 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
     session = selectors.session_detail(session=_session(request, session_id))
     records = list(session.records.all())
     photos = [{"photo": photo, "faces": [_face_view(face, photo) for face in photo.faces.all()]}
-              for photo in session.photos.all()]
+              for photo in session.photos.all() if photo.state == SessionPhoto.State.DONE]
+    # Photos a worker has not finished (or could not process): the page polls their state.
+    in_progress = [photo for photo in session.photos.all() if photo.state != SessionPhoto.State.DONE]
     unseen = [r for r in records if r.status == Status.UNMARKED]
     pending = [r for r in records if r.status == Status.PENDING]
     unknown_faces = [f for p in photos for f in p["faces"] if f["face"].match == DetectedFace.Match.UNKNOWN]
     thumbnails = selectors.enrolment_thumbnails(students=[r.student for r in pending])
     context = {
-        "session": session, "records": records, "photos": photos, "unseen": unseen, "pending": pending,
+        "session": session, "records": records, "photos": photos, "unseen": unseen, "in_progress": in_progress,
+        "pending": pending,
         "unknown_faces": unknown_faces,
         "assign_choices": _assign_choices(records),
         "pending_items": [{"record": r, "thumbnail": thumbnails.get(r.student_id)} for r in pending],
@@ -153,14 +156,22 @@ def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
             _back(request, session, text, error=True)
     upload = form.cleaned_data["image"]
     try:
-        result = services.session_photo_process(session=session, image=upload_bytes(upload), by=request.user)
+        result = processing.session_photo_submit(session=session, image=upload_bytes(upload), by=request.user)
     except REFUSALS as exc:
         if _wants_json(request):
             return JsonResponse({"ok": False, "message": refusal_text(exc)}, status=refusal_status(exc))
         return _back(request, session, f"{upload.name}: {refusal_text(exc)}", error=True)
     recognised = sum(1 for face in result.faces if face.student_id)
-    text = (f"{upload.name}: already processed for this session, nothing changed." if result.duplicate else
-            f"{upload.name}: {len(result.faces)} faces found, {recognised} recognised.")
+    if result.duplicate:
+        text = f"{upload.name}: already processed for this session, nothing changed."
+    elif result.queued:
+        text = f"{upload.name}: received; faces are being recognised (this page shows the progress)."
+    else:
+        text = f"{upload.name}: {len(result.faces)} faces found, {recognised} recognised."
+    if _wants_json(request) and result.queued:  # the page's script follows the status URL
+        return JsonResponse({"ok": True, "message": text, "state": result.photo.state,
+                             "status_url": reverse("photo-status", args=[result.photo.pk])},
+                            status=200 if result.duplicate else 202)
     if _wants_json(request):
         return JsonResponse({"ok": True, "message": text})
     return _back(request, session, text)

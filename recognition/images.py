@@ -180,3 +180,34 @@ def image_to_jpeg(pixels: np.ndarray, *, quality: int = 90) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def check_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int | None = None) -> tuple[int, int]:
+    """The checks of `decode_image` that need no pixel: size in bytes, real type, pixel count from the
+    header. For uploads stored now and decoded later by a worker; returns (width, height)."""
+    max_bytes = max_bytes or settings.MAX_UPLOAD_BYTES
+    max_pixels = max_pixels or settings.MAX_IMAGE_PIXELS
+    if not data:
+        raise InvalidImageError(ErrorCode.INVALID_IMAGE, "The image is empty.")
+    if len(data) > max_bytes:
+        raise InvalidImageError(ErrorCode.IMAGE_TOO_LARGE,
+                                f"The image is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB.",
+                                details={"bytes": len(data), "max_bytes": max_bytes})
+    kind = sniff_format(data)
+    if kind is None:
+        raise InvalidImageError(ErrorCode.UNSUPPORTED_IMAGE_TYPE, "The file is not a JPEG, PNG or WebP image.",
+                                details={"supported": list(SUPPORTED_TYPES)})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            width, height = Image.open(io.BytesIO(data), formats=[kind]).size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise InvalidImageError(ErrorCode.INVALID_IMAGE,
+                                f"The {kind} image is corrupt or truncated and cannot be decoded.") from exc
+    if width * height > max_pixels:
+        raise InvalidImageError(ErrorCode.IMAGE_TOO_LARGE, f"The image is {width}x{height} pixels; the limit is "
+                                f"{max_pixels / 1e6:.0f} megapixels.",
+                                details={"width": width, "height": height, "max_pixels": max_pixels})
+    if width < 1 or height < 1:
+        raise InvalidImageError(ErrorCode.INVALID_IMAGE, "The image has no pixels.")
+    return width, height

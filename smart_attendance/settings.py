@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # Login throttling and lockout for the pages, the admin and the API's token endpoint.
     "axes",
+    "django_prometheus",
     "accounts",
     "classes",
     "attendance",
@@ -109,6 +110,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency and counts for /metrics (django-prometheus): first and last so it times everything.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "smart_attendance.middleware.RequestIDMiddleware",
     # Refuses an oversized body from its Content-Length before any of it is read (413).
     "smart_attendance.middleware.RequestSizeLimitMiddleware",
@@ -120,6 +123,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -234,6 +238,8 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
+# Where django.core.mail.backends.filebased.EmailBackend writes messages (development, tests).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Smart Attendance <attendance@localhost>")
 
 # --- Security -------------------------------------------------------------------------------
@@ -242,6 +248,8 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 # The recognition role is an internal service called over the private network: no redirect by default.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and SERVICE_ROLE == "web")
+# Probes and scrapers call these over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 365, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -350,6 +358,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RecordStatusEnum": "attendance.models.AttendanceRecord.Status",
         "ManualStatusEnum": "attendance.services.MANUAL_STATUSES",
+        "SessionStateEnum": "attendance.models.AttendanceSession.State",
+        "PhotoStateEnum": "attendance.models.SessionPhoto.State",
     },
 }
 
@@ -383,6 +393,11 @@ RECOGNITION = {
         "API_KEY": env.str("RECOGNITION_API_KEY", default=""),
         "TIMEOUT": env_number("RECOGNITION_TIMEOUT", 30, cast=float, minimum=0.1),
         "MAX_RETRIES": env_number("RECOGNITION_MAX_RETRIES", 3, minimum=0, maximum=10),
+        # One deadline bounds a remote call with its retries: keep it below gunicorn's --timeout (60 s in
+        # the README), so the breaker counts a failure instead of the worker being killed (a 502).
+        "DEADLINE": env_number("RECOGNITION_DEADLINE", 45, cast=float, minimum=0.5, maximum=3600),
+        "BREAKER_THRESHOLD": env_number("RECOGNITION_BREAKER_THRESHOLD", 5, minimum=1, maximum=1000),
+        "BREAKER_RESET_SECONDS": env_number("RECOGNITION_BREAKER_RESET_SECONDS", 60, cast=float, minimum=0.1),
     },
 }
 # The key this process demands from callers of its own /api/ml/* routes (SPEC §2.4). Without it
@@ -429,13 +444,52 @@ OUTBOX_MAX_ATTEMPTS = env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50
 # A message claimed by a sender that died is offered again after this many seconds.
 OUTBOX_CLAIM_TIMEOUT = env_number("OUTBOX_CLAIM_TIMEOUT", 900, minimum=60)
 
+# --- Cache, queue and operations (SPEC §7) ---------------------------------------------------
+
+# The cache above (CACHE_URL or REDIS_URL) also holds the remote backend's circuit breaker: shared,
+# every gunicorn and Celery process sees one breaker.
+
+# Photo processing on Celery workers when a broker is configured; without one everything runs in the
+# request (the embedded default needs no Redis). PHOTO_PROCESSING=inline forces the request path.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+PHOTO_PROCESSING = env_choice("PHOTO_PROCESSING", "queue" if CELERY_BROKER_URL else "inline", ("inline", "queue"))
+if PHOTO_PROCESSING == "queue" and not CELERY_BROKER_URL:
+    raise ImproperlyConfigured("PHOTO_PROCESSING=queue needs CELERY_BROKER_URL")
+CELERY_TASK_IGNORE_RESULT = True  # results live in the database (the photo's state), not in the broker
+# A task is acknowledged after it ran, and given back when its worker dies: a photo is never dropped.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long tasks: a worker takes one at a time
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON included)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a request gives up quickly when Redis is down: the stored photo waits for the sweep.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A photo waiting for recognition is retried with exponential backoff (base, cap, in seconds) until
+# PHOTO_RECOGNITION_DEADLINE seconds after its upload; then it is marked failed (its upload is kept).
+PHOTO_RETRY_BASE_SECONDS = env_number("PHOTO_RETRY_BASE_SECONDS", 5, cast=float, minimum=0.1)
+PHOTO_RETRY_MAX_SECONDS = env_number("PHOTO_RETRY_MAX_SECONDS", 300, cast=float, minimum=0.1)
+PHOTO_RECOGNITION_DEADLINE = env_number("PHOTO_RECOGNITION_DEADLINE", 6 * 3600, cast=float, minimum=1)
+
+# /metrics: with METRICS_TOKEN set, callers send "Authorization: Bearer <token>"; without it only
+# loopback callers (a Prometheus on the same host) are answered.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
+
 # --- Logging --------------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "smart_attendance.middleware.RequestIDLogFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # One JSON object per line for log shippers: time, level, logger, request id, message.
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from smart_attendance import health
 from smart_attendance.api.throttling import LoginThrottle
 from smart_attendance.api_urls import urlpatterns as api_v1
 from smart_attendance.pages import throttled
@@ -16,6 +17,9 @@ admin.site.site_header = "Smart Attendance administration"
 admin.site.site_title = "Smart Attendance"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     # Login POSTs share the API token endpoint's per-IP limit; django-axes locks a username + IP out.
     path("accounts/login/", throttled(LoginThrottle)(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
          name="login"),

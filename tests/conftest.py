@@ -114,3 +114,26 @@ def enrolled_class(teacher: Any, faces: Path) -> Any:
     from tests.classroom import make_class
 
     return make_class(teacher=teacher, faces=faces)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    # The SQLite test database is a file, not memory, so that the Celery worker process of the stack
+    # tests (tests/stack.py) opens the same database as the test.
+    import tempfile
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if database["ENGINE"].endswith("sqlite3") and not test.get("NAME"):
+        test["NAME"] = str(Path(tempfile.gettempdir()) / f"smart-attendance-test-{os.getpid()}.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real redis-server (Debian) on a free loopback port for this test session."""
+    from tests.stack import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url

@@ -1,13 +1,20 @@
 """The remote backend: a client of the recognition HTTP API (SPEC §2.5).
 
 * one pooled `requests.Session` per backend (keep-alive connections to the service);
-* a timeout on every call (OPTIONS["TIMEOUT"]);
+* a timeout on every attempt (OPTIONS["TIMEOUT"], cut to what is left of the deadline);
 * retries with exponential backoff (1 s, 2 s, 4 s: BACKOFF_SECONDS x 2^n, at most MAX_RETRIES) on
-  connection errors, timeouts and 5xx only: a 4xx is the caller's mistake and is never retried;
-* a circuit breaker: after BREAKER_THRESHOLD (5) consecutive failed calls (a call fails when its
-  retries are exhausted) it opens and calls fail at once with RecognitionUnavailable, without
-  touching the network, until BREAKER_RESET_SECONDS (60) have passed; then one trial call goes
-  through (half-open) and its success closes the breaker again.
+  connection errors and 5xx only (tenacity). A 4xx is the caller's mistake and is never retried; a
+  read timeout is not retried either: the service got the request and spent TIMEOUT seconds on it, so
+  sending it again would double the load of a service that is already too slow (behind the load
+  balancer, an instance that hangs answers 504 from HAProxy, which is retried on another instance);
+* one deadline (OPTIONS["DEADLINE"], 45 s) bounds a call with its retries and backoff, below gunicorn's
+  worker timeout (60 s): the caller gets a clear 503 and the breaker counts the failure, instead of the
+  worker being killed mid-call (a 502 that the breaker never sees);
+* a circuit breaker (pybreaker): after BREAKER_THRESHOLD (5) consecutive failed calls (a call fails
+  when its retries are exhausted) it opens and calls fail at once with RecognitionUnavailable, without
+  touching the network, until BREAKER_RESET_SECONDS (60) have passed; then a trial call goes through
+  (half-open) and its success closes the breaker again. Its state lives in Django's configured cache,
+  so with a shared cache (Redis) every gunicorn and Celery process sees the same breaker.
 
 The service's error codes come back as the same typed errors the local backend raises.
 """
@@ -15,14 +22,19 @@ The service's error codes come back as the same typed errors the local backend r
 from __future__ import annotations
 
 import base64
-import threading
+import datetime
+import hashlib
+import logging
 import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+import pybreaker
 import requests
+import tenacity
+from django.core.cache import caches
 from requests.adapters import HTTPAdapter
 
 from recognition import matching
@@ -43,80 +55,153 @@ from recognition.backends.base import (
     RecognitionUnavailable,
 )
 from recognition.images import DecodedImage, image_to_jpeg
+from smart_attendance import metrics
+
+logger = logging.getLogger(__name__)
 
 _FACE_CODES = {ErrorCode.NO_FACE_FOUND, ErrorCode.MULTIPLE_FACES, ErrorCode.FACE_TOO_SMALL}
 _IMAGE_CODES = {ErrorCode.INVALID_IMAGE, ErrorCode.IMAGE_TOO_LARGE, ErrorCode.UNSUPPORTED_IMAGE_TYPE}
+# Connecting to a healthy service on the local network takes milliseconds: fail over quickly.
+_CONNECT_TIMEOUT = 3.05
 
 
 class _Retryable(Exception):
-    """An attempt that may succeed if tried again (connection error, timeout, 5xx)."""
+    """A failed attempt; `retry` says whether trying again at once may help (connection error, 5xx)."""
 
-    def __init__(self, error: RecognitionUnavailable) -> None:
+    def __init__(self, error: RecognitionUnavailable, *, retry: bool = True) -> None:
         super().__init__(error.message)
         self.error = error
+        self.retry = retry
 
 
-class CircuitBreaker:
-    """Counts consecutive failures; open → fail fast; after `reset_seconds` lets one trial through."""
+class DjangoCacheStorage(pybreaker.CircuitBreakerStorage):
+    """pybreaker's state (closed/open/half-open, failure count, opening time) in Django's cache.
 
-    def __init__(self, threshold: int = 5, reset_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.threshold = threshold
-        self.reset_seconds = reset_seconds
-        self.clock = clock
-        self.failures = 0
-        self.opened_at: float | None = None
-        self._trial_running = False
-        self._lock = threading.Lock()
+    With a shared cache (CACHE_URL=redis://...) every process that calls the same service shares one
+    breaker; with the default per-process cache each process has its own. A cache that fails is
+    logged and read as "closed, no failures" (the breaker then protects nothing, but calls go on)."""
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__("django-cache")
+        self._prefix = f"recognition-breaker:{hashlib.sha256(namespace.encode()).hexdigest()[:16]}:"
+
+    def _get(self, key: str, default: Any) -> Any:
+        try:
+            value = caches["default"].get(self._prefix + key)
+        except Exception:
+            logger.warning("breaker state unreadable from the cache", exc_info=True)
+            return default
+        return default if value is None else value
+
+    def _set(self, key: str, value: Any) -> None:
+        try:
+            caches["default"].set(self._prefix + key, value, timeout=None)
+        except Exception:
+            logger.warning("breaker state not written to the cache", exc_info=True)
+
+    def _increment(self, key: str) -> None:
+        cache = caches["default"]
+        try:
+            cache.add(self._prefix + key, 0, timeout=None)
+            cache.incr(self._prefix + key)
+        except ValueError:  # evicted between add and incr
+            self._set(key, 1)
+        except Exception:
+            logger.warning("breaker counter not written to the cache", exc_info=True)
 
     @property
     def state(self) -> str:
-        with self._lock:
-            if self.opened_at is None:
-                return "closed"
-            return "half-open" if self.clock() - self.opened_at >= self.reset_seconds else "open"
+        return str(self._get("state", pybreaker.STATE_CLOSED))
 
-    def before_call(self) -> None:
-        """Raises RecognitionUnavailable while open (or while another caller runs the trial)."""
-        with self._lock:
-            if self.opened_at is None:
-                return
-            waited = self.clock() - self.opened_at
-            if waited < self.reset_seconds or self._trial_running:
-                retry_after = max(1, round(self.reset_seconds - waited))
-                raise RecognitionUnavailable(
-                    "The recognition service is failing; calls are paused for a while.",
-                    retry_after=retry_after, details={"breaker": "open"})
-            self._trial_running = True  # half-open: this caller is the trial
+    @state.setter
+    def state(self, state: str) -> None:
+        self._set("state", str(state))
 
-    def success(self) -> None:
-        with self._lock:
-            self.failures, self.opened_at, self._trial_running = 0, None, False
+    def increment_counter(self) -> None:
+        self._increment("failures")
 
-    def failure(self) -> None:
-        with self._lock:
-            self.failures += 1
-            if self._trial_running or self.failures >= self.threshold:
-                self.opened_at = self.clock()
-            self._trial_running = False
+    def reset_counter(self) -> None:
+        self._set("failures", 0)
+
+    def increment_success_counter(self) -> None:
+        self._increment("successes")
+
+    def reset_success_counter(self) -> None:
+        self._set("successes", 0)
+
+    @property
+    def counter(self) -> int:
+        return int(self._get("failures", 0))
+
+    @property
+    def success_counter(self) -> int:
+        return int(self._get("successes", 0))
+
+    @property
+    def opened_at(self) -> datetime.datetime | None:
+        timestamp = self._get("opened_at", None)
+        return None if timestamp is None else datetime.datetime.fromtimestamp(float(timestamp), tz=datetime.UTC)
+
+    @opened_at.setter
+    def opened_at(self, when: datetime.datetime) -> None:
+        self._set("opened_at", when.timestamp())
+
+
+def _is_an_answer(exc: BaseException) -> bool:
+    # A refusal (no face, bad image, bad key) means the service is up: it does not count as a failure.
+    return isinstance(exc, RecognitionError) and not exc.retryable
+
+
+class SharedBreaker:
+    """The remote backend's circuit breaker: pybreaker with its state in the Django cache."""
+
+    def __init__(self, namespace: str, threshold: int = 5, reset_seconds: float = 60.0) -> None:
+        self.reset_seconds = reset_seconds
+        self.storage = DjangoCacheStorage(namespace)
+        self.breaker = pybreaker.CircuitBreaker(fail_max=threshold, reset_timeout=reset_seconds,
+                                                state_storage=self.storage, exclude=[_is_an_answer],
+                                                throw_new_error_on_trip=False, name=namespace)
+
+    def _open_for(self) -> float:
+        opened_at = self.storage.opened_at
+        return 0.0 if opened_at is None else time.time() - opened_at.timestamp()
+
+    @property
+    def current_state(self) -> str:
+        """closed, open, or half-open (open, and the reset time has passed: the next call is a trial)."""
+        state = self.storage.state
+        if state == pybreaker.STATE_OPEN and self._open_for() >= self.reset_seconds:
+            return pybreaker.STATE_HALF_OPEN
+        return state
+
+    state = current_state
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return self.breaker.call(function, *args)
+        except pybreaker.CircuitBreakerError:
+            retry_after = max(1, round(self.reset_seconds - self._open_for()))
+            raise RecognitionUnavailable("The recognition service is failing; calls are paused for a while.",
+                                         retry_after=retry_after, details={"breaker": "open"}) from None
 
 
 class HTTPBackend(RecognitionBackend):
-    """OPTIONS: URL, API_KEY, TIMEOUT (s), MAX_RETRIES (3), BACKOFF_SECONDS (1), BREAKER_THRESHOLD (5),
-    BREAKER_RESET_SECONDS (60), CLASSROOM_JITTERS, ENROLMENT_JITTERS, POOL_SIZE (10)."""
+    """OPTIONS: URL, API_KEY, TIMEOUT (s), DEADLINE (45 s), MAX_RETRIES (3), BACKOFF_SECONDS (1),
+    BREAKER_THRESHOLD (5), BREAKER_RESET_SECONDS (60), CLASSROOM_JITTERS, ENROLMENT_JITTERS, POOL_SIZE (10)."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.url = str(options.get("URL", "http://127.0.0.1:8001")).rstrip("/")
         self.api_key = options.get("API_KEY", "")
         self.timeout = float(options.get("TIMEOUT", 30))
+        self.deadline = float(options.get("DEADLINE", 45))
         self.max_retries = int(options.get("MAX_RETRIES", 3))
         self.backoff_seconds = float(options.get("BACKOFF_SECONDS", 1.0))
         self.enrolment_jitters = int(options.get("ENROLMENT_JITTERS", 5))
         self.classroom_jitters = int(options.get("CLASSROOM_JITTERS", 1))
         self.min_face_area_ratio = float(options.get("MIN_FACE_AREA_RATIO", 0.05))
-        self.breaker = CircuitBreaker(int(options.get("BREAKER_THRESHOLD", 5)),
-                                      float(options.get("BREAKER_RESET_SECONDS", 60)))
+        self.breaker = SharedBreaker(self.url, int(options.get("BREAKER_THRESHOLD", 5)),
+                                     float(options.get("BREAKER_RESET_SECONDS", 60)))
         self.sleep: Callable[[float], None] = time.sleep  # replaceable in tests
         self.session = requests.Session()
         pool = int(options.get("POOL_SIZE", 10))
@@ -138,20 +223,27 @@ class HTTPBackend(RecognitionBackend):
             headers["X-Request-ID"] = request_id
         return headers
 
-    def _attempt(self, method: str, path: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+    def _attempt(self, method: str, path: str, payload: dict[str, Any] | None, *,
+                 timeout: float | None = None) -> dict[str, Any]:
+        timeout = self.timeout if timeout is None else timeout
         try:
             response = self.session.request(method, self.url + path, json=payload, headers=self._headers(),
-                                            timeout=self.timeout)
-        except requests.Timeout as exc:
+                                            timeout=(min(_CONNECT_TIMEOUT, timeout), timeout))
+        except requests.ConnectTimeout as exc:
             raise _Retryable(RecognitionUnavailable(
-                f"The recognition service did not answer within {self.timeout:g} s.",
-                error_code=ErrorCode.RECOGNITION_TIMEOUT)) from exc
+                f"The recognition service at {self.url} cannot be reached.")) from exc
+        except requests.Timeout as exc:  # the service has the request: never resent blindly
+            raise _Retryable(RecognitionUnavailable(
+                f"The recognition service did not answer within {timeout:g} s.",
+                error_code=ErrorCode.RECOGNITION_TIMEOUT), retry=False) from exc
         except requests.RequestException as exc:
             raise _Retryable(RecognitionUnavailable(
                 f"The recognition service at {self.url} cannot be reached.")) from exc
         try:
             body = response.json()
         except ValueError:
+            body = {}
+        if not isinstance(body, dict):
             body = {}
         if response.status_code >= 500:
             retry_after = response.headers.get("Retry-After", "")
@@ -178,21 +270,38 @@ class HTTPBackend(RecognitionBackend):
         return RecognitionError(code, message, details=details)
 
     def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-        self.breaker.before_call()
-        for attempt in range(self.max_retries + 1):
-            try:
-                body = self._attempt(method, path, payload)
-            except _Retryable as retryable:
-                if attempt == self.max_retries:
-                    self.breaker.failure()
-                    raise retryable.error from None
-                self.sleep(self.backoff_seconds * 2 ** attempt)
-                continue
-            except RecognitionError:
-                self.breaker.success()  # the service answered: it is up
-                raise
-            self.breaker.success()
-            return body
+        operation = path.rsplit("/", 1)[-1]
+        started = time.perf_counter()
+        try:
+            return self.breaker.call(self._call_within_deadline, method, path, payload)
+        except RecognitionError as exc:
+            if exc.retryable:
+                metrics.RECOGNITION_ERRORS.labels(operation=operation, error_code=exc.error_code).inc()
+            raise
+        finally:
+            metrics.RECOGNITION_LATENCY.labels(operation=operation).observe(time.perf_counter() - started)
+
+    def _call_within_deadline(self, method: str, path: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+        """The attempts of one call: retried on connection errors and 5xx with exponential backoff, at
+        most MAX_RETRIES times, and never past the deadline (no attempt starts, no backoff sleeps, no
+        read waits beyond it)."""
+        deadline = time.monotonic() + self.deadline
+
+        def past_deadline(state: tenacity.RetryCallState) -> bool:
+            return time.monotonic() + (state.upcoming_sleep or 0) >= deadline - 0.1
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_retries + 1) | past_deadline,
+            wait=tenacity.wait_exponential(multiplier=self.backoff_seconds, min=0),
+            retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, _Retryable) and exc.retry),
+            sleep=self.sleep, reraise=True)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(method, path, payload,
+                                         timeout=max(0.1, min(self.timeout, deadline - time.monotonic())))
+        except _Retryable as failed:
+            raise failed.error from None
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -280,7 +389,7 @@ class HTTPBackend(RecognitionBackend):
 
     def health(self) -> Health:
         try:
-            body = self._attempt("GET", "/health", None)
+            body = self._attempt("GET", "/health", None, timeout=min(self.timeout, 5.0))
         except _Retryable as retryable:
             return Health(ok=False, backend="remote", model=None, models_loaded=False, uptime_seconds=0.0,
                           details={"url": self.url, "error_code": retryable.error.error_code,

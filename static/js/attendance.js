@@ -16,6 +16,42 @@
     return row;
   }
 
+  // With a queue the server answers at once (202) with the photo's status URL: poll it until a worker
+  // has processed the photo, showing each state ("waiting for recognition" while the service is down).
+  var LABELS = {queued: "queued", processing: "recognising faces…", waiting_for_recognition: "waiting for recognition",
+                done: "done", failed: "failed"};
+
+  function follow(url, row) {
+    var state = row.querySelector(".state");
+    return new Promise(function (resolve) {
+      function poll() {
+        var request = new XMLHttpRequest();
+        request.open("GET", url);
+        request.setRequestHeader("Accept", "application/json");
+        request.onload = function () {
+          var body = {};
+          try { body = JSON.parse(request.responseText); } catch (e) { body = {}; }
+          if (request.status !== 200 || !body.state) { setTimeout(poll, 5000); return; }
+          row.className = body.state;
+          if (body.state === "done") {
+            state.textContent = "done: " + body.face_count + " faces found";
+            resolve(true);
+          } else if (body.state === "failed") {
+            state.textContent = "failed: " + (body.error || "the photo could not be processed");
+            resolve(false);
+          } else {
+            state.textContent = LABELS[body.state] + (body.state === "waiting_for_recognition"
+              ? ": face recognition is unavailable; it resumes by itself, nothing to do" : "");
+            setTimeout(poll, body.state === "waiting_for_recognition" ? 5000 : 1500);
+          }
+        };
+        request.onerror = function () { setTimeout(poll, 5000); };
+        request.send();
+      }
+      poll();
+    });
+  }
+
   function upload(form, file, name, row) {
     return new Promise(function (resolve) {
       var data = new FormData();
@@ -33,6 +69,11 @@
       request.onload = function () {
         var body = {};
         try { body = JSON.parse(request.responseText); } catch (e) { body = {message: "The server answered " + request.status + "."}; }
+        if (body.ok && request.status === 202 && body.status_url) {
+          state.textContent = LABELS[body.state] || body.message;
+          follow(body.status_url, row).then(resolve);
+          return;
+        }
         row.className = body.ok ? "done" : "failed";
         state.textContent = body.message || (body.ok ? "done" : "failed");
         resolve(Boolean(body.ok));
@@ -56,6 +97,17 @@
       });
     });
     return chain.then(function (results) {
+      if (results.some(Boolean)) { setTimeout(function () { window.location.reload(); }, 1200); }
+    });
+  }
+
+  // Photos still in progress when the page was opened: follow them too, then show the results.
+  var pending = document.querySelectorAll("[data-photo-status]");
+  if (pending.length) {
+    Promise.all(Array.prototype.map.call(pending, function (row) {
+      if (row.className === "failed") { return Promise.resolve(false); }
+      return follow(row.getAttribute("data-photo-status"), row);
+    })).then(function (results) {
       if (results.some(Boolean)) { setTimeout(function () { window.location.reload(); }, 1200); }
     });
   }

@@ -189,3 +189,46 @@ def test_an_answer_outside_the_contract_is_a_clear_error(read: Any) -> None:
                 backend.detect_faces(read("probes/obama1.jpg"))
             assert caught.value.error_code == ErrorCode.RECOGNITION_FAILED
     assert backend.slept == []
+
+
+def test_one_deadline_bounds_a_call_with_its_retries(read: Any) -> None:
+    # Without the deadline: 11 attempts and 0.3 + 0.6 + 1.2 + ... s of backoff (minutes).
+    script = Script([error(503, "RECOGNITION_UNAVAILABLE")] * 20)
+    with stub_server(script) as url:
+        backend = remote(url, MAX_RETRIES=10, BACKOFF_SECONDS=0.3, DEADLINE=1.0)
+        backend.sleep = time.sleep
+        started = time.perf_counter()
+        with pytest.raises(RecognitionUnavailable):
+            backend.encode_face(read("people/obama/obama.jpg"))
+        elapsed = time.perf_counter() - started
+    assert elapsed < 1.2
+    assert 2 <= len(script.hits) <= 3  # 0 s, 0.3 s, 0.9 s; the next backoff would end past the deadline
+
+
+def test_a_hanging_service_is_cut_at_the_deadline(read: Any) -> None:
+    script = Script([3.0])
+    with stub_server(script) as url:
+        backend = remote(url, TIMEOUT=30, MAX_RETRIES=3, DEADLINE=0.5)
+        started = time.perf_counter()
+        with pytest.raises(RecognitionUnavailable) as caught:
+            backend.encode_face(read("people/obama/obama.jpg"))
+    assert time.perf_counter() - started < 1.5  # cut at 0.5 s, not after the 3 s hang (margin: a busy machine)
+    assert caught.value.error_code == ErrorCode.RECOGNITION_TIMEOUT
+
+
+def test_a_read_timeout_is_not_retried(read: Any) -> None:
+    script = Script([1.0, 1.0, 1.0, 1.0])
+    with stub_server(script) as url:
+        backend = remote(url, TIMEOUT=0.3, MAX_RETRIES=3)
+        with pytest.raises(RecognitionUnavailable) as caught:
+            backend.encode_face(read("people/obama/obama.jpg"))
+    assert caught.value.error_code == ErrorCode.RECOGNITION_TIMEOUT
+    assert len(script.hits) == 1 and backend.slept == []
+
+
+def test_the_default_deadline_is_below_gunicorns_worker_timeout() -> None:
+    from django.conf import settings
+
+    options = settings.RECOGNITION["OPTIONS"]
+    assert options["DEADLINE"] < 60  # gunicorn --timeout 60 (README, scripts/stack)
+    assert HTTPBackend(**options).deadline == options["DEADLINE"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts.models import User
-from attendance import periods, services
-from attendance.models import AttendanceSession
+from attendance import periods, processing, services
+from attendance.models import AttendanceSession, SessionPhoto
 from classes.models import Course
 from recognition.backends.base import RecognitionError
 from smart_attendance.api.errors import DomainError
@@ -30,9 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--label", default="", help="session label, e.g. 'Period 2'")
         parser.add_argument("--by", help="username recorded as the uploader (default: the course's teacher)")
         parser.add_argument("--finalize", action="store_true", help="finalise the session afterwards")
+        parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                            help="with a queue (CELERY_BROKER_URL): wait up to this long for the workers")
 
     def handle(self, *args: Any, photos: list[Path], course: str, date: datetime.date | None = None,
-               label: str = "", by: str | None = None, finalize: bool = False, **options: Any) -> None:
+               label: str = "", by: str | None = None, finalize: bool = False, wait: float = 0,
+               **options: Any) -> None:
         found = Course.objects.select_related("teacher").filter(code__iexact=course).first()
         if found is None:
             raise CommandError(f"no course with code {course!r}")
@@ -46,7 +50,7 @@ class Command(BaseCommand):
         processed = 0
         for path in progress(photos, total=len(photos), stream=self.stderr, label="photos"):
             try:
-                result = services.session_photo_process(session=session, image=path.read_bytes(), by=user)
+                result = processing.session_photo_submit(session=session, image=path.read_bytes(), by=user)
             except OSError as exc:
                 self.stdout.write(f"{path}: cannot be read ({exc.strerror})")
                 continue
@@ -58,6 +62,8 @@ class Command(BaseCommand):
             self._report(path, result)
         if not processed:
             raise CommandError("no photo could be processed")
+        if wait > 0:
+            self._wait(session, wait)
         if finalize:
             try:
                 services.session_finalize(session=session, by=user)
@@ -73,9 +79,20 @@ class Command(BaseCommand):
         existing = AttendanceSession.objects.filter(course=course, date=date, label=label.strip()).first()
         return existing or services.session_create(course=course, date=date, label=label, by=user)
 
+    def _wait(self, session: AttendanceSession, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        busy = session.photos.filter(state__in=SessionPhoto.ACTIVE_STATES)
+        while busy.exists() and time.monotonic() < deadline:
+            time.sleep(1)
+        for photo in session.photos.exclude(state=SessionPhoto.State.DONE):
+            self.stdout.write(f"photo #{photo.pk}: {photo.get_state_display()} {photo.error}".rstrip())
+
     def _report(self, path: Path, result: services.PhotoResult) -> None:
         if result.duplicate:
             self.stdout.write(f"{path}: already processed for this session; nothing changed")
+            return
+        if result.queued:
+            self.stdout.write(f"{path}: queued as photo #{result.photo.pk} (a worker recognises the faces)")
             return
         recognised = [f for f in result.faces if f.student_id]
         unknown = len(result.faces) - len(recognised)

@@ -1,0 +1,25 @@
+"""The Celery application (SPEC §7): classroom photos and e-mails on workers when CELERY_BROKER_URL is set.
+
+Configured from Django's settings (the CELERY_* names); tasks live in each app's `tasks.py`. Start a
+worker with its scheduler (the sweep that re-queues photos whose message was lost):
+
+    celery -A smart_attendance worker --beat --loglevel INFO
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smart_attendance.settings")
+
+app = Celery("smart_attendance")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+app.conf.beat_schedule = {
+    # Photos stored while Redis was down, or whose worker died, are queued again (idempotent).
+    "photos-resume": {"task": "attendance.photos_resume", "schedule": 60.0},
+    # The outbox's due e-mails (retries with backoff, ones whose after-commit task was lost).
+    "outbox-send-due": {"task": "attendance.outbox_send", "schedule": 60.0},
+}

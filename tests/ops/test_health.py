@@ -1,0 +1,91 @@
+"""Liveness, readiness (each failing dependency named), metrics and JSON logs (SPEC §7)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from tests.recognition.servers import django_server, free_port_url
+from tests.stack import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+def _redis_cache(url: str) -> dict[str, Any]:
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
+
+
+def test_liveness_answers_without_checking_anything(client: Any, settings: Any) -> None:
+    settings.CACHES = _redis_cache(f"redis://127.0.0.1:{free_port()}/0")  # a dead cache changes nothing
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.stack
+def test_readiness_reports_each_failing_dependency(client: Any, settings: Any) -> None:
+    settings.CACHES = _redis_cache(f"redis://127.0.0.1:{free_port()}/0")
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+    settings.RECOGNITION = {"BACKEND": "recognition.backends.remote.HTTPBackend",
+                            "OPTIONS": {"URL": free_port_url(), "MAX_RETRIES": 0}}
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503 and body["status"] == "unavailable"
+    assert body["failing"] == ["cache", "broker", "recognition"]
+    assert body["checks"]["database"]["ok"] is True
+    assert all(body["checks"][name]["error"] for name in body["failing"])
+
+
+@pytest.mark.stack
+def test_readiness_is_ok_when_every_dependency_answers(client: Any, settings: Any, redis_url: str) -> None:
+    settings.CACHES = _redis_cache(f"{redis_url}/2")
+    settings.CELERY_BROKER_URL = f"{redis_url}/0"
+    settings.RECOGNITION_API_KEY = "k"
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
+    settings.ROOT_URLCONF = "tests.stack_urls"
+    with django_server() as service:
+        settings.RECOGNITION = {"BACKEND": "recognition.backends.remote.HTTPBackend",
+                                "OPTIONS": {"URL": service, "API_KEY": "k"}}
+        response = client.get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json()["failing"] == [] and set(response.json()["checks"]) == {
+        "database", "cache", "broker", "recognition"}
+
+
+def test_metrics_are_served_to_loopback_or_with_the_token(client: Any, settings: Any, teacher_api: Any,
+                                                          enrolled_class: Any) -> None:
+    session = teacher_api.post(f"/api/v1/courses/{enrolled_class.course.pk}/sessions/", {"date": "2026-11-23"},
+                               format="json").json()
+    teacher_api.post(f"/api/v1/sessions/{session['id']}/photos/",
+                     {"image": enrolled_class.photo("probes/obama_and_biden.jpg")}, format="multipart")
+    text = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    assert 'attendance_photos_processed_total{outcome="done"}' in text
+    assert "attendance_faces_per_photo_bucket" in text and "django_http_requests_latency_seconds" in text
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
+    settings.METRICS_TOKEN = "s3cret"
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret", REMOTE_ADDR="10.1.2.3").status_code == 200
+
+
+def test_json_logs_carry_the_request_id(capsys: Any) -> None:
+    from django.conf import settings
+    from django.utils.log import configure_logging
+
+    from smart_attendance.middleware import _request_id
+
+    config = json.loads(json.dumps(settings.LOGGING))
+    config["handlers"]["console"]["formatter"] = "json"
+    configure_logging(settings.LOGGING_CONFIG, config)
+    token = _request_id.set("req-7")
+    try:
+        logging.getLogger("attendance.test").warning("photo %s queued", 12)
+    finally:
+        _request_id.reset(token)
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    line = [row for row in capsys.readouterr().err.splitlines() if "queued" in row][-1]
+    record = json.loads(line)
+    assert record["message"] == "photo 12 queued" and record["request_id"] == "req-7"
+    assert record["level"] == "WARNING" and record["logger"] == "attendance.test"
