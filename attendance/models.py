@@ -235,6 +235,8 @@ class OutboxMessage(models.Model):
         LOW_ATTENDANCE = "low_attendance", "Low attendance"
         REGISTERS = "registers", "Registers not taken"
         DAILY_SUMMARY = "daily_summary", "Guardian daily summary"
+        ACCOUNT = "account", "Account (password reset, invitation)"
+        GUARDIAN_LINK = "guardian_link", "Guardian consent link"
         OTHER = "other", "Other"
 
     key = models.CharField(max_length=120, unique=True, null=True, blank=True)

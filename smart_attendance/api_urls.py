@@ -15,6 +15,7 @@ from accounts.api import (
     ThrottledTokenObtainView,
     UserViewSet,
 )
+from accounts.password_api import PasswordChangeView, PasswordResetConfirmView, PasswordResetRequestView
 from classes.api import CourseViewSet
 from classes.calendar_api import ClosureViewSet, TermViewSet
 
@@ -30,6 +31,9 @@ urlpatterns = [
     path("auth/token/refresh/", RotatingTokenRefreshView.as_view(), name="token-refresh"),
     path("auth/token/verify/", RevocationCheckingVerifyView.as_view(), name="token-verify"),
     path("auth/logout/", LogoutView.as_view(), name="token-logout"),
+    path("auth/password/reset/", PasswordResetRequestView.as_view(), name="api-password-reset"),
+    path("auth/password/reset/confirm/", PasswordResetConfirmView.as_view(), name="api-password-reset-confirm"),
+    path("auth/password/change/", PasswordChangeView.as_view(), name="api-password-change"),
     path("me/", MeView.as_view(), name="me"),
     path("me/settings/", MySettingsView.as_view(), name="me-settings"),
     path("", include("recognition.api_urls")),

@@ -241,6 +241,12 @@ EMAIL_TIMEOUT = 10
 # Where django.core.mail.backends.filebased.EmailBackend writes messages (development, tests).
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Smart Attendance <attendance@localhost>")
+# The school's public address: links in e-mails (invitations, guardians' links) start with it.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# Password reset and invitation links: one use, and they expire after this many days.
+PASSWORD_RESET_TIMEOUT = int(env_number("PASSWORD_RESET_DAYS", 3, minimum=1, maximum=30)) * 86400
+# Guardians' signed links (attendance, consent) expire after this many days; a school can revoke them sooner.
+GUARDIAN_LINK_MAX_AGE_DAYS = int(env_number("GUARDIAN_LINK_MAX_AGE_DAYS", 30, minimum=1, maximum=365))
 
 # --- Security -------------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -20,10 +19,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
-    # Login POSTs share the API token endpoint's per-IP limit; django-axes locks a username + IP out.
-    path("accounts/login/", throttled(LoginThrottle)(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
-         name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Login, password reset and change POSTs share the API token endpoint's per-IP limit; django-axes
+    # locks a username + IP out after repeated wrong passwords.
+    path("accounts/", include("accounts.auth_views")),
     path("admin/login/", throttled(LoginThrottle)(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
@@ -32,6 +30,7 @@ urlpatterns = [
     path("", include("attendance.urls")),
     path("", include("classes.urls")),
     path("", include("accounts.urls")),
+    path("", include("accounts.student_views")),
 ]
 
 if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:

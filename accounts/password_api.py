@@ -1,0 +1,108 @@
+"""REST endpoints of passwords for the mobile app: reset by e-mail, confirm a reset, change.
+
+Same services (and the same one-time tokens) as the pages; rate-limited per IP like the login."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import passwords
+from smart_attendance.api.errors import DomainError
+from smart_attendance.api.throttling import LoginThrottle
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error shape."""
+
+    error_code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(required=False)
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(help_text="The `uidb64` part of the link in the e-mail.")
+    token = serializers.CharField(help_text="The token part of the link in the e-mail.")
+    new_password = serializers.CharField(style={"input_type": "password"})
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(style={"input_type": "password"})
+    new_password = serializers.CharField(style={"input_type": "password"})
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+_ERRORS = {400: OpenApiResponse(ErrorSerializer, description="Invalid input (VALIDATION_ERROR) or link "
+                                                              "(RESET_LINK_INVALID)."),
+           429: OpenApiResponse(ErrorSerializer, description="Too many attempts from this address (Retry-After).")}
+
+
+def _refuse(errors: dict[str, list[str]]) -> None:
+    if not errors:
+        return
+    if "token" in errors:
+        raise DomainError(errors["token"][0], error_code="RESET_LINK_INVALID")
+    raise serializers.ValidationError(errors)
+
+
+class PasswordResetRequestView(APIView):
+    """POST {email}: e-mails a one-time link to choose a new password. Always 202, whether or not an
+    account has this address (nobody learns which addresses exist)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(request=PasswordResetRequestSerializer, responses={202: DetailSerializer, **_ERRORS})
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        passwords.password_reset_request(email=serializer.validated_data["email"], domain=request.get_host(),
+                                         use_https=request.is_secure())
+        return Response({"detail": "If an account has this address, a reset link was e-mailed."},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    """POST {uid, token, new_password}: sets the password; the link then stops working."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None, **_ERRORS})
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _refuse(passwords.password_reset_confirm(uidb64=data["uid"], token=data["token"],
+                                                 new_password=data["new_password"]))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """POST {old_password, new_password}: the logged-in user's new password (the old one is required)."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(request=PasswordChangeSerializer, responses={
+        204: None, 401: OpenApiResponse(ErrorSerializer, description="Not logged in."), **_ERRORS})
+    def post(self, request: Request) -> Response:
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _refuse(passwords.password_change(user=request.user, old_password=data["old_password"],
+                                          new_password=data["new_password"]))
+        return Response(status=status.HTTP_204_NO_CONTENT)

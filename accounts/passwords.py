@@ -1,0 +1,101 @@
+"""Passwords: reset by e-mail, change, and invitations (a set-password link instead of a password).
+
+Django's own machinery does the work: `default_token_generator` makes the one-time tokens (they hash the
+password and the last login, so a link stops working once used, and PASSWORD_RESET_TIMEOUT expires it),
+`PasswordResetForm`/`SetPasswordForm`/`PasswordChangeForm` validate. The only change is that every
+e-mail goes through the outbox (attendance/outbox.py), so a failing mail server loses nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from accounts.models import User
+
+
+def absolute_url(path: str) -> str:
+    """An address for an e-mail: SITE_URL (the school's public address) followed by `path`."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _queue_mail(*, to: str, subject: str, body: str) -> None:
+    from attendance.models import OutboxMessage  # attendance owns the outbox
+    from attendance.outbox import outbox_add
+
+    outbox_add(to=to, kind=OutboxMessage.Kind.ACCOUNT, subject=subject, body=body)
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form whose e-mail is queued in the outbox instead of sent in the request."""
+
+    def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
+                  from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        _queue_mail(to=to_email, subject=subject, body=render_to_string(email_template_name, context))
+
+
+def password_reset_request(*, email: str, domain: str, use_https: bool) -> None:
+    """Queues a reset e-mail to every active user with this address and a usable password; says
+    nothing about whether one exists (no account enumeration)."""
+    form = OutboxPasswordResetForm(data={"email": email})
+    if form.is_valid():
+        with transaction.atomic():
+            form.save(domain_override=domain, use_https=use_https)
+
+
+def user_from_uid(uidb64: str) -> User | None:
+    """The user a reset link names, or None for a malformed or unknown id."""
+    try:
+        return User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+    except (TypeError, ValueError, OverflowError, User.DoesNotExist):
+        return None
+
+
+def password_reset_confirm(*, uidb64: str, token: str, new_password: str) -> dict[str, list[str]]:
+    """Sets a new password from a reset or invitation link. Returns the errors by field (empty when
+    done): an unknown user or a used, expired or tampered token is one `token` error."""
+    user = user_from_uid(uidb64)
+    if user is None or not user.is_active or not default_token_generator.check_token(user, token):
+        return {"token": ["This link is invalid, expired or already used. Ask for a new one."]}
+    form = SetPasswordForm(user, data={"new_password1": new_password, "new_password2": new_password})
+    if not form.is_valid():
+        return {"new_password": [e for errors in form.errors.values() for e in errors]}
+    form.save()
+    return {}
+
+
+def password_change(*, user: User, old_password: str, new_password: str) -> dict[str, list[str]]:
+    """Changes a logged-in user's password; the old one is required. Returns the errors by field."""
+    form = PasswordChangeForm(user, data={"old_password": old_password, "new_password1": new_password,
+                                          "new_password2": new_password})
+    if not form.is_valid():
+        errors = dict(form.errors)
+        return {("new_password" if name.startswith("new_password") else name): list(messages)
+                for name, messages in errors.items()}
+    form.save()
+    return {}
+
+
+def set_password_link(*, user: User) -> str:
+    """The absolute address of the set-password page for `user` (the reset page with a fresh token)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return absolute_url(reverse("password_reset_confirm", kwargs={
+        "uidb64": uid, "token": default_token_generator.make_token(user)}))
+
+
+def user_invite(*, user: User) -> None:
+    """Queues an invitation with a set-password link (valid PASSWORD_RESET_TIMEOUT seconds) to the
+    user's e-mail address. The user has no usable password until they choose one."""
+    days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+    body = render_to_string("registration/invitation_email.txt", {
+        "user": user, "link": set_password_link(user=user), "days": days, "login": absolute_url(reverse("login"))})
+    _queue_mail(to=user.email, subject="Your Smart Attendance account", body=body)

@@ -1,0 +1,178 @@
+"""Password reset by e-mail and password change, pages and API, end to end through the outbox and
+Django's locmem mailbox."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from tests.conftest import api_client_for
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-brand-new-pass-phrase-42"
+LINK = re.compile(r"https?://[^/\s]+(/accounts/reset/(?P<uid>[^/]+)/(?P<token>[^/]+)/)")
+
+
+def _reset_mail(client: Any, email: str, capture: Any) -> re.Match:
+    mail.outbox.clear()
+    with capture(execute=True):
+        response = client.post("/accounts/password/reset/", {"email": email})
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/reset/sent/"
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [email]
+    match = LINK.search(mail.outbox[0].body)
+    assert match, mail.outbox[0].body
+    return match
+
+
+def test_login_page_links_to_the_reset_page(client):
+    assert b'href="/accounts/password/reset/"' in client.get("/accounts/login/").content
+
+
+def test_reset_by_email_sets_a_new_password_and_the_link_works_once(
+        client, teacher, django_capture_on_commit_callbacks):
+    link = _reset_mail(client, teacher.email, django_capture_on_commit_callbacks)
+    # Django moves the token into the session and redirects to the set-password form.
+    form_page = client.get(link.group(1), follow=True)
+    assert form_page.status_code == 200 and form_page.context["validlink"] is True
+    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD,
+                                                         "new_password2": NEW_PASSWORD})
+    assert done.status_code == 302 and done["Location"] == "/accounts/reset/done/"
+    teacher.refresh_from_db()
+    assert teacher.check_password(NEW_PASSWORD) and not teacher.check_password(PASSWORD)
+    # The same link again: refused (the token hashed the old password).
+    again = client.get(link.group(1), follow=True)
+    assert again.context["validlink"] is False
+    assert b"invalid, expired or already used" in again.content
+    login = client.post("/accounts/login/", {"username": teacher.username, "password": NEW_PASSWORD})
+    assert login.status_code == 302 and login["Location"] == "/"
+
+
+def test_reset_mail_goes_through_the_outbox(client, teacher, django_capture_on_commit_callbacks):
+    from attendance.models import OutboxMessage
+
+    _reset_mail(client, teacher.email, django_capture_on_commit_callbacks)
+    message = OutboxMessage.objects.get(to=teacher.email)
+    assert message.kind == "account" and message.status == "sent"
+
+
+def test_unknown_address_gets_the_same_answer_and_no_mail(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/password/reset/", {"email": "nobody@school.example"})
+    assert response.status_code == 302 and mail.outbox == []
+
+
+def test_tampered_token_is_refused(client, teacher, django_capture_on_commit_callbacks):
+    link = _reset_mail(client, teacher.email, django_capture_on_commit_callbacks)
+    tampered = f"/accounts/reset/{link.group('uid')}/{link.group('token')[:-2]}xx/"
+    assert client.get(tampered, follow=True).context["validlink"] is False
+
+
+def test_expired_token_is_refused(client, teacher, settings, django_capture_on_commit_callbacks):
+    link = _reset_mail(client, teacher.email, django_capture_on_commit_callbacks)
+    settings.PASSWORD_RESET_TIMEOUT = -1  # every token is now older than the timeout
+    assert client.get(link.group(1), follow=True).context["validlink"] is False
+
+
+def test_change_password_page_requires_the_old_password(client, teacher):
+    client.force_login(teacher)
+    assert b'href="/accounts/password/change/"' in client.get("/").content
+    wrong = client.post("/accounts/password/change/", {"old_password": "not-it", "new_password1": NEW_PASSWORD,
+                                                        "new_password2": NEW_PASSWORD})
+    assert wrong.status_code == 200 and b"incorrectly" in wrong.content
+    teacher.refresh_from_db()
+    assert teacher.check_password(PASSWORD)
+    right = client.post("/accounts/password/change/", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD,
+                                                        "new_password2": NEW_PASSWORD})
+    assert right.status_code == 302 and right["Location"] == "/accounts/password/change/done/"
+    teacher.refresh_from_db()
+    assert teacher.check_password(NEW_PASSWORD)
+    assert client.get("/").status_code == 200  # still logged in after the change
+
+
+def test_change_password_page_needs_a_login(client):
+    assert client.get("/accounts/password/change/")["Location"].startswith("/accounts/login/")
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+def test_api_reset_then_confirm_once(teacher, django_capture_on_commit_callbacks):
+    api = api_client_for(None)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/auth/password/reset/", {"email": teacher.email}, format="json")
+    assert response.status_code == 202
+    link = LINK.search(mail.outbox[0].body)
+    body = {"uid": link.group("uid"), "token": link.group("token"), "new_password": NEW_PASSWORD}
+    assert api.post("/api/v1/auth/password/reset/confirm/", body, format="json").status_code == 204
+    teacher.refresh_from_db()
+    assert teacher.check_password(NEW_PASSWORD)
+    again = api.post("/api/v1/auth/password/reset/confirm/", {**body, "new_password": "yet-another-pass-77"},
+                     format="json")
+    assert again.status_code == 400 and again.json()["error_code"] == "RESET_LINK_INVALID"
+
+
+def test_api_reset_unknown_address_is_202_without_mail(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client_for(None).post("/api/v1/auth/password/reset/", {"email": "x@y.example"},
+                                             format="json")
+    assert response.status_code == 202 and mail.outbox == []
+
+
+@pytest.mark.parametrize("uid, token", [("bm9wZQ", "abc-def"), ("!!", "x"), ("MQ", "1-2")])
+def test_api_confirm_with_a_bad_link_is_refused(teacher, uid, token):
+    response = api_client_for(None).post("/api/v1/auth/password/reset/confirm/",
+                                         {"uid": uid, "token": token, "new_password": NEW_PASSWORD}, format="json")
+    assert response.status_code == 400 and response.json()["error_code"] == "RESET_LINK_INVALID"
+    teacher.refresh_from_db()
+    assert teacher.check_password(PASSWORD)
+
+
+def test_api_confirm_refuses_a_weak_password(teacher):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    body = {"uid": urlsafe_base64_encode(force_bytes(teacher.pk)),
+            "token": default_token_generator.make_token(teacher), "new_password": "123"}
+    response = api_client_for(None).post("/api/v1/auth/password/reset/confirm/", body, format="json")
+    assert response.status_code == 400 and response.json()["error_code"] == "VALIDATION_ERROR"
+    assert "new_password" in response.json()["details"]
+
+
+def test_api_change_requires_the_old_password(teacher):
+    api = api_client_for(teacher)
+    wrong = api.post("/api/v1/auth/password/change/", {"old_password": "nope", "new_password": NEW_PASSWORD},
+                     format="json")
+    assert wrong.status_code == 400 and "old_password" in wrong.json()["details"]
+    right = api.post("/api/v1/auth/password/change/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD},
+                     format="json")
+    assert right.status_code == 204, right.json()
+    teacher.refresh_from_db()
+    assert teacher.check_password(NEW_PASSWORD)
+
+
+def test_api_change_needs_a_login():
+    response = api_client_for(None).post("/api/v1/auth/password/change/",
+                                         {"old_password": "a", "new_password": "b"}, format="json")
+    assert response.status_code == 401
+
+
+def test_api_reset_is_throttled_like_login(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "auth": "2/min"}}
+    api = api_client_for(None)
+    codes = [api.post("/api/v1/auth/password/reset/", {"email": "a@b.example"}, format="json").status_code
+             for _ in range(3)]
+    assert codes == [202, 202, 429]
+    page = api.post("/accounts/password/reset/", {"email": "a@b.example"})
+    assert page.status_code == 429 and int(page["Retry-After"]) > 0
+
+
+def test_student_lands_on_their_own_page_after_login(client, student_user):
+    response = client.post("/accounts/login/", {"username": student_user.username, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/me/"
