@@ -13,16 +13,27 @@ from smart_attendance.api.validators import VisibleUniqueValidator
 class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     role = serializers.ChoiceField(choices=Role.choices)
+    invite = serializers.BooleanField(
+        write_only=True, required=False, default=False,
+        help_text="On creation: e-mail a one-time set-password link to `email` instead of setting `password`.")
 
     class Meta:
         model = User
-        fields = ["id", "username", "password", "email", "first_name", "last_name", "role", "is_active",
+        fields = ["id", "username", "password", "invite", "email", "first_name", "last_name", "role", "is_active",
                   "date_joined", "last_login"]
         read_only_fields = ["id", "date_joined", "last_login"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None:
+            attrs.pop("invite", None)  # invitations are for new logins
+        elif attrs.get("invite"):
+            if attrs.get("password"):
+                raise serializers.ValidationError({"password": ["Leave it out when inviting: the user chooses it."]})
+            if not attrs.get("email"):
+                raise serializers.ValidationError({"email": ["An invitation needs an e-mail address."]})
+            return attrs
         if self.instance is None and not attrs.get("password"):
-            raise serializers.ValidationError({"password": ["This field is required."]})
+            raise serializers.ValidationError({"password": ["This field is required (or set `invite`)."]})
         if attrs.get("password"):
             candidate = User(username=attrs.get("username", getattr(self.instance, "username", "")),
                              email=attrs.get("email", ""))

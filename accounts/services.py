@@ -20,13 +20,24 @@ def _flags_follow_role(user: User) -> None:
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, role: str = Role.TEACHER, email: str = "",
-                first_name: str = "", last_name: str = "") -> User:
+def user_create(*, username: str, password: str | None = None, role: str = Role.TEACHER, email: str = "",
+                first_name: str = "", last_name: str = "", invite: bool = False) -> User:
+    """Creates a login. With `invite`, no password is set: an e-mail with a one-time set-password link
+    goes to `email` (through the outbox, after the commit)."""
+    from accounts.passwords import user_invite
+
+    if invite and not email:
+        raise ValueError("An invitation needs an e-mail address.")
     user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name)
     _flags_follow_role(user)
-    user.set_password(password)
+    if password and not invite:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
+    if invite:
+        user_invite(user=user)
     return user
 
 
