@@ -15,6 +15,7 @@ from accounts.api import (
     ThrottledTokenObtainView,
     UserViewSet,
 )
+from accounts.me_api import MyAttendanceView, MyExportView
 from accounts.password_api import PasswordChangeView, PasswordResetConfirmView, PasswordResetRequestView
 from classes.api import CourseViewSet
 from classes.calendar_api import ClosureViewSet, TermViewSet
@@ -35,6 +36,8 @@ urlpatterns = [
     path("auth/password/reset/confirm/", PasswordResetConfirmView.as_view(), name="api-password-reset-confirm"),
     path("auth/password/change/", PasswordChangeView.as_view(), name="api-password-change"),
     path("me/", MeView.as_view(), name="me"),
+    path("me/attendance/", MyAttendanceView.as_view(), name="me-attendance"),
+    path("me/export/", MyExportView.as_view(), name="me-export"),
     path("me/settings/", MySettingsView.as_view(), name="me-settings"),
     path("", include("recognition.api_urls")),
     path("", include("attendance.api_urls")),

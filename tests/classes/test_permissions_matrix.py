@@ -174,3 +174,16 @@ def test_teacher_cannot_enrol_another_teachers_student(world, other_teacher):
     assert response.status_code == 400
     assert response.json()["error_code"] == "VALIDATION_ERROR"
     assert "student_ids" in response.json()["details"]
+
+
+# A student's own endpoints (/api/v1/me/…): only a student login, and only their own data.
+ME_CASES = [(who, url, expected) for url in ("/api/v1/me/attendance/", "/api/v1/me/export/")
+            for who, expected in (("student", 200), ("owner", 403), ("admin", 403), ("anonymous", 401))]
+
+
+@pytest.mark.parametrize(("who", "url", "expected"), ME_CASES)
+def test_own_data_matrix(world, who, url, expected):
+    response = world["clients"][who].get(url)
+    assert response.status_code == expected, response.content
+    if expected == 200:
+        assert world["classmate"].student_number.encode() not in response.content
