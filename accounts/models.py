@@ -79,6 +79,9 @@ class StudentProfile(models.Model):
     consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Part of every guardian link's signed payload: "Revoke guardian links" increments it, and every
+    # link signed with an older version is refused.
+    guardian_link_version = models.PositiveIntegerField(default=1, editable=False)
     # The teacher who created the record sees it before it is enrolled in any of their courses.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

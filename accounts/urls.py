@@ -15,6 +15,10 @@ urlpatterns = [
          name="student-face-delete"),
     path("students/<int:student_id>/faces/<int:face_id>/review/", views.student_face_review,
          name="student-face-review"),
+    path("students/<int:student_id>/guardian/consent-link/", views.student_guardian_consent_link,
+         name="student-guardian-consent-link"),
+    path("students/<int:student_id>/guardian/revoke/", views.student_guardian_revoke,
+         name="student-guardian-revoke"),
     path("faces/<int:face_id>/image", views.face_image, name="face-image"),
     path("settings/", views.teacher_settings, name="teacher-settings"),
 ]

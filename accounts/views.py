@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION
 from accounts.forms import ConsentForm, FaceForm, TeacherSettingsForm
+from accounts.guardian import guardian_consent_link_send, guardian_links_revoke
 from accounts.models import ConsentEvent, StudentProfile
 from accounts.selectors import consent_history, student_list_visible, teacher_settings_get
 from accounts.services import student_consent_set, teacher_settings_update
@@ -48,7 +50,7 @@ def student_detail(request: HttpRequest, student_id: int) -> HttpResponse:
         "history": history, "consent": consent_history(student=student), "consent_text": CONSENT_TEXT,
         "consent_version": CONSENT_TEXT_VERSION,
         "consent_form": ConsentForm(initial={"consent_given": "no" if student.consent_given else "yes"}),
-        "face_form": FaceForm()})
+        "face_form": FaceForm(), "guardian_link_days": settings.GUARDIAN_LINK_MAX_AGE_DAYS})
 
 
 @staff_required
@@ -130,6 +132,23 @@ def student_face_review(request: HttpRequest, student_id: int, face_id: int) -> 
     except REFUSALS as exc:
         return _back(request, student, refusal_text(exc), error=True)
     return _back(request, student, "Choose approve or reject.", error=True)
+
+
+@staff_required
+@require_POST
+def student_guardian_consent_link(request: HttpRequest, student_id: int) -> HttpResponse:
+    student = _student(request, student_id)
+    if not guardian_consent_link_send(student=student, by=request.user):
+        return _back(request, student, "Add the guardian's e-mail address first.", error=True)
+    return _back(request, student, f"A consent link was e-mailed to {student.guardian_email}.")
+
+
+@staff_required
+@require_POST
+def student_guardian_revoke(request: HttpRequest, student_id: int) -> HttpResponse:
+    student = _student(request, student_id)
+    guardian_links_revoke(student=student)
+    return _back(request, student, "Every guardian link sent so far no longer works.")
 
 
 @staff_required

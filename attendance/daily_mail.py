@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
+from accounts.guardian import absence_mail_footer
 from accounts.models import User
 from attendance.calendar import Period, registers_not_taken
 from attendance.models import AttendanceRecord, AttendanceSession, OutboxMessage
@@ -70,5 +71,7 @@ def guardian_summaries_queue(*, day: datetime.date) -> int:
             to=guardian, kind=Kind.DAILY_SUMMARY, key=summary_key(guardian_email=guardian, day=day),
             subject=f"Attendance on {day:%d %B %Y}",
             body=(f"Dear parent or guardian,\n\nAttendance on {day:%A %d %B %Y}:\n\n{lines}\n\n"
-                  "If something is wrong or an absence was excused, please contact the school.\n")))
+                  "If something is wrong or an absence was excused, please contact the school.\n"
+                  + "".join(absence_mail_footer(student=child)
+                            for child in {r.student_id: r.student for r in items}.values()))))
     return queued

@@ -4,6 +4,7 @@ attendance/outbox.py), so a failing mail server never undoes a decision and no m
 
 from __future__ import annotations
 
+from accounts.guardian import absence_mail_footer
 from accounts.models import StudentProfile
 from accounts.selectors import teacher_settings_get
 from attendance.daily_mail import summary_key
@@ -49,7 +50,8 @@ def session_finalized(*, session_id: int, before: dict[int, float | None]) -> in
                 subject=f"Absence: {student.full_name}, {course.name} on {session.date:%d %B %Y}",
                 body=(f"Dear parent or guardian,\n\n{student.full_name} was marked absent from {course.name} "
                       f"({course.code}) on {_when(session)}.\n\n"
-                      f"If this is a mistake or the absence was excused, please contact {_contact(session)}.\n")))
+                      f"If this is a mistake or the absence was excused, please contact {_contact(session)}.\n"
+                      + absence_mail_footer(student=student))))
     if preferences.notify_low_attendance and teacher.email:
         threshold = at_risk_threshold(course=course)
         students = list(course.students.all())

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("classes.urls")),
     path("", include("accounts.urls")),
     path("", include("accounts.student_views")),
+    path("", include("accounts.guardian_views")),
 ]
 
 if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:
