@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
-from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
+from accounts.models import AccessLogEntry, ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -154,3 +154,21 @@ class TeacherSettingsAdmin(admin.ModelAdmin):
     list_filter = ["notify_guardians_on_absence", "notify_low_attendance"]
     search_fields = ["user__username", "user__last_name"]
     list_select_related = ["user"]
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    """The access log is evidence: read-only, even for support."""
+
+    list_display = ["at", "username", "kind", "object_type", "object_id", "how"]
+    list_filter = ["kind", "how"]
+    search_fields = ["username", "object_id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AccessLogEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AccessLogEntry | None = None) -> bool:
+        return False

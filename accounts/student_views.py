@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from accounts.access_log import Kind, access_logged
 from accounts.consent_calls import consent_change, consent_state
 from accounts.forms import ConsentForm
 from accounts.models import StudentProfile
@@ -77,6 +78,7 @@ def me_export(request: HttpRequest, student: StudentProfile) -> HttpResponse:
     return response
 
 
+@access_logged(Kind.FACE_IMAGE, object_type="face", object_kwarg="face_id")
 @student_required
 def me_face_image(request: HttpRequest, student: StudentProfile, face_id: int) -> HttpResponse:
     face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)

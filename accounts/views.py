@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.access_log import Kind, access_logged
 from accounts.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION
 from accounts.forms import ConsentForm, FaceForm, TeacherSettingsForm
 from accounts.guardian import guardian_consent_link_send, guardian_links_revoke
@@ -152,6 +153,7 @@ def student_guardian_revoke(request: HttpRequest, student_id: int) -> HttpRespon
 
 
 @staff_required
+@access_logged(Kind.FACE_IMAGE, object_type="face", object_kwarg="face_id")
 def face_image(request: HttpRequest, face_id: int) -> HttpResponse:
     """An enrolment photo's thumbnail source, only for staff who may see the student."""
     face = get_object_or_404(FaceEmbedding.objects.filter(student__in=student_list_visible(user=request.user)),

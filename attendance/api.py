@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access_log import How, Kind, access_log_add
 from accounts.selectors import student_list_visible
 from attendance import processing, review, selectors, services
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
@@ -228,6 +229,8 @@ class FaceCropView(APIView):
         crop = review.face_crop(face=_face(request, session_id, face_id))
         if crop is None:
             raise NotFound("This photo was deleted after the retention period.")
+        access_log_add(user=request.user, kind=Kind.FACE_CROP, how=How.API, object_type="detected face",
+                       object_id=face_id, path=request.get_full_path())
         response = HttpResponse(crop, content_type="image/jpeg")
         response["Cache-Control"] = "private, max-age=600"
         return response
@@ -282,6 +285,8 @@ class CourseReportView(APIView):
             raise ValidationError({"from": ["'from' must not be after 'to'."]})
         report = selectors.course_report(course=course, date_from=date_from, date_to=date_to)
         if request.query_params.get("format") == "csv":
+            access_log_add(user=request.user, kind=Kind.REPORT_EXPORT, how=How.API, object_type="course report",
+                           object_id=course.pk, path=request.get_full_path())
             response = HttpResponse(selectors.course_report_csv(report), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(course.code)}.csv"'
             return response
@@ -319,6 +324,8 @@ class CourseRegisterView(APIView):
 
             buffer = io.StringIO()
             csv.writer(buffer).writerows([[selectors.csv_safe(cell) for cell in row] for row in rows])
+            access_log_add(user=request.user, kind=Kind.REPORT_EXPORT, how=How.API, object_type="course register",
+                           object_id=course_id, path=request.get_full_path())
             response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = (f'attachment; filename="register-{slugify(course.code)}-'
                                                f'{date_from.isoformat()}-{date_to.isoformat()}.csv"')

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from accounts.access_log import Kind, access_logged
 from accounts.selectors import student_list_visible
 from attendance import outbox, pdf, periods, reports, selectors
 from attendance.calendar import closure_on, is_school_day, periods_of_day
@@ -88,6 +89,7 @@ def slot_take(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 
 @office_required
+@access_logged(Kind.REPORT_EXPORT, object_type="school report", attachment_only=True)
 def school_report(request: HttpRequest) -> HttpResponse:
     """The whole school on a day: registers taken and missing, absentees, at risk, absence runs."""
     report = reports.school_report(user=request.user, day=_day(request))
@@ -107,6 +109,7 @@ def school_report(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@access_logged(Kind.REPORT_EXPORT, object_type="student report", object_kwarg="student_id", attachment_only=True)
 def student_report(request: HttpRequest, student_id: int) -> HttpResponse:
     student = get_object_or_404(student_list_visible(user=request.user), pk=student_id)
     date_from, date_to = _dates(request)
@@ -127,6 +130,7 @@ def student_report(request: HttpRequest, student_id: int) -> HttpResponse:
 
 
 @staff_required
+@access_logged(Kind.REPORT_EXPORT, object_type="course report", object_kwarg="course_id")
 def course_report_pdf(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_object_or_404(course_list_visible(user=request.user), pk=course_id)
     date_from, date_to = _dates(request)

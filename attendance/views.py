@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from accounts.access_log import Kind, access_logged
 from accounts.selectors import student_list_visible
 from attendance import lateness, periods, processing, review, school_views, selectors, services
 from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm, SessionForm
@@ -183,6 +184,7 @@ def _back(request: HttpRequest, session: AttendanceSession, text: str, *, error:
 
 
 @staff_required
+@access_logged(Kind.FACE_IMAGE, object_type="face (crop)", object_kwarg="face_id")
 def enrolment_face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
     """The face of a student's enrolment photo, cut to its box, for staff who may see the student."""
     face = get_object_or_404(FaceEmbedding.objects.filter(student__in=student_list_visible(user=request.user)),
@@ -196,6 +198,7 @@ def enrolment_face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
 
 
 @staff_required
+@access_logged(Kind.CLASSROOM_PHOTO, object_type="classroom photo", object_kwarg="photo_id")
 def session_photo_image(request: HttpRequest, photo_id: int) -> HttpResponse:
     """A classroom photo, only for staff who may see its session (never a public media URL)."""
     photo = get_object_or_404(SessionPhoto.objects.filter(
@@ -352,6 +355,7 @@ def course_report(request: HttpRequest, course_id: int) -> HttpResponse:
 
 
 @staff_required
+@access_logged(Kind.REPORT_EXPORT, object_type="course report", object_kwarg="course_id")
 def course_report_csv(request: HttpRequest, course_id: int) -> HttpResponse:
     course = _course(request, course_id)
     date_from, date_to = _dates(request)

@@ -4,10 +4,11 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.access_log import How, Kind, access_log_add
 from recognition.models import FaceEmbedding
 from recognition.services import face_approve, face_embedding_delete
 
@@ -27,6 +28,17 @@ class FaceEmbeddingAdmin(admin.ModelAdmin):
               "image_height", "photo", "content_hash", "enrolled_by", "created_at"]
     readonly_fields = fields
     actions = ["approve"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        access_log_add(user=request.user, kind=Kind.ADMIN_FACES, how=How.ADMIN, object_type="face list",
+                       path=request.get_full_path())
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        access_log_add(user=request.user, kind=Kind.ADMIN_FACES, how=How.ADMIN, object_type="face",
+                       object_id=object_id, path=request.get_full_path())
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def delete_model(self, request: HttpRequest, obj: FaceEmbedding) -> None:
         face_embedding_delete(face=obj, by=request.user)  # the stored photo goes too, with a receipt
