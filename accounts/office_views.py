@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import io
 
+from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.views.decorators.http import require_POST
 
+from accounts import roster, services
 from accounts.access_log import Kind, access_log_list
+from accounts.models import Role, StudentProfile, User
+from accounts.office_forms import InviteForm, RosterUploadForm, StudentForm, StudentLoginForm
 from attendance.school_views import office_required
+from smart_attendance.api.throttling import LoginThrottle, RosterImportThrottle
+from smart_attendance.pages import throttled
 
 
 def _date(value: str | None) -> datetime.date | None:
@@ -34,6 +44,113 @@ def access_log(request: HttpRequest) -> HttpResponse:
         "page": page, "kinds": Kind.choices, "filters": filters, "query": query.urlencode()})
 
 
+# --- teachers -------------------------------------------------------------------------------
+
+
+@office_required
+@throttled(LoginThrottle)  # each invitation sends an e-mail with a set-password link
+def teachers(request: HttpRequest) -> HttpResponse:
+    """Staff logins; invite a teacher (or an office user) by e-mail."""
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.user_create(invite=True, **form.cleaned_data)
+        messages.success(request, f"Invitation e-mailed to {user.email}.")
+        return redirect("office-teachers")
+    staff = User.objects.filter(role__in=[Role.TEACHER, Role.ADMIN]).order_by("-is_active", "last_name", "username")
+    return render(request, "accounts/office_teachers.html", {"form": form, "staff": staff},
+                  status=400 if form.errors else 200)
+
+
+@office_required
+@require_POST
+def teacher_active(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User.objects.filter(role__in=[Role.TEACHER, Role.ADMIN]), pk=user_id)
+    active = request.POST.get("active") == "yes"
+    try:
+        services.user_set_active(user=user, active=active, by=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{user} can log in again." if active else f"{user} can no longer log in.")
+    return redirect("office-teachers")
+
+
+# --- students -------------------------------------------------------------------------------
+
+
+@office_required
+def students(request: HttpRequest) -> HttpResponse:
+    """Every student, a search, a form to add one (with an optional invited login), the roster import."""
+    query = request.GET.get("q", "").strip()
+    rows = StudentProfile.objects.select_related("user").order_by("last_name", "first_name")
+    if query:
+        rows = rows.filter(Q(last_name__icontains=query) | Q(first_name__icontains=query)
+                           | Q(student_number__icontains=query))
+    form, login_form = StudentForm(request.POST or None), StudentLoginForm(request.POST or None)
+    if request.method == "POST" and all([form.is_valid(), login_form.is_valid()]):  # both forms' errors shown
+        with transaction.atomic():
+            student = services.student_create(by=request.user, **form.cleaned_data)
+            if login_form.cleaned_data["username"]:
+                services.student_login_invite(student=student, username=login_form.cleaned_data["username"],
+                                              email=login_form.cleaned_data["email"])
+        messages.success(request, f"{student.full_name} added.")
+        return redirect("office-students")
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(request, "accounts/office_students.html", {
+        "page": page, "query": query, "form": form, "login_form": login_form, "roster_form": RosterUploadForm()},
+        status=400 if (form.errors or login_form.errors) else 200)
+
+
+@office_required
+def student_edit(request: HttpRequest, student_id: int) -> HttpResponse:
+    student = get_object_or_404(StudentProfile, pk=student_id)
+    form = StudentForm(request.POST or None, instance=student)
+    login_form = StudentLoginForm(request.POST or None) if student.user_id is None else None
+    if request.method == "POST" and all([form.is_valid(), login_form is None or login_form.is_valid()]):
+        with transaction.atomic():
+            services.student_update(student=student, by=request.user, data={
+                name: form.cleaned_data[name] for name in form.changed_data})
+            if login_form is not None and login_form.cleaned_data["username"]:
+                services.student_login_invite(student=student, username=login_form.cleaned_data["username"],
+                                              email=login_form.cleaned_data["email"])
+        messages.success(request, f"{student.full_name} saved.")
+        return redirect("office-students")
+    return render(request, "accounts/office_student_edit.html", {
+        "student": student, "form": form, "login_form": login_form},
+        status=400 if form.errors or (login_form is not None and login_form.errors) else 200)
+
+
+@office_required
+@require_POST
+@throttled(RosterImportThrottle)
+def students_import(request: HttpRequest) -> HttpResponse:
+    """The roster CSV (the same importer as `manage.py import_roster`), every row's outcome shown."""
+    form = RosterUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a CSV file.")
+        return redirect("office-students")
+    try:
+        roster.roster_size_check(size=form.cleaned_data["file"].size)
+        text = io.StringIO(form.cleaned_data["file"].read().decode("utf-8-sig"), newline="")
+        result = roster.roster_import(file=text, by=request.user)
+    except UnicodeDecodeError:
+        messages.error(request, "The file is not a UTF-8 text (CSV) file.")
+        return redirect("office-students")
+    except roster.RosterFileError as exc:
+        messages.error(request, f"The roster was not imported: {exc}.")
+        return redirect("office-students")
+    messages.success(request, f"Roster imported: {result.created} new, {result.updated} updated, "
+                              f"{result.enrolled} enrolled.")
+    for line, problem in result.errors:
+        messages.error(request, f"Line {line} not imported: {problem}")
+    return redirect("office-students")
+
+
 urlpatterns = [
     path("office/access-log/", access_log, name="office-access-log"),
+    path("office/teachers/", teachers, name="office-teachers"),
+    path("office/teachers/<int:user_id>/active/", teacher_active, name="office-teacher-active"),
+    path("office/students/", students, name="office-students"),
+    path("office/students/import/", students_import, name="office-students-import"),
+    path("office/students/<int:student_id>/", student_edit, name="office-student-edit"),
 ]

@@ -123,3 +123,25 @@ def teacher_settings_update(*, user: User, data: dict[str, Any]) -> TeacherSetti
     teacher_settings.full_clean()
     teacher_settings.save()
     return teacher_settings
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool, by: User) -> User:
+    """Deactivates (no login, data kept) or reactivates a login; nobody deactivates themself."""
+    if user.pk == by.pk and not active:
+        raise ValueError("You cannot deactivate your own account.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def student_login_invite(*, student: StudentProfile, username: str, email: str) -> User:
+    """Opens a student login for `student` and e-mails its set-password link (no password is sent)."""
+    if student.user_id is not None:
+        raise ValueError("This student already has a login.")
+    user = user_create(username=username, email=email, role=Role.STUDENT, first_name=student.first_name,
+                       last_name=student.last_name, invite=True)
+    student.user = user
+    student.save(update_fields=["user", "updated_at"])
+    return user

@@ -23,7 +23,7 @@ from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.schooltime import school_today
 from classes.models import Course
-from classes.selectors import course_list_for_day, course_list_visible
+from classes.selectors import course_list_active, course_list_for_day, course_list_visible
 from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
 from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, first_refusal
@@ -59,7 +59,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "today": today,
         "todays_courses": course_list_for_day(user=request.user, day=today),
-        "courses": course_list_visible(user=request.user),
+        "courses": course_list_active(user=request.user),
         "todays_sessions": sessions.filter(date=today),
         "open_sessions": open_sessions,
         "at_risk": selectors.at_risk_for_user(user=request.user),

@@ -14,6 +14,8 @@ class Course(models.Model):
     teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses")
     students = models.ManyToManyField("accounts.StudentProfile", through="Enrollment", related_name="courses")
     created_at = models.DateTimeField(auto_now_add=True)
+    # An archived course keeps its history and reports but leaves teachers' lists and the timetable.
+    archived = models.BooleanField(default=False, db_index=True)
 
     class Meta:
         ordering = ["code"]

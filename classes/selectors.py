@@ -21,10 +21,15 @@ def course_list_visible(*, user: User) -> QuerySet[Course]:
     return courses.filter(enrollments__student__user=user)
 
 
+def course_list_active(*, user: User) -> QuerySet[Course]:
+    """The visible courses that are not archived: what teachers' lists and the dashboard show."""
+    return course_list_visible(user=user).filter(archived=False)
+
+
 def course_students(*, course: Course) -> QuerySet[StudentProfile]:
     return StudentProfile.objects.filter(enrollments__course=course)
 
 
 def course_list_for_day(*, user: User, day: datetime.date) -> QuerySet[Course]:
     """The user's courses that meet on `day` according to the timetable."""
-    return course_list_visible(user=user).filter(timetable_slots__weekday=day.weekday()).distinct()
+    return course_list_active(user=user).filter(timetable_slots__weekday=day.weekday()).distinct()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 
 from accounts.models import StudentProfile, User
-from classes.models import Course, Enrollment
+from classes.models import Course, Enrollment, TimetableSlot
 
 
 @transaction.atomic
@@ -56,3 +57,28 @@ def enrollment_add(*, course: Course, students: Iterable[StudentProfile]) -> lis
 def enrollment_remove(*, course: Course, student: StudentProfile) -> bool:
     deleted, _ = Enrollment.objects.filter(course=course, student=student).delete()
     return bool(deleted)
+
+
+@transaction.atomic
+def course_archive(*, course: Course, archived: bool) -> Course:
+    """Archives a course (it leaves teachers' lists and the timetable; history stays) or brings it back."""
+    course.archived = archived
+    course.save(update_fields=["archived"])
+    return course
+
+
+@transaction.atomic
+def timetable_slot_create(*, course: Course, weekday: int, start_time: datetime.time, end_time: datetime.time,
+                          room: str = "", label: str = "") -> TimetableSlot:
+    """A weekly period of the course; it must end after it starts."""
+    slot = TimetableSlot(course=course, weekday=weekday, start_time=start_time, end_time=end_time, room=room,
+                         label=label)
+    slot.full_clean()
+    slot.save()
+    return slot
+
+
+@transaction.atomic
+def timetable_slot_delete(*, slot: TimetableSlot) -> None:
+    """Removes a weekly period; sessions already opened from it keep their label."""
+    slot.delete()

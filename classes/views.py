@@ -16,7 +16,7 @@ from attendance.selectors import student_counts
 from classes import services
 from classes.forms import EnrolForm, RosterForm
 from classes.models import Course
-from classes.selectors import course_list_visible
+from classes.selectors import course_list_active, course_list_visible
 from recognition.models import FaceEmbedding
 from smart_attendance.api.throttling import RosterImportThrottle
 from smart_attendance.pages import staff_required, throttled
@@ -28,7 +28,7 @@ def _course(request: HttpRequest, course_id: int) -> Course:
 
 @staff_required
 def course_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "classes/course_list.html", {"courses": course_list_visible(user=request.user)})
+    return render(request, "classes/course_list.html", {"courses": course_list_active(user=request.user)})
 
 
 @staff_required

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("accounts.student_views")),
     path("", include("accounts.guardian_views")),
     path("", include("accounts.office_views")),
+    path("", include("classes.office_views")),
 ]
 
 if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:
