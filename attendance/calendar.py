@@ -85,7 +85,8 @@ def periods_of_day(*, day: datetime.date, courses: list[Course] | None = None, u
         return []
     if courses is None:
         courses = list(course_list_visible(user=user)) if user is not None else list(Course.objects.all())
-    slots = list(TimetableSlot.objects.filter(course__in=courses, weekday=day.weekday())
+    # An archived course has no periods any more (its history stays).
+    slots = list(TimetableSlot.objects.filter(course__in=courses, course__archived=False, weekday=day.weekday())
                  .select_related("course", "course__teacher").order_by("start_time", "course__code"))
     sessions = {s.slot_id: s for s in AttendanceSession.objects.filter(
         date=day, slot__in=slots).annotate(

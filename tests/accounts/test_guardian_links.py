@@ -131,3 +131,17 @@ def test_another_teacher_cannot_send_or_revoke(client, other_teacher, child):
     client.force_login(other_teacher)
     assert client.post(f"/students/{child.pk}/guardian/consent-link/").status_code == 404
     assert client.post(f"/students/{child.pk}/guardian/revoke/").status_code == 404
+
+
+def test_daily_summary_carries_one_attendance_link_per_child(client, child, django_capture_on_commit_callbacks):
+    from attendance.daily_mail import guardian_summaries_queue
+    from attendance.selectors import school_settings_get
+
+    settings_row = school_settings_get()
+    settings_row.guardian_daily_summary = True
+    settings_row.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert guardian_summaries_queue(day=DAY) >= 1
+    (message,) = [m for m in mail.outbox if m.to == [child.guardian_email]]
+    links = re.findall(r"https?://[^/\s]+(/guardian/attendance/\S+/)", message.body)
+    assert len(links) == 1 and client.get(links[0]).status_code == 200

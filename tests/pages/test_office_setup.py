@@ -149,3 +149,20 @@ def test_office_imports_a_roster(office, teacher):
     assert "1 new" in html and "Line 3 not imported" in html
     assert StudentProfile.objects.get(student_number="R-1").courses.get().code == "ART-1"
     assert not StudentProfile.objects.filter(student_number="R-2").exists()
+
+
+def test_archived_course_has_no_periods_and_leaves_the_dashboard(office, client, teacher):
+    import datetime
+
+    from attendance.calendar import periods_of_day
+
+    day = datetime.date(2026, 3, 2)  # a Monday
+    kept, archived = CourseFactory(teacher=teacher, code="KEEP-1"), CourseFactory(teacher=teacher, code="GONE-1")
+    for course in (kept, archived):
+        office.post(f"/office/courses/{course.pk}/timetable/", {"weekday": 0, "start_time": "09:00",
+                                                                 "end_time": "09:50"})
+    office.post(f"/office/courses/{archived.pk}/archive/", {"archived": "yes"}, follow=True)
+    assert [p.course.code for p in periods_of_day(day=day, user=teacher)] == ["KEEP-1"]
+    assert [p.course.code for p in periods_of_day(day=day)] == ["KEEP-1"]
+    client.force_login(teacher)
+    assert b"GONE-1" not in client.get("/").content
