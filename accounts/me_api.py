@@ -25,9 +25,10 @@ class EvidenceSerializer(serializers.Serializer):
 class OwnRecordSerializer(serializers.Serializer):
     session = serializers.IntegerField()
     date = serializers.DateField()
-    label = serializers.CharField()
+    # Declared fields named like Field attributes: DRF's metaclass takes them off the class.
+    label = serializers.CharField()  # type: ignore[assignment]
     status = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     evidence = EvidenceSerializer(allow_null=True, help_text="Present when the status came from a face match.")
 
 

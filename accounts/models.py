@@ -244,7 +244,6 @@ class AccessLogEntry(models.Model):
         FACE_CROP = "face_crop", "Face crop of a classroom photo"
         REPORT_EXPORT = "report_export", "Report export (CSV/PDF)"
         ADMIN_FACES = "admin_faces", "Faces in the Django admin"
-        DATA_EXPORT = "data_export", "A student's data export"
 
     class How(models.TextChoices):
         PAGE = "page", "Page"

@@ -33,11 +33,12 @@ def _date(value: str | None) -> datetime.date | None:
 @office_required
 def access_log(request: HttpRequest) -> HttpResponse:
     """Who looked at faces and classroom photos or exported reports, filtered by user, kind and dates."""
-    filters = {"username": request.GET.get("user", "").strip(), "kind": request.GET.get("kind", ""),
-               "date_from": _date(request.GET.get("from")), "date_to": _date(request.GET.get("to"))}
-    if filters["kind"] not in Kind.values:
-        filters["kind"] = ""
-    page = Paginator(access_log_list(**filters), 100).get_page(request.GET.get("page"))
+    kind = request.GET.get("kind", "")
+    username, kind = request.GET.get("user", "").strip(), kind if kind in Kind.values else ""
+    date_from, date_to = _date(request.GET.get("from")), _date(request.GET.get("to"))
+    entries = access_log_list(username=username, kind=kind, date_from=date_from, date_to=date_to)
+    filters = {"username": username, "kind": kind, "date_from": date_from, "date_to": date_to}
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "accounts/office_access_log.html", {
