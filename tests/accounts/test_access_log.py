@@ -65,6 +65,14 @@ def test_enrolment_photo_views_are_logged_for_staff_and_the_student(client, teac
         (teacher.username, "face_image"), (student_user.username, "face_image")]
 
 
+def test_enrolment_face_crop_is_logged(client, teacher):
+    face = stored_face(StudentFactory(created_by=teacher))
+    client.force_login(teacher)
+    assert client.get(f"/faces/{face.pk}/enrolment-crop").status_code == 200
+    entry = AccessLogEntry.objects.get()
+    assert (entry.kind, entry.object_id) == ("face_image", str(face.pk))
+
+
 def test_report_exports_are_logged_but_not_the_report_page(client, teacher, photo):
     course = photo.session.course
     client.force_login(teacher)
