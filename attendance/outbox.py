@@ -32,6 +32,9 @@ SERVER_DOWN_KEY = "outbox:mail-server-down"
 SERVER_DOWN_SECONDS = 60
 # A round stops after this many failures in a row; the rest waits for the next round.
 ROUND_MAX_FAILURES = 3
+# A set-password or consent link works like a key: once delivered, its copy leaves the database.
+CREDENTIAL_KINDS = (OutboxMessage.Kind.ACCOUNT, OutboxMessage.Kind.GUARDIAN_LINK)
+SCRUBBED_BODY = "(removed once sent: it held a one-time link)"
 BACKOFF = (datetime.timedelta(minutes=1), datetime.timedelta(minutes=5), datetime.timedelta(minutes=15),
            datetime.timedelta(hours=1), datetime.timedelta(hours=3))
 
@@ -123,8 +126,9 @@ def outbox_send_due(*, ids: Iterable[int] | None = None, limit: int = 200,
             cache.set(SERVER_DOWN_KEY, True, SERVER_DOWN_SECONDS)
             continue
         failures_in_a_row = 0
+        sent = {"body": SCRUBBED_BODY} if message.kind in CREDENTIAL_KINDS else {}
         OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-            status=Status.SENT, sent_at=timezone.now(), attempts=message.attempts + 1, last_error="")
+            status=Status.SENT, sent_at=timezone.now(), attempts=message.attempts + 1, last_error="", **sent)
         counts["sent"] += 1
     if counts["sent"] and not failures_in_a_row:
         cache.delete(SERVER_DOWN_KEY)

@@ -176,3 +176,12 @@ def test_api_reset_is_throttled_like_login(settings):
 def test_student_lands_on_their_own_page_after_login(client, student_user):
     response = client.post("/accounts/login/", {"username": student_user.username, "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/me/"
+
+
+def test_the_link_leaves_the_outbox_once_sent(client, teacher, django_capture_on_commit_callbacks):
+    from attendance.models import OutboxMessage
+
+    link = _reset_mail(client, teacher.email, django_capture_on_commit_callbacks)
+    message = OutboxMessage.objects.get(to=teacher.email)
+    assert message.status == "sent" and link.group("token") not in message.body
+    assert link.group("token") in mail.outbox[0].body  # the e-mail itself had it
