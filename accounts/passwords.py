@@ -8,6 +8,7 @@ e-mail goes through the outbox (attendance/outbox.py), so a failing mail server 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +37,13 @@ def _queue_mail(*, to: str, subject: str, body: str) -> None:
 
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's reset form whose e-mail is queued in the outbox instead of sent in the request."""
+
+    def get_users(self, email: str) -> Iterator[User]:
+        """Active users with this address, including invited ones who have not chosen a password yet
+        (their invitation may have expired; here no account has a password managed elsewhere)."""
+        for user in User.objects.filter(email__iexact=email, is_active=True):
+            if user.email.casefold() == email.casefold():
+                yield user
 
     def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
                   from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:

@@ -66,3 +66,12 @@ def test_teachers_cannot_invite(teacher_api):
     response = teacher_api.post("/api/v1/users/", {"username": "x", "email": "x@s.example", "role": "teacher",
                                                    "invite": True}, format="json")
     assert response.status_code == 403
+
+
+def test_an_invited_user_whose_link_expired_can_ask_for_a_reset(client, admin_api, settings,
+                                                                 django_capture_on_commit_callbacks):
+    _invite(admin_api, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": "new.teacher@school.example"})
+    assert len(mail.outbox) == 1 and LINK.search(mail.outbox[0].body)
