@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access_log import Kind, access_logged
 from accounts.selectors import student_list_visible
+from accounts.student_views import students_home
 from attendance import lateness, periods, processing, review, school_views, selectors, services
 from attendance.forms import AssignForm, CorrectionForm, FinalizeForm, PhotoForm, SessionForm
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
@@ -48,6 +49,7 @@ def _session(request: HttpRequest, session_id: int) -> AttendanceSession:
     return get_object_or_404(selectors.session_list_visible(user=request.user), pk=session_id)
 
 
+@students_home
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Today's periods with their register's state, registers not taken, sessions still open or pending,

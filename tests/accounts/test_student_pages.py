@@ -77,6 +77,12 @@ def test_student_withdraws_own_consent_and_faces_are_deleted(client, student_use
     assert FaceEmbedding.objects.filter(student=school["classmate"]).exists()
 
 
+def test_staff_home_sends_a_student_to_their_page(client, student_user):
+    client.force_login(student_user)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/me/"
+
+
 def test_student_login_without_a_record_is_told_so(client, student_user):
     client.force_login(student_user)
     response = client.get("/me/")
@@ -109,7 +115,7 @@ MATRIX = [
     ("student", "get", "/me/faces/{their_face}/image", 404),
     ("teacher", "get", "/me/faces/{my_face}/image", 403),
     ("student", "get", "/students/{classmate}/", 403),
-    ("student", "get", "/", 403),
+    ("student", "get", "/", 302),  # the staff home sends a student to /me/
 ]
 
 
