@@ -166,3 +166,35 @@ def test_archived_course_has_no_periods_and_leaves_the_dashboard(office, client,
     assert [p.course.code for p in periods_of_day(day=day)] == ["KEEP-1"]
     client.force_login(teacher)
     assert b"GONE-1" not in client.get("/").content
+
+
+def test_a_new_school_is_set_up_and_used_without_the_django_admin(
+        client, admin_user, monkeypatch, django_capture_on_commit_callbacks):
+    """Office: invite a teacher, create their course with a Monday period, import the roster; the
+    teacher chooses a password from the invitation, logs in and finds the period on the dashboard."""
+    import datetime
+
+    from tests.attendance.school_day import freeze
+
+    freeze(monkeypatch, datetime.date(2026, 3, 2), 8)  # a Monday morning
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/office/teachers/", {"username": "mr.first", "first_name": "Finn", "last_name": "First",
+                                          "email": "finn@school.example", "role": "teacher"})
+    teacher = User.objects.get(username="mr.first")
+    client.post("/office/courses/", {"name": "Music", "code": "MUS-1", "teacher": teacher.pk})
+    course = Course.objects.get(code="MUS-1")
+    client.post(f"/office/courses/{course.pk}/timetable/", {"weekday": 0, "start_time": "09:00",
+                                                            "end_time": "09:50", "label": "Period 1"})
+    client.post("/office/students/import/", {"file": SimpleUploadedFile(
+        "roster.csv", b"student_number,first_name,last_name,course_code\nM-1,Mo,Mann,MUS-1\n", "text/csv")})
+    assert course.students.count() == 1
+    client.logout()
+    link = re.search(r"/accounts/reset/[^/]+/[^/]+/", mail.outbox[0].body).group(0)
+    form = client.get(link, follow=True)
+    client.post(form.redirect_chain[-1][0], {"new_password1": "finn-plays-the-piano-7",
+                                             "new_password2": "finn-plays-the-piano-7"})
+    login = client.post("/accounts/login/", {"username": "mr.first", "password": "finn-plays-the-piano-7"})
+    assert login.status_code == 302 and login["Location"] == "/"
+    dashboard = client.get("/").content.decode()
+    assert "MUS-1" in dashboard and "Period 1" in dashboard
