@@ -1,24 +1,42 @@
-"""The one place where this branch's pages (student, guardian) read or change consent.
-
-Consent itself belongs to `accounts.services.student_consent_set` (a history of grants and withdrawals
-will replace the single flag); keeping every call here makes that swap one edit."""
+"""The one place where this branch's pages (student, guardian) and the data export read or change
+consent, through the consent history (accounts/consent.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from accounts.models import StudentProfile, User
-from accounts.services import student_consent_set
+from accounts.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION, consent_record
+from accounts.models import ConsentEvent, StudentProfile, User
+from accounts.selectors import consent_history
+
+Party, Channel = ConsentEvent.Party, ConsentEvent.Channel
 
 
 def consent_state(*, student: StudentProfile) -> dict[str, Any]:
-    """The current consent, as plain data for pages, the API and the data export."""
-    return {"given": student.consent_given,
-            "given_at": student.consent_given_at.isoformat() if student.consent_given_at else None,
-            "recorded_by": str(student.consent_recorded_by) if student.consent_recorded_by else None}
+    """The current consent, its history and the erasure receipts, as plain data for pages, the API
+    and the data export (never any biometric data: receipts hold counts)."""
+    history = consent_history(student=student)
+    return {
+        "given": student.consent_given,
+        "given_at": student.consent_given_at.isoformat() if student.consent_given_at else None,
+        "current_text_version": CONSENT_TEXT_VERSION,
+        "history": [{"action": e.action, "given_by": e.given_by, "given_by_name": e.given_by_name,
+                     "channel": e.channel, "recorded_by": e.recorded_by_username, "text": e.text,
+                     "text_version": e.text_version, "at": e.created_at.isoformat()} for e in history.events],
+        "erasure_receipts": [{"rule": r.rule, "what": r.summary, "embeddings_deleted": r.embeddings_deleted,
+                              "photos_deleted": r.photos_deleted, "at": r.created_at.isoformat()}
+                             for r in history.receipts],
+    }
 
 
-def consent_change(*, student: StudentProfile, given: bool, by: User | None, how: str) -> StudentProfile:
-    """Gives or withdraws consent (withdrawal deletes the faces and their photos). `by` is None for a
-    guardian (no account); `how` says through which door (e.g. "guardian link", "student page")."""
-    return student_consent_set(student=student, consent_given=given, by=by)  # type: ignore[arg-type]
+def consent_change(*, student: StudentProfile, given: bool, by: User | None, party: str,
+                   channel: str) -> ConsentEvent | None:
+    """Gives or withdraws consent (a withdrawal deletes the faces and photos and writes an erasure
+    receipt). `by` is None for a guardian (no account); `party` says who (guardian, student),
+    `channel` through which door."""
+    return consent_record(student=student, given=given, by=by, channel=channel, given_by=party, renew=True)
+
+
+def consent_text() -> dict[str, str]:
+    """The wording a guardian or student agrees to, with its version (shown where consent is given)."""
+    return {"text": CONSENT_TEXT, "version": CONSENT_TEXT_VERSION}

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
-from accounts.consent_calls import consent_change, consent_state
+from accounts.consent_calls import Channel, Party, consent_change, consent_state, consent_text
 from accounts.guardian import GuardianLinkInvalid, Purpose, guardian_link_read
 from attendance.calendar import term_on
 from attendance.own import own_attendance
@@ -56,12 +56,14 @@ def guardian_consent(request: HttpRequest, token: str) -> HttpResponse:
         elif choice == "withdraw" and not request.POST.get("confirm"):
             error = "Tick the box to confirm: the stored face data will be deleted."
         else:
-            consent_change(student=student, given=choice == "give", by=None, how="guardian link")
+            consent_change(student=student, given=choice == "give", by=None, party=Party.GUARDIAN,
+                           channel=Channel.GUARDIAN_LINK)
             student.refresh_from_db()
             done = ("Thank you: consent is recorded." if choice == "give" else
                     "Consent withdrawn: the stored face data was deleted; attendance is now taken by hand.")
     return render(request, "accounts/guardian_consent.html", {
-        "student": student, "consent": consent_state(student=student), "done": done, "error": error},
+        "student": student, "consent": consent_state(student=student), "consent_text": consent_text(),
+        "done": done, "error": error},
         status=400 if error else 200)
 
 

@@ -17,7 +17,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from accounts.access_log import Kind, access_logged
-from accounts.consent_calls import consent_change, consent_state
+from accounts.consent_calls import Channel, Party, consent_change, consent_state, consent_text
 from accounts.forms import ConsentForm
 from accounts.models import StudentProfile
 from attendance.own import own_attendance, own_data_export
@@ -64,6 +64,7 @@ def students_home(view: View) -> View:
 def me(request: HttpRequest, student: StudentProfile) -> HttpResponse:
     return render(request, "accounts/me.html", {
         "student": student, "courses": own_attendance(student=student), "consent": consent_state(student=student),
+        "consent_text": consent_text(),
         "faces": FaceEmbedding.objects.filter(student=student).order_by("created_at")})
 
 
@@ -75,7 +76,7 @@ def me_consent_withdraw(request: HttpRequest, student: StudentProfile) -> HttpRe
     if not form.is_valid():
         messages.error(request, "Tick the box to confirm: your enrolled faces will be deleted.")
     elif student.consent_given:
-        consent_change(student=student, given=False, by=request.user, how="student page")
+        consent_change(student=student, given=False, by=request.user, party=Party.STUDENT, channel=Channel.PAGE)
         messages.success(request, "Consent withdrawn; your enrolled faces and their photos were deleted.")
     return redirect("my-page")
 

@@ -145,3 +145,18 @@ def test_daily_summary_carries_one_attendance_link_per_child(client, child, djan
     (message,) = [m for m in mail.outbox if m.to == [child.guardian_email]]
     links = re.findall(r"https?://[^/\s]+(/guardian/attendance/\S+/)", message.body)
     assert len(links) == 1 and client.get(links[0]).status_code == 200
+
+
+def test_guardian_consent_goes_into_the_history_with_an_erasure_receipt(client, child):
+    from accounts.models import ConsentEvent, ErasureReceipt
+
+    stored_face(child)
+    link = _url(child, Purpose.CONSENT)
+    page = client.get(link)
+    assert b'id="consent-text"' in page.content and b"version" in page.content
+    client.post(link, {"consent": "withdraw", "confirm": "on"})
+    event = ConsentEvent.objects.filter(student=child).latest("created_at")
+    assert (event.action, event.given_by, event.channel, event.recorded_by) == (
+        "withdraw", "guardian", "guardian_link", None)
+    receipt = ErasureReceipt.objects.get(student=child, consent_event=event)
+    assert receipt.embeddings_deleted == 1 and receipt.photos_deleted == 1

@@ -138,3 +138,17 @@ def test_api_matrix(teacher, admin_user, student_user, school, who, expected, ur
     assert response.status_code == expected
     if expected >= 400:
         assert "error_code" in response.json()
+
+
+def test_own_withdrawal_is_in_the_history_and_the_export(client, student_user, school):
+    from accounts.models import ConsentEvent
+
+    client.force_login(student_user)
+    client.post("/me/consent/withdraw/", {"confirm": "on"})
+    event = ConsentEvent.objects.filter(student=school["me"]).latest("created_at")
+    assert (event.action, event.given_by, event.recorded_by) == ("withdraw", "student", student_user)
+    document = json.loads(client.get("/me/export/").content)
+    assert document["consent"]["history"][0]["action"] == "withdraw"
+    (receipt,) = document["consent"]["erasure_receipts"]
+    assert receipt["rule"] == "consent_withdrawn" and receipt["embeddings_deleted"] == 1
+    assert b"Consent history" in client.get("/me/").content

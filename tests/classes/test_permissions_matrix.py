@@ -145,7 +145,9 @@ def test_student_gets_403_on_every_staff_page(world, student_user):
 
     client = Client()
     client.force_login(student_user)
-    for url in ["/", f"/students/{world['me'].pk}/", f"/courses/{world['course'].pk}/", "/students/",
+    home = client.get("/")  # the staff home sends a student to their own page
+    assert home.status_code == 302 and home["Location"] == "/me/"
+    for url in [f"/students/{world['me'].pk}/", f"/courses/{world['course'].pk}/", "/students/",
                 f"/students/{world['me'].pk}/consent/", "/faces/1/image", "/photos/1/image", "/sessions/"]:
         response = client.get(url)
         assert response.status_code in (403, 405), (url, response.status_code)

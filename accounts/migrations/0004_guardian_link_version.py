@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_teacher_late_grace'),
+        ('accounts', '0003_consent_history_and_admin_flags'),
     ]
 
     operations = [
