@@ -185,3 +185,32 @@ def test_the_link_leaves_the_outbox_once_sent(client, teacher, django_capture_on
     message = OutboxMessage.objects.get(to=teacher.email)
     assert message.status == "sent" and link.group("token") not in message.body
     assert link.group("token") in mail.outbox[0].body  # the e-mail itself had it
+
+
+def test_tokens_issued_before_a_password_change_or_reset_stop_working(teacher):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+    from rest_framework.test import APIClient
+
+    def bearer():
+        tokens = APIClient().post("/api/v1/auth/token/", {"username": teacher.username, "password": password},
+                                  format="json", REMOTE_ADDR="10.0.0.9").json()
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        return client
+
+    password = PASSWORD
+    before_change = bearer()
+    assert before_change.get("/api/v1/me/").status_code == 200
+    assert before_change.post("/api/v1/auth/password/change/", {"old_password": PASSWORD,
+                                                                "new_password": NEW_PASSWORD},
+                              format="json").status_code == 204
+    assert before_change.get("/api/v1/me/").status_code == 401
+    password = NEW_PASSWORD
+    before_reset = bearer()
+    teacher.refresh_from_db()
+    body = {"uid": urlsafe_base64_encode(force_bytes(teacher.pk)),
+            "token": default_token_generator.make_token(teacher), "new_password": "third-pass-phrase-99"}
+    assert APIClient().post("/api/v1/auth/password/reset/confirm/", body, format="json").status_code == 204
+    assert before_reset.get("/api/v1/me/").status_code == 401
