@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('attendance', '0003_school_day_outbox_and_lateness'),
+        ('attendance', '0004_session_photo_processing_state'),
     ]
 
     operations = [
