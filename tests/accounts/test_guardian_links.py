@@ -160,3 +160,5 @@ def test_guardian_consent_goes_into_the_history_with_an_erasure_receipt(client, 
         "withdraw", "guardian", "guardian_link", None)
     receipt = ErasureReceipt.objects.get(student=child, consent_event=event)
     assert receipt.embeddings_deleted == 1 and receipt.photos_deleted == 1
+    shown = client.get(link).content.decode()  # the family sees the receipt
+    assert 'id="erasure-receipts"' in shown and receipt.summary in shown
