@@ -17,7 +17,11 @@ from attendance.models import (
     AttendanceCorrection,
     AttendanceRecord,
     AttendanceSession,
+    CheckinAttempt,
+    CheckinWindow,
     DetectedFace,
+    LiveEvidence,
+    LiveRun,
     OutboxMessage,
     SchoolSettings,
     SessionPhoto,
@@ -209,3 +213,53 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 @admin.register(SchoolSettings)
 class SchoolSettingsAdmin(admin.ModelAdmin):
     list_display = ["__str__", "register_cutoff_minutes", "guardian_daily_summary", "updated_at"]
+
+
+@admin.register(LiveRun)
+class LiveRunAdmin(admin.ModelAdmin):
+    list_display = ["session", "started_by", "started_at", "ended_at", "ended_reason", "frames"]
+    list_filter = ["ended_reason", "started_at"]
+    list_select_related = ["session__course", "started_by"]
+    readonly_fields = ["session", "started_by", "started_at", "ends_at", "ended_at", "ended_reason", "frames",
+                       "last_frame_at"]
+
+
+@admin.register(LiveEvidence)
+class LiveEvidenceAdmin(admin.ModelAdmin):
+    list_display = ["session", "student", "confident_frames", "uncertain_frames", "best_distance", "first_seen_at"]
+    list_select_related = ["session__course", "student"]
+    search_fields = ["student__last_name", "student__student_number"]
+    readonly_fields = ["session", "student", "confident_frames", "uncertain_frames", "best_distance", "first_seen_at",
+                       "last_seen_at", "face"]
+
+
+class CheckinAttemptInline(admin.TabularInline):
+    model = CheckinAttempt
+    extra = 0
+    fields = ["created_at", "student", "outcome", "error_code", "reason", "distance", "metres_from_school"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(CheckinWindow)
+class CheckinWindowAdmin(admin.ModelAdmin):
+    list_display = ["session", "opened_by", "opened_at", "closes_at", "closed_at"]
+    list_select_related = ["session__course", "opened_by"]
+    readonly_fields = ["session", "opened_by", "opened_at", "closes_at", "closed_at", "closed_by"]
+    inlines = [CheckinAttemptInline]
+
+
+@admin.register(CheckinAttempt)
+class CheckinAttemptAdmin(admin.ModelAdmin):
+    """The self check-in audit log: append-only."""
+
+    list_display = ["created_at", "session", "student", "outcome", "error_code", "reason"]
+    list_filter = ["outcome", "error_code", "created_at"]
+    search_fields = ["student__last_name", "student__student_number", "reason"]
+    list_select_related = ["session__course", "student"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attendance import api, reports_api
+from attendance import api, live_api, reports_api
 
 urlpatterns = [
     path("courses/<int:course_id>/sessions/", api.CourseSessionsView.as_view(), name="course-sessions"),
@@ -22,6 +22,8 @@ urlpatterns = [
          name="session-face-dismiss"),
     path("sessions/<int:session_id>/faces/<int:face_id>/crop/", api.FaceCropView.as_view(), name="face-crop"),
     path("photos/<int:photo_id>/", api.PhotoStatusView.as_view(), name="photo-status"),
+    path("sessions/<int:session_id>/live/", live_api.LiveRunView.as_view(), name="session-live"),
+    path("sessions/<int:session_id>/live/frames/", live_api.LiveFrameView.as_view(), name="session-live-frames"),
     path("attendance/mark/", api.AttendanceMarkView.as_view(), name="attendance-mark"),
     path("reports/school/", reports_api.SchoolReportView.as_view(), name="school-report"),
     path("students/<int:student_id>/report/", reports_api.StudentReportView.as_view(), name="student-report-api"),

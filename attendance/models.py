@@ -162,6 +162,7 @@ class AttendanceRecord(models.Model):
         NONE = "none", "None"
         FACE = "face", "Face recognition"
         MANUAL = "manual", "Teacher"
+        SELF = "self", "Self check-in"
 
     session = models.ForeignKey(AttendanceSession, on_delete=models.CASCADE, related_name="records")
     student = models.ForeignKey("accounts.StudentProfile", on_delete=models.CASCADE, related_name="attendance")
@@ -203,6 +204,111 @@ class AttendanceCorrection(models.Model):
         return f"{self.record}: {self.old_status} → {self.new_status}"
 
 
+def checkin_selfie_path(instance: CheckinAttempt, filename: str) -> str:
+    return f"checkins/{uuid.uuid4().hex}.jpg"
+
+
+class LiveRun(models.Model):
+    """A run of live mode on a session: the classroom webcam sends a frame every second until the
+    teacher stops it, the time limit passes or everyone is present."""
+
+    class Ended(models.TextChoices):
+        STOPPED = "stopped", "Stopped by the teacher"
+        TIME_LIMIT = "time_limit", "Time limit reached"
+        EVERYONE_PRESENT = "everyone_present", "Everyone present"
+        FINALIZED = "finalized", "Session finalised"
+
+    session = models.ForeignKey(AttendanceSession, on_delete=models.CASCADE, related_name="live_runs")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    ends_at = models.DateTimeField(help_text="The time limit of the run.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=20, choices=Ended.choices, blank=True)
+    frames = models.PositiveIntegerField(default=0)
+    last_frame_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Live run #{self.pk} of {self.session}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.ended_at is None
+
+
+class LiveEvidence(models.Model):
+    """What live mode has seen of one student in one session, accumulated frame by frame. Frames
+    themselves are not kept, except the one that becomes the evidence of a mark (`face`)."""
+
+    session = models.ForeignKey(AttendanceSession, on_delete=models.CASCADE, related_name="live_evidence")
+    student = models.ForeignKey("accounts.StudentProfile", on_delete=models.CASCADE, related_name="+")
+    confident_frames = models.PositiveIntegerField(default=0)
+    uncertain_frames = models.PositiveIntegerField(default=0)
+    best_distance = models.FloatField(null=True, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    # The face of the stored frame that became the evidence of the student's mark, if any.
+    face = models.ForeignKey(DetectedFace, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "student"], name="unique_live_evidence")]
+
+    def __str__(self) -> str:
+        return f"Live evidence of {self.student_id} in {self.session_id}"
+
+
+class CheckinWindow(models.Model):
+    """A time during which students may check themselves in by scanning the rotating QR code."""
+
+    session = models.ForeignKey(AttendanceSession, on_delete=models.CASCADE, related_name="checkin_windows")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closes_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Check-in window #{self.pk} of {self.session}"
+
+
+class CheckinAttempt(models.Model):
+    """The audit log of self check-in: every attempt, its outcome and why."""
+
+    class Outcome(models.TextChoices):
+        PRESENT = "present", "Marked present"
+        PENDING = "pending", "Pending for the teacher"
+        REFUSED = "refused", "Refused"
+
+    window = models.ForeignKey(CheckinWindow, null=True, on_delete=models.SET_NULL, related_name="attempts")
+    session = models.ForeignKey(AttendanceSession, on_delete=models.CASCADE, related_name="checkin_attempts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    student = models.ForeignKey("accounts.StudentProfile", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    device_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error_code = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    distance = models.FloatField(null=True, blank=True)
+    # Metres from the school when a geofence is set and the browser sent a position (the position
+    # itself is not kept).
+    metres_from_school = models.PositiveIntegerField(null=True, blank=True)
+    selfie = models.FileField(upload_to=checkin_selfie_path, blank=True)
+    record = models.ForeignKey(AttendanceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Check-in of {self.student_id} in {self.session_id}: {self.outcome}"
+
+
 class SchoolSettings(models.Model):
     """School-wide attendance options (one row; `school_settings_get` creates it)."""
 
@@ -210,6 +316,11 @@ class SchoolSettings(models.Model):
         default=30, help_text="A register not finalised this many minutes after its period ends is 'not taken'.")
     guardian_daily_summary = models.BooleanField(
         default=False, help_text="Guardians get one summary e-mail a day instead of one e-mail per absence.")
+    # Self check-in geofence: with all three set, a check-in from farther away waits for the teacher.
+    checkin_latitude = models.FloatField(null=True, blank=True)
+    checkin_longitude = models.FloatField(null=True, blank=True)
+    checkin_radius_m = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Self check-ins farther than this from the school wait for the teacher.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

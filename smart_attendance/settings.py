@@ -331,6 +331,8 @@ REST_FRAMEWORK = {
         "roster_import": env_rate("ROSTER_IMPORT_THROTTLE_RATE", "20/hour"),
         # Calls to the recognition HTTP API (/api/ml/*) per calling IP address.
         "recognition_api": env_rate("RECOGNITION_API_THROTTLE_RATE", "600/min"),
+        # Live-mode webcam frames per user: one a second, with room for a second device.
+        "live_frame": env_rate("LIVE_FRAME_THROTTLE_RATE", "120/min"),
     },
     # How many reverse proxies append to X-Forwarded-For in front of the app: 0 = use the
     # connection's address and ignore the header (a client could write anything into it).
@@ -445,6 +447,26 @@ MAX_FACES_PER_STUDENT = env_number("MAX_FACES_PER_STUDENT", 10, minimum=1, maxim
 FACE_DUPLICATE_DISTANCE = env_number("FACE_DUPLICATE_DISTANCE", 0.2, cast=float, minimum=0.0, maximum=0.5)
 PHOTO_RETENTION_DAYS = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
 AT_RISK_THRESHOLD_PERCENT = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
+
+# --- Live mode and self check-in (attendance/live.py, attendance/checkin.py) -------------------
+
+# A student is marked by live mode after this many frames with a confident match (1 frame never suffices
+# unless set so: one frame can be a passer-by).
+LIVE_MIN_FRAMES = env_number("LIVE_MIN_FRAMES", 2, minimum=1, maximum=30)
+# Live mode stops by itself after this many seconds.
+LIVE_MAX_SECONDS = env_number("LIVE_MAX_SECONDS", 600, minimum=10, maximum=3 * 3600)
+# A live frame is small: at most this many bytes and pixels (1920x1080).
+LIVE_MAX_FRAME_BYTES = env_number("LIVE_MAX_FRAME_BYTES", 2 * 1024 * 1024, minimum=10_000)
+LIVE_MAX_FRAME_PIXELS = env_number("LIVE_MAX_FRAME_PIXELS", 1920 * 1080, minimum=10_000)
+# How long a session's "frame in flight" flag may outlive a crashed worker.
+LIVE_FRAME_LOCK_SECONDS = 30
+# A check-in window stays open this many minutes unless the teacher closes it earlier.
+CHECKIN_WINDOW_MINUTES = env_number("CHECKIN_WINDOW_MINUTES", 10, minimum=1, maximum=240)
+# The QR code's token is valid this long; the page shows a new one every CHECKIN_QR_ROTATE_SECONDS.
+CHECKIN_TOKEN_SECONDS = env_number("CHECKIN_TOKEN_SECONDS", 30, minimum=5, maximum=600)
+CHECKIN_QR_ROTATE_SECONDS = env_number("CHECKIN_QR_ROTATE_SECONDS", 15, minimum=5, maximum=300)
+# After scanning, a student has this long to log in and send the selfie.
+CHECKIN_SCAN_SECONDS = env_number("CHECKIN_SCAN_SECONDS", 300, minimum=30, maximum=3600)
 # Outgoing e-mail (the outbox): attempts before a message is left as failed for a person to look at.
 OUTBOX_MAX_ATTEMPTS = env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
 # A message claimed by a sender that died is offered again after this many seconds.

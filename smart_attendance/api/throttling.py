@@ -25,6 +25,7 @@ PHOTO_UPLOAD = "photo_upload"
 FACE_ENROL = "face_enrol"
 RECOGNITION_API = "recognition_api"
 ROSTER_IMPORT = "roster_import"
+LIVE_FRAME = "live_frame"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -85,6 +86,12 @@ class FaceEnrolThrottle(ScopedUserThrottle):
     """Face enrolment: a student's faces (staff and self), assign-and-enrol, API and page together."""
 
     scope = FACE_ENROL
+
+
+class LiveFrameThrottle(ScopedUserThrottle):
+    """Live-mode webcam frames per user (a frame a second; photos keep their own budget)."""
+
+    scope = LIVE_FRAME
 
 
 class RosterImportThrottle(ScopedUserThrottle):

@@ -1,0 +1,192 @@
+"""Live mode through the REST API, with the real dlib model on 1280x720 frames composed from real photos:
+marks after LIVE_MIN_FRAMES frames, never on one; pending from uncertain matches only; the teacher's
+decision wins; the period rule; stop conditions; backpressure and limits."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from accounts.models import TeacherSettings
+from attendance import services
+from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
+from attendance.schooltime import school_now
+from tests.attendance.live_frames import post_frame, tiny_jpeg
+from tests.classroom import EnrolledClass
+
+pytestmark = pytest.mark.django_db
+
+
+def start(api: Any, session: AttendanceSession) -> dict:
+    response = api.post(f"/api/v1/sessions/{session.pk}/live/")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+@pytest.fixture
+def session(enrolled_class: EnrolledClass, teacher: Any) -> AttendanceSession:
+    return services.session_create(course=enrolled_class.course, date=datetime.date(2026, 11, 20), by=teacher)
+
+
+def status_of(session: AttendanceSession, enrolled: EnrolledClass, key: str) -> AttendanceRecord:
+    return AttendanceRecord.objects.get(session=session, student=enrolled.students[key])
+
+
+def test_students_become_present_after_two_frames_and_one_frame_changes_nothing(
+        teacher_api: Any, session: AttendanceSession, enrolled_class: EnrolledClass, faces: Path) -> None:
+    start(teacher_api, session)
+    first = post_frame(teacher_api, session.pk, faces, ("obama", "biden", "rose_leslie"), seed=1)
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert (body["width"], body["height"]) == (1280, 720)
+    named = {face["name"]: face for face in body["faces"] if face["student"]}
+    assert set(named) == {"Barack Obama", "Joe Biden", "Rose Leslie"}
+    assert all(face["match"] == "confident" and face["status"] == "unmarked" for face in named.values())
+    assert any(face["student"] is None for face in body["faces"])  # the strangers, unknown
+    assert body["newly_marked"] == [] and body["present_count"] == 0 and body["stopped"] == ""
+    assert SessionPhoto.objects.filter(session=session).count() == 0  # a frame is not kept for nothing
+
+    second = post_frame(teacher_api, session.pk, faces, ("obama", "biden", "kit_harington"), seed=2).json()
+
+    assert sorted(m["name"] for m in second["newly_marked"]) == ["Barack Obama", "Joe Biden"]
+    assert second["present_count"] == 2 and second["remaining"] == 3 and second["run"]["frames"] == 2
+    for key in ("obama", "biden"):
+        record = status_of(session, enrolled_class, key)
+        assert record.status == "present" and record.source == "face" and record.distance < 0.5
+        assert record.seen_at_source == "live" and "2 frames" in record.reason
+        # The evidence is the kept frame, with the student's face on it, like a photo's.
+        assert record.face.photo.session_id == session.pk and record.face.student_id == record.student_id
+    # Rose (first frame only) and Kit (second frame only) were seen once: nothing changed for them.
+    assert status_of(session, enrolled_class, "rose_leslie").status == "unmarked"
+    assert status_of(session, enrolled_class, "kit_harington").status == "unmarked"
+    assert LiveEvidence.objects.get(session=session, student=enrolled_class.students["kit_harington"]
+                                    ).confident_frames == 1
+    photos = SessionPhoto.objects.filter(session=session)
+    assert photos.count() == 1 and photos[0].image  # one frame kept: the evidence of both marks
+    kept = DetectedFace.objects.filter(photo=photos[0])
+    assert {face.student_id for face in kept} == {enrolled_class.students[k].pk
+                                                  for k in ("obama", "biden", "kit_harington")}
+    # The review's crops work on it as on a photo.
+    crop = teacher_api.get(f"/api/v1/sessions/{session.pk}/faces/{kept[0].pk}/crop/")
+    assert crop.status_code == 200 and crop["Content-Type"] == "image/jpeg"
+
+
+def test_uncertain_matches_only_make_a_pending_record(teacher_api: Any, teacher: Any, session: AttendanceSession,
+                                                      enrolled_class: EnrolledClass, faces: Path) -> None:
+    # With the tightest confident threshold every match of these frames (0.36-0.43) is only uncertain.
+    TeacherSettings.objects.create(user=teacher, confident_threshold="0.35", uncertain_threshold="0.60")
+    start(teacher_api, session)
+    one = post_frame(teacher_api, session.pk, faces, ("obama",), seed=3).json()
+    assert [f["match"] for f in one["faces"] if f["student"]] == ["uncertain"] and one["newly_marked"] == []
+    two = post_frame(teacher_api, session.pk, faces, ("obama",), seed=4).json()
+    assert [(m["name"], m["status"]) for m in two["newly_marked"]] == [("Barack Obama", "pending")]
+    record = status_of(session, enrolled_class, "obama")
+    assert record.status == "pending" and record.face is not None and record.face.match == "uncertain"
+
+
+def test_the_teachers_decision_wins(teacher_api: Any, teacher: Any, session: AttendanceSession,
+                                    enrolled_class: EnrolledClass, faces: Path) -> None:
+    services.record_correct(record=status_of(session, enrolled_class, "obama"), status="excused", by=teacher,
+                            note="At the dentist")
+    start(teacher_api, session)
+    for seed in (5, 6):
+        body = post_frame(teacher_api, session.pk, faces, ("obama", "biden"), seed=seed).json()
+    assert [m["name"] for m in body["newly_marked"]] == ["Joe Biden"]
+    record = status_of(session, enrolled_class, "obama")
+    assert record.status == "excused" and record.source == "manual"
+
+
+def test_a_student_first_seen_after_the_grace_is_late(teacher_api: Any, teacher: Any,
+                                                      enrolled_class: EnrolledClass, faces: Path) -> None:
+    now = school_now()
+    if now.hour < 1:
+        pytest.skip("the period must have started an hour ago today")
+    session = services.session_create(course=enrolled_class.course, date=now.date(), by=teacher,
+                                      starts_at=(now - datetime.timedelta(hours=1)).time())
+    start(teacher_api, session)
+    post_frame(teacher_api, session.pk, faces, ("biden",), seed=7)
+    body = post_frame(teacher_api, session.pk, faces, ("biden",), seed=8).json()
+    assert [(m["name"], m["status"]) for m in body["newly_marked"]] == [("Joe Biden", "late")]
+
+
+def test_live_mode_stops_when_everyone_is_present(teacher_api: Any, teacher: Any, faces: Path) -> None:
+    from tests.classroom import make_class
+
+    small = make_class(teacher=teacher, faces=faces, enrol=("obama", "biden"))
+    for key in ("kit_harington", "rose_leslie", "alex_lacamoire"):
+        small.course.enrollments.filter(student=small.students[key]).delete()
+    session = services.session_create(course=small.course, date=datetime.date(2026, 11, 21), by=teacher)
+    start(teacher_api, session)
+    post_frame(teacher_api, session.pk, faces, ("obama", "biden"), seed=9)
+    body = post_frame(teacher_api, session.pk, faces, ("obama", "biden"), seed=10).json()
+    assert body["stopped"] == "everyone_present" and body["remaining"] == 0 and body["present_count"] == 2
+    assert body["run"]["running"] is False
+    after = post_frame(teacher_api, session.pk, faces, ("obama",), seed=9)
+    assert after.status_code == 409 and after.json()["error_code"] == "LIVE_NOT_RUNNING"
+
+
+def test_frames_need_a_running_live_mode_and_it_stops_at_the_time_limit(teacher_api: Any,
+                                                                        session: AttendanceSession) -> None:
+    url = f"/api/v1/sessions/{session.pk}/live/frames/"
+    frame = SimpleUploadedFile("f.jpg", tiny_jpeg(), content_type="image/jpeg")
+    refused = teacher_api.post(url, {"image": frame}, format="multipart")
+    assert refused.status_code == 409 and refused.json()["error_code"] == "LIVE_NOT_RUNNING"
+
+    run = start(teacher_api, session)
+    assert start(teacher_api, session)["id"] == run["id"]  # starting again returns the same run
+    LiveRun.objects.filter(pk=run["id"]).update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
+    frame = SimpleUploadedFile("f.jpg", tiny_jpeg(), content_type="image/jpeg")
+    late = teacher_api.post(url, {"image": frame}, format="multipart")
+    assert late.status_code == 409 and late.json()["details"]["ended_reason"] == "time_limit"
+    assert teacher_api.get(f"/api/v1/sessions/{session.pk}/live/").json()["ended_reason"] == "time_limit"
+
+
+def test_a_frame_while_another_is_processed_is_told_to_retry(teacher_api: Any, session: AttendanceSession) -> None:
+    start(teacher_api, session)
+    cache.add(f"live-frame-busy:{session.pk}", 1, 30)  # a frame of this session in flight
+    frame = SimpleUploadedFile("f.jpg", tiny_jpeg(), content_type="image/jpeg")
+    busy = teacher_api.post(f"/api/v1/sessions/{session.pk}/live/frames/", {"image": frame}, format="multipart")
+    assert busy.status_code == 429 and busy.json()["error_code"] == "LIVE_FRAME_IN_FLIGHT"
+    assert busy["Retry-After"] == "1"
+    cache.delete(f"live-frame-busy:{session.pk}")
+    frame = SimpleUploadedFile("f.jpg", tiny_jpeg(), content_type="image/jpeg")
+    ok = teacher_api.post(f"/api/v1/sessions/{session.pk}/live/frames/", {"image": frame}, format="multipart")
+    assert ok.status_code == 200 and ok.json()["faces"] == []
+
+
+def test_frames_are_small_limited_and_private(settings: Any, teacher_api: Any, other_teacher_api: Any,
+                                              session: AttendanceSession) -> None:
+    import io
+
+    from PIL import Image
+
+    start(teacher_api, session)
+    url = f"/api/v1/sessions/{session.pk}/live/frames/"
+    buffer = io.BytesIO()
+    Image.new("RGB", (2400, 1600), (90, 90, 90)).save(buffer, format="JPEG")
+    big = teacher_api.post(url, {"image": SimpleUploadedFile("b.jpg", buffer.getvalue())}, format="multipart")
+    assert big.status_code == 413 and big.json()["error_code"] == "IMAGE_TOO_LARGE"
+    garbage = teacher_api.post(url, {"image": SimpleUploadedFile("g.jpg", b"not an image")}, format="multipart")
+    assert garbage.status_code in (400, 415)
+    other = other_teacher_api.post(url, {"image": SimpleUploadedFile("f.jpg", tiny_jpeg())}, format="multipart")
+    assert other.status_code == 404
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "live_frame": "2/min"}}
+    for _ in range(2):
+        teacher_api.post(url, {"image": SimpleUploadedFile("f.jpg", tiny_jpeg())}, format="multipart")
+    limited = teacher_api.post(url, {"image": SimpleUploadedFile("f.jpg", tiny_jpeg())}, format="multipart")
+    assert limited.status_code == 429 and limited.json()["error_code"] == "RATE_LIMITED"
+    assert int(limited["Retry-After"]) >= 1
+
+
+def test_stop_ends_the_run(teacher_api: Any, session: AttendanceSession) -> None:
+    start(teacher_api, session)
+    stopped = teacher_api.delete(f"/api/v1/sessions/{session.pk}/live/")
+    assert stopped.status_code == 200 and stopped.json()["ended_reason"] == "stopped"
+    assert teacher_api.delete(f"/api/v1/sessions/{session.pk}/live/").status_code == 204
