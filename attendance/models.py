@@ -304,6 +304,12 @@ class CheckinAttempt(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One check-in per student and session (refused attempts are only logged).
+            models.UniqueConstraint(fields=["session", "student"],
+                                    condition=models.Q(outcome__in=["present", "pending"]),
+                                    name="one_checkin_per_student_per_session"),
+        ]
 
     def __str__(self) -> str:
         return f"Check-in of {self.student_id} in {self.session_id}: {self.outcome}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attendance import school_views, views
+from attendance import checkin_views, school_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -22,6 +22,13 @@ urlpatterns = [
     path("sessions/<int:session_id>/finalize/", views.session_finalize, name="session-finalize-page"),
     path("photos/<int:photo_id>/image", views.session_photo_image, name="session-photo-image"),
     path("faces/<int:face_id>/enrolment-crop", views.enrolment_face_crop, name="enrolment-face-crop"),
+    # Self check-in (attendance/checkin_views.py)
+    path("sessions/<int:session_id>/checkin/open/", checkin_views.checkin_open, name="checkin-open"),
+    path("sessions/<int:session_id>/checkin/close/", checkin_views.checkin_close, name="checkin-close"),
+    path("sessions/<int:session_id>/checkin/qr.svg", checkin_views.checkin_qr, name="checkin-qr"),
+    path("checkins/<int:attempt_id>/selfie", checkin_views.checkin_selfie, name="checkin-selfie"),
+    path("checkin/", checkin_views.checkin_page, name="checkin-page"),
+    path("checkin/<str:token>/", checkin_views.checkin_scan, name="checkin-scan"),
     # The school day (attendance/school_views.py)
     path("periods/<int:slot_id>/take/", school_views.slot_take, name="slot-take"),
     path("courses/<int:course_id>/report.pdf", school_views.course_report_pdf, name="course-report-pdf"),
