@@ -40,9 +40,10 @@
       stopCamera();
       startButton.hidden = false;
       stopButton.hidden = true;
-      say(text);
       if (marked) { root.querySelector("[data-live-reload]").hidden = false; }
-      if (tellServer) { api("DELETE", root.dataset.liveUrl); }
+      if (!tellServer) { say(text); return; }
+      say("Stopping…");
+      api("DELETE", root.dataset.liveUrl).then(function () { say(text); }, function () { say(text); });
     }
 
     function schedule(delay) {
