@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 TOKEN_SALT = "attendance.checkin.qr"  # noqa: S105 - a signing namespace, not a secret
 DEVICE_COOKIE = "sa_checkin_device"
 SELFIE_PIXELS = 1600  # the longest side of the selfie that is encoded and kept
+# A selfie held at arm's length is a fine 1:1 probe below the enrolment rule's 5% of the picture.
+SELFIE_MIN_FACE_AREA = 0.02
 Status = AttendanceRecord.Status
 Source = AttendanceRecord.Source
 Outcome = CheckinAttempt.Outcome
@@ -210,7 +212,7 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes, device_i
         reasons.append("no enrolled face to compare with: check the selfie by eye")
     else:
         try:
-            encoded = get_backend().encode_face(small)
+            encoded = get_backend().encode_face(small, num_jitters=1, min_face_area_ratio=SELFIE_MIN_FACE_AREA)
         except RecognitionUnavailable:
             raise
         except RecognitionError as exc:

@@ -42,6 +42,11 @@ from recognition.images import DecodedImage, decode_image
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
 _started = time.monotonic()
 _import_lock = threading.Lock()
+# dlib's models (the shared HOG detector, landmark predictor and ResNet encoder) keep scratch buffers
+# in the model objects: two threads of one process using them at once corrupt memory (the process
+# aborted under 6 concurrent self check-ins in a threaded server, benchmarks/live.py). One dlib call
+# at a time per process; processes (gunicorn workers) still run in parallel.
+DLIB_LOCK = threading.RLock()
 _api: Any = None
 
 
@@ -132,7 +137,11 @@ class DlibBackend(RecognitionBackend):
             return []
         api = load_face_recognition()
         locations = [(b.top, b.right, b.bottom, b.left) for b in boxes]
+        with DLIB_LOCK:
+            return self._encode_locked(api, decoded, locations, num_jitters)
 
+    def _encode_locked(self, api: Any, decoded: DecodedImage, locations: list[tuple[int, int, int, int]],
+                       num_jitters: int) -> list[np.ndarray]:
         if num_jitters <= 1:
             encodings = api.face_encodings(decoded.pixels, known_face_locations=locations, num_jitters=1)
             return [np.asarray(e, dtype=np.float64) for e in encodings]

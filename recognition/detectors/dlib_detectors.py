@@ -13,14 +13,16 @@ class DlibDetector(FaceDetector):
     model = "hog"
 
     def locate(self, pixels: np.ndarray, *, smallest_face: float) -> list[Located]:
-        from recognition.backends.local import load_face_recognition
+        from recognition.backends.local import DLIB_LOCK, load_face_recognition
 
         api = load_face_recognition()
         height, width = pixels.shape[:2]
         # Small photos are enlarged (dlib's "upsample", expressed as the smallest face to find).
         scale = self.scan_scale(width, height, smallest_face, upscale_limit=4.0)
         copy, fx, fy = resized(pixels, scale)
-        found = api.face_locations(self.prepare(copy), number_of_times_to_upsample=0, model=self.model)
+        prepared = self.prepare(copy)
+        with DLIB_LOCK:  # dlib's detectors are not safe to share between threads
+            found = api.face_locations(prepared, number_of_times_to_upsample=0, model=self.model)
         return in_reading_order([Located(to_original(left, top, right, bottom, fx, fy, width, height))
                                  for top, right, bottom, left in found])
 

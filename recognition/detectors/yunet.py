@@ -117,7 +117,10 @@ class YuNetDetector(FaceDetector):
         scale = VERIFY_FACE_PIXELS / max(box.width, 1)
         grey = Image.fromarray(region).convert("L")
         grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))), Image.BILINEAR)
-        rects, _, _ = hog_detector().run(np.asarray(grey), 0, self.verify_threshold)
+        from recognition.backends.local import DLIB_LOCK
+
+        with DLIB_LOCK:  # a dlib detector is not safe to share between threads (dlib's documentation)
+            rects, _, _ = hog_detector().run(np.asarray(grey), 0, self.verify_threshold)
         for rect in rects:
             centre_x = left + (rect.left() + rect.right()) / 2 / scale
             centre_y = top + (rect.top() + rect.bottom()) / 2 / scale
