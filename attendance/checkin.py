@@ -325,3 +325,17 @@ def _accept(*, window: CheckinWindow, user: User, student: StudentProfile, devic
         raise
     logger.info("check-in: session %s student %s: %s", window.session_id, student.pk, outcome)
     return CheckinResult(attempt=attempt, record=record, elapsed_ms=_ms(started))
+
+
+def checkin_selfies_purge(*, older_than: datetime.timedelta, dry_run: bool = False) -> int:
+    """Deletes the files of check-in selfies older than `older_than` (the retention of classroom
+    photos); the attempts, their outcome and distance stay. Returns how many."""
+    expired = list(CheckinAttempt.objects.filter(created_at__lt=timezone.now() - older_than).exclude(selfie=""))
+    if dry_run:
+        return len(expired)
+    for attempt in expired:
+        storage, name = attempt.selfie.storage, attempt.selfie.name
+        with transaction.atomic():
+            CheckinAttempt.objects.filter(pk=attempt.pk).update(selfie="")
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+    return len(expired)

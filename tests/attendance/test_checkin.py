@@ -265,3 +265,23 @@ def test_selfie_verification_service_with_real_photos(session: AttendanceSession
     kit = enrolled_class.students["kit_harington"].user
     other = checkin.checkin_submit(window=window, user=kit, selfie=(faces / OBAMA_SELFIE).read_bytes(), device_id="d2")
     assert other.attempt.outcome == "refused" and other.attempt.error_code == "FACE_MISMATCH"
+
+
+def test_selfies_go_with_the_photo_retention(session: AttendanceSession, window: CheckinWindow,
+                                             enrolled_class: EnrolledClass,
+                                             django_capture_on_commit_callbacks: Any) -> None:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    phone = pupil(enrolled_class, "obama")
+    scan(phone, window)
+    send_selfie(phone, enrolled_class, OBAMA_SELFIE)
+    attempt = CheckinAttempt.objects.get(session=session)
+    stored = attempt.selfie.storage, attempt.selfie.name
+    assert stored[0].exists(stored[1])
+    CheckinAttempt.objects.filter(pk=attempt.pk).update(created_at=timezone.now() - datetime.timedelta(days=31))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_biometrics", "--days", "30")
+    attempt.refresh_from_db()
+    assert not attempt.selfie and not stored[0].exists(stored[1])
+    assert attempt.outcome == "present" and attempt.distance is not None  # the audit stays

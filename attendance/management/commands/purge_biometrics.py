@@ -13,8 +13,9 @@ from smart_attendance.progress import progress_on
 
 
 class Command(BaseCommand):
-    help = ("Deletes classroom photos older than PHOTO_RETENTION_DAYS (their face boxes and the attendance "
-            "records stay) and every face embedding of students without recorded consent. Run it daily.")
+    help = ("Deletes classroom photos and check-in selfies older than PHOTO_RETENTION_DAYS (their face boxes "
+            "and the attendance records stay) and every face embedding of students without recorded consent. "
+            "Run it daily.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, help="retention in days (default: PHOTO_RETENTION_DAYS)")
@@ -28,5 +29,9 @@ class Command(BaseCommand):
         photos = classroom_photos_purge(older_than=datetime.timedelta(days=days), dry_run=dry_run,
                                         progress=progress_on(self.stderr, "classroom photos"))
         self.stdout.write(f"classroom photos older than {days} days: {verb} {photos}")
+        from attendance.checkin import checkin_selfies_purge
+
+        selfies = checkin_selfies_purge(older_than=datetime.timedelta(days=days), dry_run=dry_run)
+        self.stdout.write(f"check-in selfies older than {days} days: {verb} {selfies}")
         faces = biometrics_without_consent_purge(dry_run=dry_run, progress=progress_on(self.stderr, "students"))
         self.stdout.write(f"face embeddings of students without consent: {verb} {faces}")
