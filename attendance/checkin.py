@@ -205,11 +205,11 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes, device_i
         return _refused(window, user, student, device_id, exc.error_code, exc.message, started)
     distance = None
     confident, uncertain = thresholds_for(session.course)
-    embeddings = [face.embedding for face in FaceEmbedding.objects.filter(student=student)]
+    embeddings = [face.embedding for face in FaceEmbedding.objects.matchable().filter(student=student)]
     if not student.consent_given:
         reasons.append("no consent for face recognition: check the selfie by eye")
     elif not embeddings:
-        reasons.append("no enrolled face to compare with: check the selfie by eye")
+        reasons.append("no approved enrolled face to compare with: check the selfie by eye")
     else:
         try:
             encoded = get_backend().encode_face(small, num_jitters=1, min_face_area_ratio=SELFIE_MIN_FACE_AREA)

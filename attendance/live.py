@@ -273,7 +273,7 @@ def _frame_store(*, session: AttendanceSession, analysis: PhotoAnalysis, by: Use
     photo = SessionPhoto(session=session, content_hash=analysis.digest, width=analysis.detection.image_size[0],
                          height=analysis.detection.image_size[1], face_count=len(faces),
                          processing_time_ms=round((time.perf_counter() - analysis.started) * 1000),
-                         uploaded_by=by, taken_at=seen.at, taken_at_source=LIVE)
+                         uploaded_by=by, taken_at=seen.at, taken_at_source=LIVE, processed_at=seen.at)
     photo.image.save("frame.jpg", ContentFile(image_to_jpeg(analysis.decoded.pixels, quality=88)), save=False)
     stored.append(photo.image.name)
     photo.save()

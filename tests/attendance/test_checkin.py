@@ -176,7 +176,7 @@ def test_without_consent_or_enrolled_faces_the_checkin_waits(session: Attendance
     StudentProfile.objects.filter(pk=rose.pk).update(consent_given=False)
     enrolled_class.students["alex_lacamoire"].face_embeddings.all().delete()
     for key, selfie, reason in (("rose_leslie", "people/rose_leslie/img2.jpg", "no consent"),
-                                ("alex_lacamoire", "probes/alex_lacamoire1.jpg", "no enrolled face")):
+                                ("alex_lacamoire", "probes/alex_lacamoire1.jpg", "enrolled face")):
         phone = pupil(enrolled_class, key)
         scan(phone, window)
         assert send_selfie(phone, enrolled_class, selfie).status_code == 200
