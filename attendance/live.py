@@ -50,6 +50,8 @@ _DONE_STATUSES = (Status.PRESENT, Status.LATE, Status.EXCUSED)
 def live_run_current(*, session: AttendanceSession) -> LiveRun | None:
     """The session's running live run, if any (a run past its time limit is not running)."""
     run = session.live_runs.filter(ended_at__isnull=True).first()
+    if run is not None and not session.is_open:
+        return _run_end(run, LiveRun.Ended.FINALIZED)
     if run is not None and run.ends_at <= timezone.now():
         return _run_end(run, LiveRun.Ended.TIME_LIMIT)
     return run

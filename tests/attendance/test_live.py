@@ -190,3 +190,13 @@ def test_stop_ends_the_run(teacher_api: Any, session: AttendanceSession) -> None
     stopped = teacher_api.delete(f"/api/v1/sessions/{session.pk}/live/")
     assert stopped.status_code == 200 and stopped.json()["ended_reason"] == "stopped"
     assert teacher_api.delete(f"/api/v1/sessions/{session.pk}/live/").status_code == 204
+
+
+def test_finalising_ends_live_mode(teacher_api: Any, teacher: Any, session: AttendanceSession) -> None:
+    start(teacher_api, session)
+    services.session_finalize(session=session, by=teacher)
+    frame = SimpleUploadedFile("f.jpg", tiny_jpeg(), content_type="image/jpeg")
+    refused = teacher_api.post(f"/api/v1/sessions/{session.pk}/live/frames/", {"image": frame}, format="multipart")
+    assert refused.status_code == 409 and refused.json()["error_code"] == "SESSION_FINALIZED"
+    assert teacher_api.get(f"/api/v1/sessions/{session.pk}/live/").json()["ended_reason"] == "finalized"
+    assert teacher_api.post(f"/api/v1/sessions/{session.pk}/live/").status_code == 409
