@@ -12,6 +12,7 @@ A teacher's own decision is never overwritten. Every attempt is logged (`Checkin
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import math
 import secrets
@@ -81,13 +82,13 @@ def checkin_window_create(*, session: AttendanceSession, by: User | None, minute
     open on the session is closed first."""
     session = AttendanceSession.objects.select_for_update().get(pk=session.pk)
     require_open(session)
-    minutes = minutes or settings.CHECKIN_WINDOW_MINUTES
-    if not 1 <= minutes <= 240:
+    length = int(minutes or settings.CHECKIN_WINDOW_MINUTES)
+    if not 1 <= length <= 240:
         raise DomainError("A check-in window lasts 1 to 240 minutes.", error_code="INVALID_DURATION")
     now = timezone.now()
     session.checkin_windows.filter(closed_at__isnull=True).update(closed_at=now, closed_by=by)
     return CheckinWindow.objects.create(session=session, opened_by=by,
-                                        closes_at=now + datetime.timedelta(minutes=minutes))
+                                        closes_at=now + datetime.timedelta(minutes=length))
 
 
 def checkin_window_close(*, session: AttendanceSession, by: User | None) -> int:
@@ -110,7 +111,7 @@ def checkin_token_verify(*, token: str) -> CheckinWindow:
     (CHECKIN_TOKEN_INVALID), an old one (CHECKIN_TOKEN_EXPIRED), a closed window (CHECKIN_CLOSED) or a
     finalised session (SESSION_FINALIZED)."""
     try:
-        payload = signing.loads(token, salt=TOKEN_SALT, max_age=settings.CHECKIN_TOKEN_SECONDS)
+        payload = signing.loads(token, salt=TOKEN_SALT, max_age=int(settings.CHECKIN_TOKEN_SECONDS))
     except signing.SignatureExpired:
         raise _refusal("CHECKIN_TOKEN_EXPIRED", "This code has expired: scan the code on the screen again.") from None
     except signing.BadSignature:
@@ -245,7 +246,7 @@ def _reduced(pixels: np.ndarray, longest: int) -> np.ndarray:
     if max(height, width) <= longest:
         return pixels
     scale = longest / max(height, width)
-    image = Image.fromarray(pixels).resize((round(width * scale), round(height * scale)), Image.LANCZOS)
+    image = Image.fromarray(pixels).resize((round(width * scale), round(height * scale)), Image.Resampling.LANCZOS)
     return np.asarray(image)
 
 
@@ -282,6 +283,11 @@ def _refused(window: CheckinWindow, user: User, student: StudentProfile | None, 
     return CheckinResult(attempt=attempt, record=None, elapsed_ms=_ms(started))
 
 
+def _selfie_delete(attempt: CheckinAttempt) -> None:
+    if attempt.selfie.name:
+        attempt.selfie.storage.delete(attempt.selfie.name)
+
+
 def _ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
 
@@ -314,14 +320,14 @@ def _accept(*, window: CheckinWindow, user: User, student: StudentProfile, devic
             attempt.record = record
             attempt.save(update_fields=["record"])
     except IntegrityError:
-        attempt.selfie.storage.delete(attempt.selfie.name)
+        _selfie_delete(attempt)
         return _refused(window, user, student, device_id, "ALREADY_CHECKED_IN",
                         "You have already checked in to this lesson.", started)
     except DomainError as exc:
-        attempt.selfie.storage.delete(attempt.selfie.name)
+        _selfie_delete(attempt)
         return _refused(window, user, student, device_id, exc.error_code, str(exc.detail), started)
     except BaseException:
-        attempt.selfie.storage.delete(attempt.selfie.name)
+        _selfie_delete(attempt)
         raise
     logger.info("check-in: session %s student %s: %s", window.session_id, student.pk, outcome)
     return CheckinResult(attempt=attempt, record=record, elapsed_ms=_ms(started))
@@ -334,8 +340,7 @@ def checkin_selfies_purge(*, older_than: datetime.timedelta, dry_run: bool = Fal
     if dry_run:
         return len(expired)
     for attempt in expired:
-        storage, name = attempt.selfie.storage, attempt.selfie.name
         with transaction.atomic():
             CheckinAttempt.objects.filter(pk=attempt.pk).update(selfie="")
-            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+            transaction.on_commit(functools.partial(attempt.selfie.storage.delete, attempt.selfie.name or ""))
     return len(expired)

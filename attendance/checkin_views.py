@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from attendance import checkin, selectors
 from attendance.models import AttendanceSession, CheckinAttempt, CheckinWindow
-from recognition.backends.base import RecognitionError
+from recognition.backends.base import RecognitionError, RecognitionUnavailable
 from recognition.images import upload_bytes
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.throttling import PhotoUploadThrottle
@@ -108,9 +108,10 @@ def checkin_scan(request: HttpRequest, token: str) -> HttpResponse:
 
 def _scanned_window(request: HttpRequest) -> CheckinWindow | None:
     scan = request.session.get(SCAN_KEY)
-    if not isinstance(scan, dict) or time.time() - float(scan.get("at", 0)) > settings.CHECKIN_SCAN_SECONDS:
+    if not isinstance(scan, dict) or not isinstance(scan.get("window"), int) \
+            or time.time() - float(scan.get("at", 0)) > settings.CHECKIN_SCAN_SECONDS:
         return None
-    return CheckinWindow.objects.select_related("session__course").filter(pk=scan.get("window")).first()
+    return CheckinWindow.objects.select_related("session__course").filter(pk=scan["window"]).first()
 
 
 @login_required
@@ -137,7 +138,7 @@ def checkin_page(request: HttpRequest) -> HttpResponse:
     except RecognitionError as exc:
         context["error"] = refusal_text(exc)
         response = render(request, "attendance/checkin.html", context, status=refusal_status(exc))
-        if getattr(exc, "retry_after", None):
+        if isinstance(exc, RecognitionUnavailable):
             response["Retry-After"] = str(exc.retry_after)
         return response
     attempt = result.attempt

@@ -30,7 +30,7 @@ from attendance import lateness
 from attendance.capture_time import CaptureTime
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
 from attendance.services import PhotoAnalysis, _detected_faces, _records_ensure, photo_analyse, require_open
-from recognition.backends.base import MatchStatus
+from recognition.backends.base import FaceMatch, MatchStatus
 from recognition.images import decode_image, image_to_jpeg
 from smart_attendance.api.errors import DomainError
 
@@ -145,8 +145,8 @@ def live_frame_process(*, session: AttendanceSession, image: bytes, by: User | N
                           error_code="LIVE_FRAME_IN_FLIGHT", status_code=http.HTTP_429_TOO_MANY_REQUESTS,
                           headers={"Retry-After": "1"})
     try:
-        decoded = decode_image(image, max_bytes=settings.LIVE_MAX_FRAME_BYTES,
-                               max_pixels=settings.LIVE_MAX_FRAME_PIXELS)
+        decoded = decode_image(image, max_bytes=int(settings.LIVE_MAX_FRAME_BYTES),
+                               max_pixels=int(settings.LIVE_MAX_FRAME_PIXELS))
         analysis = photo_analyse(course=session.course, image=decoded)
         return _frame_apply(session=session, run=run, analysis=analysis, by=by)
     finally:
@@ -216,7 +216,8 @@ def _evidence_add(*, session: AttendanceSession, run: LiveRun, analysis: PhotoAn
         item.save()
     decisions = {sid: _decide(evidence[sid], records.get(sid)) for sid in evidence}
     decisions = {sid: status for sid, status in decisions.items() if status}
-    photo, faces = None, []
+    photo: SessionPhoto | None = None
+    faces: list[DetectedFace] = []
     if decisions:
         photo, faces = _frame_store(session=session, analysis=analysis, by=by, stored=stored)
     by_student = {face.student_id: face for face in faces if face.student_id}
@@ -277,7 +278,7 @@ def _frame_store(*, session: AttendanceSession, analysis: PhotoAnalysis, by: Use
                          processing_time_ms=round((time.perf_counter() - analysis.started) * 1000),
                          uploaded_by=by, taken_at=seen.at, taken_at_source=LIVE, processed_at=seen.at)
     photo.image.save("frame.jpg", ContentFile(image_to_jpeg(analysis.decoded.pixels, quality=88)), save=False)
-    stored.append(photo.image.name)
+    stored.append(photo.image.name or "")
     photo.save()
     for face in faces:
         face.photo = photo
@@ -293,15 +294,16 @@ def _names(ids: set) -> dict[int, str]:
 
 def _frame_faces(analysis: PhotoAnalysis, records: dict[int, AttendanceRecord],
                  names: dict[int, str]) -> list[FrameFace]:
-    matches = analysis.matches or [None] * len(analysis.detection.faces)
+    matches: list[FaceMatch | None] = list(analysis.matches) or [None] * len(analysis.detection.faces)
     faces = []
     for face, match in zip(analysis.detection.faces, matches, strict=True):
         student_id = match.student_id if match is not None else None
         kind = MatchStatus.UNKNOWN
-        if student_id is not None:
+        if match is not None and student_id is not None:
             kind = MatchStatus.CONFIDENT if _is_confident(match.status, student_id, analysis) else MatchStatus.UNCERTAIN
         record = records.get(student_id) if student_id is not None else None
-        faces.append(FrameFace(box=face.box.as_dict(), student_id=student_id, name=names.get(student_id, ""),
+        faces.append(FrameFace(box=face.box.as_dict(), student_id=student_id,
+                               name=names.get(student_id, "") if student_id is not None else "",
                                match=kind, distance=None if match is None else match.distance,
                                status=record.status if record else ""))
     return faces

@@ -82,6 +82,6 @@ class LiveFrameView(APIView):
         session = _session(request, session_id)
         upload = FrameUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        image = upload_bytes(upload.validated_data["image"], max_bytes=settings.LIVE_MAX_FRAME_BYTES)
+        image = upload_bytes(upload.validated_data["image"], max_bytes=int(settings.LIVE_MAX_FRAME_BYTES))
         result = live.live_frame_process(session=session, image=image, by=request.user)
         return Response(FrameResultSerializer(result).data)
