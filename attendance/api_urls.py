@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attendance import api, live_api, reports_api
+from attendance import api, checkin_api, live_api, reports_api
 
 urlpatterns = [
     path("courses/<int:course_id>/sessions/", api.CourseSessionsView.as_view(), name="course-sessions"),
@@ -24,6 +24,8 @@ urlpatterns = [
     path("photos/<int:photo_id>/", api.PhotoStatusView.as_view(), name="photo-status"),
     path("sessions/<int:session_id>/live/", live_api.LiveRunView.as_view(), name="session-live"),
     path("sessions/<int:session_id>/live/frames/", live_api.LiveFrameView.as_view(), name="session-live-frames"),
+    path("checkin/scan/", checkin_api.CheckinScanView.as_view(), name="checkin-scan-api"),
+    path("checkin/", checkin_api.CheckinSelfieView.as_view(), name="checkin-api"),
     path("attendance/mark/", api.AttendanceMarkView.as_view(), name="attendance-mark"),
     path("reports/school/", reports_api.SchoolReportView.as_view(), name="school-report"),
     path("students/<int:student_id>/report/", reports_api.StudentReportView.as_view(), name="student-report-api"),

@@ -54,7 +54,8 @@ Outcome = CheckinAttempt.Outcome
 REFUSAL_STATUS = {
     "CHECKIN_TOKEN_INVALID": 400, "CHECKIN_TOKEN_EXPIRED": 410, "CHECKIN_CLOSED": 410, "SESSION_FINALIZED": 409,
     "NOT_A_STUDENT": 403, "NOT_ENROLLED": 403, "ALREADY_CHECKED_IN": 409, "TEACHER_DECIDED": 409,
-    "FACE_MISMATCH": 422, "SCAN_EXPIRED": 410,
+    "FACE_MISMATCH": 422, "SCAN_EXPIRED": 410, "NO_FACE_FOUND": 422, "MULTIPLE_FACES": 422, "FACE_TOO_SMALL": 422,
+    "IMAGE_TOO_LARGE": 413, "UNSUPPORTED_IMAGE_TYPE": 415,
 }
 
 
@@ -121,6 +122,33 @@ def checkin_token_verify(*, token: str) -> CheckinWindow:
     window = CheckinWindow.objects.select_related("session__course").filter(pk=payload["w"]).first()
     if window is None or window.session_id != payload["s"]:
         raise _refusal("CHECKIN_TOKEN_INVALID", "This check-in code is not for this lesson.")
+    window_check(window)
+    return window
+
+
+SCAN_SALT = "attendance.checkin.scan"
+
+
+def checkin_scan_ticket(*, window: CheckinWindow, user: User) -> str:
+    """What a verified scan gives a mobile app: a signed ticket for this window and user, valid
+    CHECKIN_SCAN_SECONDS (time to take the selfie), so the 30-second QR token need not outlive it."""
+    return signing.dumps({"w": window.pk, "u": user.pk}, salt=SCAN_SALT, compress=False)
+
+
+def checkin_scan_ticket_verify(*, ticket: str, user: User) -> CheckinWindow:
+    """The window of a scan ticket of `user`; refused like a token (CHECKIN_TOKEN_INVALID for another
+    user's ticket, SCAN_EXPIRED when too old, CHECKIN_CLOSED, SESSION_FINALIZED)."""
+    try:
+        payload = signing.loads(ticket, salt=SCAN_SALT, max_age=int(settings.CHECKIN_SCAN_SECONDS))
+    except signing.SignatureExpired:
+        raise _refusal("SCAN_EXPIRED", "Too long since the scan: scan the code on the screen again.") from None
+    except signing.BadSignature:
+        raise _refusal("CHECKIN_TOKEN_INVALID", "This is not a valid check-in ticket.") from None
+    if not isinstance(payload, dict) or payload.get("u") != user.pk or not isinstance(payload.get("w"), int):
+        raise _refusal("CHECKIN_TOKEN_INVALID", "This is not a valid check-in ticket.")
+    window = CheckinWindow.objects.select_related("session__course").filter(pk=payload["w"]).first()
+    if window is None:
+        raise _refusal("CHECKIN_TOKEN_INVALID", "This is not a valid check-in ticket.")
     window_check(window)
     return window
 

@@ -285,3 +285,48 @@ def test_selfies_go_with_the_photo_retention(session: AttendanceSession, window:
     attempt.refresh_from_db()
     assert not attempt.selfie and not stored[0].exists(stored[1])
     assert attempt.outcome == "present" and attempt.distance is not None  # the audit stays
+
+
+def test_a_mobile_app_checks_in_through_the_api(monkeypatch: Any, session: AttendanceSession, window: CheckinWindow,
+                                                enrolled_class: EnrolledClass, teacher_api: Any) -> None:
+    from tests.conftest import api_client_for
+
+    pupil(enrolled_class, "obama")
+    pupil(enrolled_class, "biden")
+    app = api_client_for(enrolled_class.students["obama"].user)
+    token = checkin.checkin_token_make(window=window)
+    scanned = app.post("/api/v1/checkin/scan/", {"token": token}, format="json")
+    assert scanned.status_code == 200, scanned.content
+    ticket = scanned.json()["ticket"]
+    assert scanned.json()["session"] == session.pk and scanned.json()["needs_location"] is False
+    assert app.post("/api/v1/checkin/scan/", {"token": token[:-2] + "xx"}, format="json").status_code == 400
+    assert teacher_api.post("/api/v1/checkin/scan/", {"token": token}, format="json").status_code == 403
+
+    # Another student cannot use Obama's ticket.
+    friend = api_client_for(enrolled_class.students["biden"].user)
+    stolen = friend.post("/api/v1/checkin/", {"ticket": ticket, "image": enrolled_class.photo(BIDEN_SELFIE)},
+                         format="multipart", HTTP_X_DEVICE_ID="phone-1")
+    assert stolen.status_code == 400 and stolen.json()["error_code"] == "CHECKIN_TOKEN_INVALID"
+    # Another person's face is refused with its code; the own face checks in.
+    wrong = app.post("/api/v1/checkin/", {"ticket": ticket, "image": enrolled_class.photo(BIDEN_SELFIE)},
+                     format="multipart", HTTP_X_DEVICE_ID="phone-1")
+    assert wrong.status_code == 422 and wrong.json()["error_code"] == "FACE_MISMATCH"
+    done = app.post("/api/v1/checkin/", {"ticket": ticket, "image": enrolled_class.photo(OBAMA_SELFIE)},
+                    format="multipart", HTTP_X_DEVICE_ID="phone-1")
+    assert done.status_code == 201 and done.json()["outcome"] == "present" and done.json()["status"] == "present"
+    again = app.post("/api/v1/checkin/", {"ticket": ticket, "image": enrolled_class.photo(OBAMA_SELFIE)},
+                     format="multipart", HTTP_X_DEVICE_ID="phone-1")
+    assert again.status_code == 409 and again.json()["error_code"] == "ALREADY_CHECKED_IN"
+    # The same phone for Biden: pending for the teacher.
+    biden_ticket = friend.post("/api/v1/checkin/scan/", {"token": token}, format="json").json()["ticket"]
+    shared = friend.post("/api/v1/checkin/", {"ticket": biden_ticket, "image": enrolled_class.photo(BIDEN_SELFIE)},
+                         format="multipart", HTTP_X_DEVICE_ID="phone-1")
+    assert shared.status_code == 201 and shared.json()["outcome"] == "pending"
+    # A ticket older than CHECKIN_SCAN_SECONDS has expired.
+    real_time = time.time
+    monkeypatch.setattr(signing.time, "time", lambda: real_time() - 301)
+    old = checkin.checkin_scan_ticket(window=window, user=enrolled_class.students["obama"].user)
+    monkeypatch.setattr(signing.time, "time", real_time)
+    expired = app.post("/api/v1/checkin/", {"ticket": old, "image": enrolled_class.photo(OBAMA_SELFIE)},
+                       format="multipart")
+    assert expired.status_code == 410 and expired.json()["error_code"] == "SCAN_EXPIRED"
