@@ -7,6 +7,7 @@ still has to log in is not sent back to scan again. /checkin/ then takes the sel
 
 from __future__ import annotations
 
+import io
 import time
 
 import segno
@@ -72,8 +73,10 @@ def checkin_qr(request: HttpRequest, session_id: int) -> HttpResponse:
     if window is None:
         return HttpResponse("No check-in window is open.", status=404, content_type="text/plain")
     url = request.build_absolute_uri(reverse("checkin-scan", args=[checkin.checkin_token_make(window=window)]))
-    svg = segno.make(url, error="m").svg_inline(scale=6, border=2)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    svg = io.BytesIO()
+    # A standalone SVG document (with its namespace): the page shows it in an <img>.
+    segno.make(url, error="m").save(svg, kind="svg", scale=6, border=4, xmldecl=False)
+    return HttpResponse(svg.getvalue(), content_type="image/svg+xml")
 
 
 @staff_required
