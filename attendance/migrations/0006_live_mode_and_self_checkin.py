@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_consent_history_and_admin_flags'),
-        ('attendance', '0004_session_photo_processing_state'),
+        ('attendance', '0005_outbox_account_kinds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
