@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.password_api import ErrorSerializer  # the API's one error shape (one schema component)
 from attendance import checkin
-from attendance.live_serializers import ErrorSerializer
 from attendance.models import CheckinAttempt
 from recognition.images import upload_bytes
 from smart_attendance.api.errors import DomainError

@@ -10,9 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.password_api import ErrorSerializer  # the API's one error shape (one schema component)
 from attendance import live
 from attendance.api import _session
-from attendance.live_serializers import ErrorSerializer, FrameResultSerializer, FrameUploadSerializer, LiveRunSerializer
+from attendance.live_serializers import FrameResultSerializer, FrameUploadSerializer, LiveRunSerializer
 from recognition.images import upload_bytes
 from smart_attendance.api.permissions import IsStaff
 from smart_attendance.api.throttling import LiveFrameThrottle

@@ -8,14 +8,6 @@ from attendance.models import LiveRun
 from attendance.serializers import BoxField
 
 
-class ErrorSerializer(serializers.Serializer):
-    """The API's one error shape (smart_attendance/api/errors.py)."""
-
-    error_code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False)
-
-
 class FrameUploadSerializer(serializers.Serializer):
     """A multipart live frame: a small JPEG (or PNG/WebP) in the field `image`."""
 
