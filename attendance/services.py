@@ -355,11 +355,16 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
     Refused with PENDING_RECORDS (409, listing them) while pending records remain, unless
     `resolve_pending` is `present` or `absent` (applied to each, audited)."""
     with transaction.atomic():
-        session = AttendanceSession.objects.select_for_update().select_related("course__teacher").get(pk=session.pk)
+        # Only the session's own row and its records are locked (`of`): locking the joined course and
+        # teacher rows would block, and deadlock with, any write that references the teacher.
+        session = (AttendanceSession.objects.select_for_update(of=("self",)).select_related("course__teacher")
+                   .get(pk=session.pk))
         require_open(session)
         _require_photos_processed(session)
         _records_ensure(session)
-        records = list(session.records.select_related("student"))
+        # Locked as they are read: a correction committed between this read and the update below
+        # would otherwise be overwritten (the audit saying present, the record absent).
+        records = list(session.records.select_for_update(of=("self",)).select_related("student"))
         pending = [r for r in records if r.status == Status.PENDING]
         if pending and resolve_pending not in (Status.PRESENT, Status.ABSENT):
             raise DomainError(
@@ -374,8 +379,8 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
                                    note=note or f"Pending match resolved as {resolve_pending} on finalise",
                                    source=Source.MANUAL) for r in pending]
         absent = [r for r in records if r.status == Status.UNMARKED]
-        AttendanceRecord.objects.filter(pk__in=[r.pk for r in absent]).update(status=Status.ABSENT,
-                                                                              updated_at=timezone.now())
+        AttendanceRecord.objects.filter(pk__in=[r.pk for r in absent], status=Status.UNMARKED).update(
+            status=Status.ABSENT, updated_at=timezone.now())
         for record in absent:
             record.status = Status.ABSENT
         session.state = AttendanceSession.State.FINALIZED

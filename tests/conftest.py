@@ -16,6 +16,19 @@ from tests import factories
 FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "faces"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None,
+                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+    """SQLite tests use a database file, as production does: an in-memory database shared between
+    threads has table-level locks that behave nothing like the real thing, so concurrency tests
+    (tests/attendance/test_concurrency.py) would prove nothing on it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
