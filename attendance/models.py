@@ -137,7 +137,12 @@ class DetectedFace(models.Model):
 
     class Meta:
         ordering = ["photo", "face_index"]
-        constraints = [models.UniqueConstraint(fields=["photo", "face_index"], name="unique_face_index_per_photo")]
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "face_index"], name="unique_face_index_per_photo"),
+            # A student is on a photo at most once (a face has at most one student by construction).
+            models.UniqueConstraint(fields=["photo", "student"], condition=models.Q(student__isnull=False),
+                                    name="one_face_per_student_per_photo"),
+        ]
 
     def __str__(self) -> str:
         return f"Face {self.face_index} of photo #{self.photo_id}"

@@ -81,6 +81,10 @@ def _assign(*, face: DetectedFace, student: StudentProfile, by: User | None, not
     if record is None:
         raise DomainError("This student is not enrolled in the session's course.", error_code="NOT_ENROLLED")
     previous_student = face.student_id
+    # A student is on a photo at most once (a database constraint): their other face on this photo,
+    # if any, becomes unknown before this one is theirs.
+    DetectedFace.objects.filter(photo_id=face.photo_id, student=student).exclude(pk=face.pk).update(
+        student=None, match=DetectedFace.Match.UNKNOWN, reason="")
     face.student = student
     face.match = DetectedFace.Match.ASSIGNED
     face.reviewed_by, face.reviewed_at, face.review_note = by, timezone.now(), note[:200]

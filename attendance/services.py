@@ -255,9 +255,16 @@ def _photo_duplicate(session: AttendanceSession, digest: str) -> PhotoResult | N
 def _detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[DetectedFace]:
     faces = []
     matches = analysis.matches or [None] * len(analysis.detection.faces)
+    # One face per student per photo (a database constraint): should a backend name a student for
+    # two faces, the closer one keeps them.
+    closest: dict[Hashable, FaceMatch] = {}
+    for match in matches:
+        if match is not None and match.student_id is not None and (
+                match.student_id not in closest or match.distance < closest[match.student_id].distance):
+            closest[match.student_id] = match
     for face, match in zip(analysis.detection.faces, matches, strict=True):
         kind, reason, student_id = DetectedFace.Match.UNKNOWN, "", None
-        if match is not None and match.student_id is not None:
+        if match is not None and match.student_id is not None and closest[match.student_id] is match:
             student_id = match.student_id
             kind = (DetectedFace.Match.CONFIDENT if match.status == MatchStatus.CONFIDENT
                     else DetectedFace.Match.UNCERTAIN)
