@@ -55,6 +55,8 @@ class FaceEmbedding(models.Model):
     enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Changes with the vector (re-encoding): part of the candidate cache's fingerprint.
+    updated_at = models.DateTimeField(auto_now=True)
     approval = models.CharField(max_length=10, choices=Approval.choices, default=Approval.APPROVED, db_index=True)
     # Who approved a self-enrolled face, and when (staff enrolments are approved by being made).
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -35,10 +35,10 @@ class Candidates:
 def candidates_for(*, key: Hashable, embeddings: QuerySet[FaceEmbedding]) -> Candidates:
     """The candidates made of `embeddings` (e.g. a course's consenting students).
 
-    The matrix is rebuilt only when the set of embeddings changed: one query reads the ids of
-    the embeddings (a few bytes each); the vectors are read only when those differ from the
-    cached build for `key`."""
-    fingerprint = tuple(embeddings.order_by("pk").values_list("pk", "student_id"))
+    The matrix is rebuilt only when the embeddings changed: one query reads the ids of the
+    embeddings and when each was last written (a few bytes each; re-encoding changes it); the
+    vectors are read only when those differ from the cached build for `key`."""
+    fingerprint = tuple(embeddings.order_by("pk").values_list("pk", "student_id", "updated_at"))
     with _cache_lock:
         cached = _cache.get(key)
         if cached and cached[0] == fingerprint:

@@ -59,6 +59,8 @@ from smart_attendance import metrics
 
 logger = logging.getLogger(__name__)
 
+# How long the service's model name and version are trusted before /health is asked again.
+MODEL_INFO_TTL_SECONDS = 300.0
 _FACE_CODES = {ErrorCode.NO_FACE_FOUND, ErrorCode.MULTIPLE_FACES, ErrorCode.FACE_TOO_SMALL}
 _IMAGE_CODES = {ErrorCode.INVALID_IMAGE, ErrorCode.IMAGE_TOO_LARGE, ErrorCode.UNSUPPORTED_IMAGE_TYPE}
 # Connecting to a healthy service on the local network takes milliseconds: fail over quickly.
@@ -380,11 +382,14 @@ class HTTPBackend(RecognitionBackend):
                               distance=m["distance"], status=m["status"]) for m in body["matches"]]
 
     def model_info(self) -> ModelInfo:
-        if self._model is None:
+        # Read again after MODEL_INFO_TTL_SECONDS: the service may have been upgraded to another model.
+        read_at = getattr(self, "_model_read_at", None)
+        if self._model is None or read_at is None or time.monotonic() - read_at > MODEL_INFO_TTL_SECONDS:
             body = self._call("GET", "/health")
             self._model = ModelInfo(name=body.get("model", ""), version=body.get("version", ""),
                                     detector=body.get("detector", ""),
                                     enrolment_detector=body.get("enrolment_detector", ""))
+            self._model_read_at = time.monotonic()
         return self._model
 
     def health(self) -> Health:
