@@ -146,7 +146,7 @@ class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def get_queryset(self) -> QuerySet[StudentProfile]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return StudentProfile.objects.none()
-        return student_list_visible(user=self.request.user).annotate(face_count=Count("face_embeddings"))
+        return student_list_visible(user=self.request.user).annotate(face_count=Count("face_embeddings", distinct=True))
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         serializer.instance = services.student_create(by=self.request.user, **serializer.validated_data)

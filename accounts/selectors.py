@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from accounts.models import ConsentEvent, ErasureReceipt, StudentProfile, TeacherSettings, User
@@ -21,11 +22,12 @@ def student_list_visible(*, user: User) -> QuerySet[StudentProfile]:
 
 
 def teacher_settings_get(*, user: User) -> TeacherSettings:
-    """A teacher's settings; defaults (unsaved) until the teacher changes something."""
+    """A teacher's settings; defaults (unsaved, with the school's AT_RISK_THRESHOLD_PERCENT) until the
+    teacher changes something."""
     try:
         return user.teacher_settings
     except TeacherSettings.DoesNotExist:
-        return TeacherSettings(user=user)
+        return TeacherSettings(user=user, low_attendance_percent=settings.AT_RISK_THRESHOLD_PERCENT)
 
 
 @dataclass(frozen=True)

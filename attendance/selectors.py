@@ -102,8 +102,8 @@ def student_counts(*, course: Course, date_from: datetime.date | None = None, da
 
 
 def at_risk_threshold(*, course: Course) -> int:
-    teacher_settings = teacher_settings_get(user=course.teacher)
-    return teacher_settings.low_attendance_percent or settings.AT_RISK_THRESHOLD_PERCENT
+    # 0 is a valid choice ("flag nobody"), not a missing value.
+    return teacher_settings_get(user=course.teacher).low_attendance_percent
 
 
 @dataclass(frozen=True)

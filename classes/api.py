@@ -53,7 +53,7 @@ class CourseViewSet(viewsets.ModelViewSet):
         course = self.get_object()
         # A student attending the course sees only themself, never a classmate (SPEC §4).
         students = (course_students(course=course).filter(pk__in=student_list_visible(user=request.user).values("pk"))
-                    .annotate(face_count=Count("face_embeddings")))
+                    .annotate(face_count=Count("face_embeddings", distinct=True)))
         page = self.paginate_queryset(self.filter_queryset_for_students(students))
         return self.get_paginated_response(StudentSerializer(page, many=True).data)
 
