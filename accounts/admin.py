@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
 from accounts.models import AccessLogEntry, ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
+from smart_attendance.api.errors import DomainError
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -62,6 +66,48 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [*DjangoUserAdmin.add_fieldsets, ("School", {"fields": ["role"]})]
     readonly_fields = ["is_staff", "is_superuser", "last_login", "date_joined"]
     inlines = [StudentProfileInline, TeacherSettingsInline]
+
+    # The same guard as the API: nobody removes their own rights, nor the last active administrator.
+    def get_form(self, request: HttpRequest, obj: User | None = None, change: bool = False,
+                 **kwargs: Any) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            return form
+
+        class GuardedForm(form):  # type: ignore[valid-type,misc]
+            def clean(self) -> dict[str, Any]:
+                cleaned = super().clean()
+                try:
+                    services.admin_rights_guard(user=obj, by=request.user, role=cleaned.get("role"),
+                                       is_active=cleaned.get("is_active"), is_superuser=cleaned.get("is_superuser"))
+                except DomainError as exc:
+                    raise ValidationError(str(exc.detail)) from None
+                return cleaned
+
+        return GuardedForm
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None:
+            try:
+                services.admin_rights_guard(user=obj, by=request.user, deleting=True)
+            except DomainError:
+                return False
+            if obj.pk == request.user.pk:
+                return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        services.user_delete(user=obj, by=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        users = list(queryset)
+        try:
+            for user in users:
+                services.user_delete(user=user, by=request.user)
+        except DomainError as exc:
+            transaction.set_rollback(True)
+            self.message_user(request, f"Nothing was deleted: {exc.detail}", level=messages.ERROR)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         services.user_update(user=obj, data={})  # is_staff / is_superuser follow the role

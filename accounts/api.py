@@ -124,13 +124,11 @@ class UserViewSet(viewsets.ModelViewSet):
         serializer.instance = services.user_create(**serializer.validated_data)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        serializer.instance = services.user_update(user=serializer.instance, data=dict(serializer.validated_data))
+        serializer.instance = services.user_update(user=serializer.instance, data=dict(serializer.validated_data),
+                                                   by=self.request.user)
 
     def perform_destroy(self, instance: User) -> None:
-        if instance == self.request.user:
-            raise DomainError("You cannot delete your own account.", error_code="CANNOT_DELETE_SELF",
-                              status_code=status.HTTP_409_CONFLICT)
-        instance.delete()
+        services.user_delete(user=instance, by=self.request.user)
 
 
 class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

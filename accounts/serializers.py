@@ -10,12 +10,20 @@ from accounts.selectors import student_list_visible
 from smart_attendance.api.validators import VisibleUniqueValidator
 
 
+class OptionalBooleanField(serializers.BooleanField):
+    """A boolean that a form-encoded request may leave out: DRF reads a missing HTML checkbox as
+    False, so a form-style PUT without `is_active` deactivated the account."""
+
+    default_empty_html = serializers.empty
+
+
 class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     role = serializers.ChoiceField(choices=Role.choices)
     invite = serializers.BooleanField(
         write_only=True, required=False, default=False,
         help_text="On creation: e-mail a one-time set-password link to `email` instead of setting `password`.")
+    is_active = OptionalBooleanField(required=False, help_text="Left out: unchanged (new users are active).")
 
     class Meta:
         model = User

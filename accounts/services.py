@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, Q
 from rest_framework import status
 
 from accounts.consent import biometrics_erase, consent_record
@@ -21,14 +22,15 @@ def _flags_follow_role(user: User) -> None:
 
 @transaction.atomic
 def user_create(*, username: str, password: str | None = None, role: str = Role.TEACHER, email: str = "",
-                first_name: str = "", last_name: str = "", invite: bool = False) -> User:
+                first_name: str = "", last_name: str = "", invite: bool = False, is_active: bool = True) -> User:
     """Creates a login. With `invite`, no password is set: an e-mail with a one-time set-password link
     goes to `email` (through the outbox, after the commit)."""
     from accounts.passwords import user_invite
 
     if invite and not email:
         raise ValueError("An invitation needs an e-mail address.")
-    user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name)
+    user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name,
+                is_active=is_active)
     _flags_follow_role(user)
     if password and not invite:
         user.set_password(password)
@@ -41,10 +43,42 @@ def user_create(*, username: str, password: str | None = None, role: str = Role.
     return user
 
 
+def admin_rights_guard(*, user: User, by: User | None, role: str | None = None, is_active: bool | None = None,
+                       is_superuser: bool | None = None, deleting: bool = False) -> None:
+    """Refuses a change that would leave the school without an active administrator, or an
+    administrator taking away their own rights (CANNOT_DEMOTE_SELF, LAST_ADMIN: 409).
+
+    `role`, `is_active`, `is_superuser` are the values after the change (None: unchanged); the
+    user's current state is read from the database. Call inside the transaction that writes: the
+    active administrators are locked, so two administrators demoting each other cannot both succeed."""
+    current = User.objects.filter(pk=user.pk).values("role", "is_active", "is_superuser").first()
+    if current is None or not current["is_active"] or not (current["role"] == Role.ADMIN or current["is_superuser"]):
+        return  # not an active administrator now: nothing to keep
+    # The role is what the API and the pages show: setting it to anything but admin demotes, even a
+    # superuser.
+    stays_admin = (role == Role.ADMIN if role is not None
+                   else current["role"] == Role.ADMIN or (current["is_superuser"] and is_superuser is not False))
+    if not deleting and is_active is not False and stays_admin:
+        return
+    if by is not None and by.pk == user.pk:
+        raise DomainError("You cannot remove your own administrator rights or deactivate your own account; "
+                          "ask another administrator.", error_code="CANNOT_DEMOTE_SELF",
+                          status_code=status.HTTP_409_CONFLICT)
+    admins = list(User.objects.select_for_update().filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
+                  .order_by("pk").values_list("pk", flat=True))
+    if not [pk for pk in admins if pk != user.pk]:
+        raise DomainError("This is the last active administrator: make someone else an administrator first.",
+                          error_code="LAST_ADMIN", status_code=status.HTTP_409_CONFLICT)
+
+
 @transaction.atomic
-def user_update(*, user: User, data: dict[str, Any]) -> User:
+def user_update(*, user: User, data: dict[str, Any], by: User | None = None) -> User:
     """Changes a login; `is_staff` and `is_superuser` follow the role. A new password revokes every
-    JWT issued before it (SIMPLE_JWT CHECK_REVOKE_TOKEN) and ends the user's page sessions."""
+    JWT issued before it (SIMPLE_JWT CHECK_REVOKE_TOKEN) and ends the user's page sessions. The last
+    active administrator cannot be demoted or deactivated, nor can an administrator demote or
+    deactivate themself (admin_rights_guard)."""
+    admin_rights_guard(user=user, by=by, role=data.get("role"), is_active=data.get("is_active"),
+                       is_superuser=data.get("is_superuser"))
     password = data.pop("password", None)
     for field, value in data.items():
         setattr(user, field, value)
@@ -53,6 +87,24 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
         user.set_password(password)
     user.save()
     return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, by: User | None) -> None:
+    """Deletes a login. Refused for oneself (CANNOT_DELETE_SELF), the last active administrator
+    (LAST_ADMIN) and a teacher who still teaches courses (HAS_COURSES: reassign them first); 409."""
+    if by is not None and by.pk == user.pk:
+        raise DomainError("You cannot delete your own account.", error_code="CANNOT_DELETE_SELF",
+                          status_code=status.HTTP_409_CONFLICT)
+    admin_rights_guard(user=user, by=by, deleting=True)
+    try:
+        with transaction.atomic():
+            user.delete()
+    except ProtectedError:
+        courses = sorted(user.courses.values_list("pk", flat=True))
+        raise DomainError(f"This user still teaches {len(courses)} course(s): give them to another teacher first.",
+                          error_code="HAS_COURSES", status_code=status.HTTP_409_CONFLICT,
+                          details={"courses": courses}) from None
 
 
 @transaction.atomic
