@@ -42,6 +42,7 @@ from classes.selectors import course_list_visible
 from recognition.serializers import ImageUploadSerializer, read_upload
 from smart_attendance.api.permissions import IsStaff
 from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, enforce
+from smart_attendance.ids import parse_id
 
 
 def _course(request: Request, course_id: int | str) -> Course:
@@ -252,7 +253,8 @@ class AttendanceMarkView(APIView):
         upload.is_valid(raise_exception=True)
         reference = serializer.validated_data["course"].strip()
         courses = course_list_visible(user=request.user)
-        course = get_object_or_404(courses, pk=int(reference)) if reference.isdigit() else get_object_or_404(
+        course_id = parse_id(reference)
+        course = get_object_or_404(courses, pk=course_id) if course_id else get_object_or_404(
             courses, code__iexact=reference)
         session, result = processing.attendance_mark_submit(
             course=course, image=read_upload(upload.validated_data["image"]), by=request.user)

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.services import MANUAL_STATUSES
+from smart_attendance.ids import MAX_ID
 
 
 class BoxField(serializers.DictField):
@@ -168,7 +169,7 @@ class FaceDismissSerializer(serializers.Serializer):
 
 
 class FaceAssignSerializer(serializers.Serializer):
-    student_id = serializers.IntegerField()
+    student_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     add_embedding = serializers.BooleanField(default=False)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 

@@ -27,7 +27,9 @@ from classes.models import Course
 from classes.selectors import course_list_active, course_list_for_day, course_list_visible
 from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
+from smart_attendance.api.errors import DomainError
 from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, first_refusal
+from smart_attendance.ids import parse_id
 from smart_attendance.pages import (
     REFUSALS,
     private_image,
@@ -79,9 +81,14 @@ def take_attendance(request: HttpRequest, course_id: int) -> HttpResponse:
         date, label = form.cleaned_data["date"], form.cleaned_data["label"].strip()
         session = AttendanceSession.objects.filter(course=course, date=date, label=label).first()
         if session is None:
-            session = services.session_create(course=course, date=date, label=label, by=request.user,
-                                              starts_at=form.cleaned_data.get("starts_at"))
-            messages.success(request, f"Session opened for {course.code} on {date:%d %b %Y}.")
+            try:
+                session = services.session_create(course=course, date=date, label=label, by=request.user,
+                                                  starts_at=form.cleaned_data.get("starts_at"))
+                messages.success(request, f"Session opened for {course.code} on {date:%d %b %Y}.")
+            except DomainError as exc:  # the same form submitted twice at once: the other request opened it
+                if exc.error_code != "SESSION_EXISTS":
+                    raise
+                session = AttendanceSession.objects.get(pk=exc.details["session_id"])
         return redirect("session-page", session_id=session.pk)
     recent = course.sessions.order_by("-date", "-created_at")[:10]
     return render(request, "attendance/take.html", {"course": course, "form": form, "recent": recent,
@@ -305,8 +312,8 @@ def session_history(request: HttpRequest) -> HttpResponse:
         present=Count("records", filter=Q(records__status__in=[Status.PRESENT, Status.LATE])),
         total=Count("records"))
     course_id = request.GET.get("course")
-    if course_id and course_id.isdigit():
-        sessions = sessions.filter(course_id=course_id)
+    if parse_id(course_id):
+        sessions = sessions.filter(course_id=parse_id(course_id))
     day = request.GET.get("date")
     if day:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 
 class Course(models.Model):
@@ -19,6 +20,11 @@ class Course(models.Model):
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            # Codes are looked up case-insensitively, so they are unique case-insensitively too.
+            models.UniqueConstraint(Lower("code"), name="unique_course_code_case_insensitive",
+                                    violation_error_message="A course with this code already exists."),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"

@@ -6,6 +6,7 @@ from accounts.models import Role, User
 from classes.models import Course, TimetableSlot
 from classes.selectors import course_list_visible
 from smart_attendance.api.validators import VisibleUniqueValidator
+from smart_attendance.ids import MAX_ID
 
 
 class TimetableSlotSerializer(serializers.ModelSerializer):
@@ -29,12 +30,15 @@ class CourseSerializer(serializers.ModelSerializer):
         extra_kwargs = {"code": {"validators": [VisibleUniqueValidator(
             Course.objects.all(), visible=course_list_visible,
             seen_message="You already have a course with this code.",
-            unseen_message="This course code is not available; choose another.")]}}
+            unseen_message="This course code is not available; choose another.",
+            # Codes are looked up case-insensitively (the one-shot endpoint, roster files), so "dup-x"
+            # and "DUP-X" are the same code (also a database constraint).
+            lookup="iexact")]}}
 
 
 class EnrollmentRequestSerializer(serializers.Serializer):
-    student_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
-                                        max_length=1000)
+    student_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                                        allow_empty=False, max_length=1000)
 
 
 class EnrollmentResultSerializer(serializers.Serializer):

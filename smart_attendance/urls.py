@@ -44,3 +44,6 @@ if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:
 
 # No /media/ route in any configuration, DEBUG included: stored faces and classroom photos are
 # biometric data, streamed only by login-protected views (face-image, session-photo-image).
+
+# Under /api/, an unhandled exception answers JSON (smart_attendance/api/errors.py).
+handler500 = "smart_attendance.api.errors.server_error"

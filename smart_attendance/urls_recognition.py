@@ -5,3 +5,6 @@ from __future__ import annotations
 from django.urls import include, path
 
 urlpatterns = [path("", include("recognition.urls"))]
+
+# Under /api/, an unhandled exception answers JSON (smart_attendance/api/errors.py).
+handler500 = "smart_attendance.api.errors.server_error"

@@ -8,9 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
@@ -100,6 +103,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, TokenError):
         exc = InvalidToken(str(exc))
+    elif isinstance(exc, DjangoValidationError):  # a model's full_clean() in a service
+        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -117,3 +122,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
         response.data = error_body(code, str(message))
     return response
+
+
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """handler500: an unhandled exception under /api/ answers the JSON error shape (clients parse
+    it; an HTML page would not), with the request id to quote when reporting it. Django has logged
+    the exception, under the same id, before this runs. Pages keep Django's 500 page."""
+    if not request.path.startswith("/api/"):
+        return defaults.server_error(request, *args, **kwargs)
+    from smart_attendance.middleware import current_request_id
+
+    request_id = getattr(request, "request_id", None) or current_request_id()
+    message = f"Something went wrong on our side. If it happens again, quote request id {request_id}."
+    body = error_body("SERVER_ERROR", message, {"request_id": request_id})
+    if request.path.startswith("/api/ml/"):  # the recognition API's own shape (SPEC §2.4) as well
+        body.update({"success": False, "error": message})
+    return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)

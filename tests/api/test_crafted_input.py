@@ -1,0 +1,128 @@
+"""Crafted input found by fuzzing: each answered a 500; now a clear 4xx, and any 500 left is JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
+from django.test import Client
+
+from attendance import selectors, services
+from attendance.models import AttendanceSession
+from classes.models import Course
+from smart_attendance.api.validators import VisibleUniqueValidator
+from tests import factories
+from tests.conftest import api_client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_student_ids_beyond_64_bits_are_a_validation_error(teacher: Any, teacher_api: Any) -> None:
+    course = factories.CourseFactory(teacher=teacher)
+    response = teacher_api.post(f"/api/v1/courses/{course.pk}/enrollments/", {"student_ids": [2**63, 1]},
+                                format="json")
+    assert response.status_code == 400, response.content
+    assert "student_ids" in response.json()["details"]
+
+
+def test_a_face_assigned_to_a_huge_student_id_is_a_validation_error(teacher: Any, teacher_api: Any) -> None:
+    course = factories.CourseFactory(teacher=teacher)
+    session = services.session_create(course=course, date="2026-11-20", by=teacher)
+    response = teacher_api.post(f"/api/v1/sessions/{session.pk}/faces/1/assign/", {"student_id": 2**64},
+                                format="json")
+    assert response.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("reference", ["¹", "٣", "99999999999999999999999"])
+def test_a_course_reference_of_unusual_digits_is_not_found(teacher: Any, teacher_api: Any, faces: Path,
+                                                           reference: str) -> None:
+    factories.CourseFactory(teacher=teacher)
+    photo = SimpleUploadedFile("a.jpg", (faces / "probes/obama1.jpg").read_bytes(), content_type="image/jpeg")
+    response = teacher_api.post("/api/v1/attendance/mark/", {"course": reference, "image": photo},
+                                format="multipart")
+    assert response.status_code == 404, response.content
+
+
+def test_the_history_page_ignores_a_course_filter_of_unusual_digits(teacher: Any) -> None:
+    client = Client()
+    client.force_login(teacher)
+    for reference in ("¹", "99999999999999999999999", "abc"):
+        assert client.get("/sessions/", {"course": reference}).status_code == 200
+
+
+def test_course_codes_are_unique_whatever_their_case(teacher_api: Any, teacher: Any) -> None:
+    assert teacher_api.post("/api/v1/courses/", {"name": "X", "code": "dup-x"}, format="json").status_code == 201
+    response = teacher_api.post("/api/v1/courses/", {"name": "Y", "code": "DUP-X"}, format="json")
+    assert response.status_code == 400 and "code" in response.json()["details"]
+    # Renaming a course to its own code in another case is fine.
+    course = Course.objects.get(code="dup-x")
+    assert teacher_api.patch(f"/api/v1/courses/{course.pk}/", {"code": "Dup-X"}, format="json").status_code == 200
+    with pytest.raises(IntegrityError):
+        Course.objects.create(name="Z", code="DUP-x", teacher=teacher)
+
+
+def test_a_model_validation_error_in_a_service_is_a_400(teacher_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without the serializer's check, the database constraint is met by the service's full_clean().
+    monkeypatch.setattr(VisibleUniqueValidator, "__call__", lambda self, value, field: None)
+    assert teacher_api.post("/api/v1/courses/", {"name": "X", "code": "dup-y"}, format="json").status_code == 201
+    response = teacher_api.post("/api/v1/courses/", {"name": "Y", "code": "DUP-Y"}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error_code"] == "VALIDATION_ERROR"
+
+
+def test_a_student_login_linked_elsewhere_cannot_be_linked_again(admin_api: Any) -> None:
+    login = factories.StudentUserFactory()
+    factories.StudentFactory(user=login)
+    other = factories.StudentFactory()
+    response = admin_api.patch(f"/api/v1/students/{other.pk}/", {"user": login.pk}, format="json")
+    assert response.status_code == 400, response.content
+    assert "user" in response.json()["details"]
+
+
+def test_an_unhandled_error_under_the_api_is_json_with_the_request_id(teacher: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(selectors, "session_list_visible", broken)
+    client = api_client_for(teacher)
+    client.raise_request_exception = False
+
+    response = client.get("/api/v1/sessions/", HTTP_X_REQUEST_ID="req-12345")
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["error_code"] == "SERVER_ERROR" and body["details"] == {"request_id": "req-12345"}
+    assert "req-12345" in body["message"] and response["X-Request-ID"] == "req-12345"
+
+
+def test_a_page_error_stays_a_page(teacher: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(selectors, "session_list_visible", lambda **kwargs: 1 / 0)
+    client = Client(raise_request_exception=False)
+    client.force_login(teacher)
+    response = client.get("/sessions/")
+    assert response.status_code == 500 and response["Content-Type"].startswith("text/html")
+
+
+def test_a_double_submitted_open_session_form_opens_one_session(teacher: Any,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    course = factories.CourseFactory(teacher=teacher)
+    create = services.session_create
+
+    def created_meanwhile(**kwargs: Any) -> AttendanceSession:
+        create(**kwargs)  # the first of the two submissions wins the race
+        return create(**kwargs)
+
+    monkeypatch.setattr(services, "session_create", created_meanwhile)
+    client = Client()
+    client.force_login(teacher)
+
+    response = client.post(f"/courses/{course.pk}/take/", {"date": "2026-11-20", "label": ""})
+
+    assert response.status_code == 302, response.content
+    (session,) = AttendanceSession.objects.filter(course=course)
+    assert response["Location"].endswith(f"/sessions/{session.pk}/")
