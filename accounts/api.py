@@ -89,6 +89,8 @@ class MeView(APIView):
 class MySettingsView(APIView):
     """A teacher's thresholds and notification switches."""
 
+    error_statuses = {"get": {403}, "patch": {403}}
+
     @extend_schema(responses=TeacherSettingsSerializer)
     def get(self, request: Request) -> Response:
         self._require_teacher(request)
@@ -115,6 +117,7 @@ class UserViewSet(viewsets.ModelViewSet):
 
     serializer_class = UserSerializer
     permission_classes = [IsSchoolAdmin]
+    error_statuses = {"put": {409}, "patch": {409}, "delete": {409}}
     queryset = User.objects.all()
     filterset_fields = ["role", "is_active"]
     search_fields = ["username", "email", "first_name", "last_name"]
@@ -137,6 +140,7 @@ class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     serializer_class = StudentSerializer
     permission_classes = [IsStaffOrReadOnly]
+    error_statuses = {"delete": {403}}
     filterset_fields = {"consent_given": ["exact"], "enrollments__course": ["exact"]}
     search_fields = ["student_number", "first_name", "last_name"]
     ordering_fields = ["student_number", "last_name", "created_at"]

@@ -135,7 +135,7 @@ class TeacherSettingsSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
-    student_profile = serializers.PrimaryKeyRelatedField(read_only=True)
+    student_profile = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = User

@@ -72,6 +72,7 @@ class CourseSessionsView(generics.ListAPIView):
 
     permission_classes = [IsStaff]
     serializer_class = SessionSerializer
+    error_statuses = {"post": {409}}
 
     def get_queryset(self) -> QuerySet[AttendanceSession]:
         if getattr(self, "swagger_fake_view", False):
@@ -119,6 +120,7 @@ class SessionPhotosView(APIView):
     permission_classes = [IsStaff]
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [PhotoUploadThrottle]
+    error_statuses = {"post": {409, 502, 503}}
 
     @extend_schema(request={"multipart/form-data": ImageUploadSerializer},
                    responses={201: PhotoResultSerializer, 202: PhotoResultSerializer, 200: PhotoResultSerializer})
@@ -161,6 +163,7 @@ class RecordDetailView(APIView):
 
 class SessionFinalizeView(APIView):
     permission_classes = [IsStaff]
+    error_statuses = {"post": {409}}
 
     @extend_schema(request=FinalizeSerializer, responses=SessionDetailSerializer)
     def post(self, request: Request, session_id: int) -> Response:
@@ -183,6 +186,8 @@ class FaceAssignView(APIView):
     assignment still stands and `enrol_error` says why."""
 
     permission_classes = [IsStaff]
+    # With add_embedding, the face is enrolled: the enrolment's refusals and recognition errors too.
+    error_statuses = {"post": {409, 422, 502, 503}}
 
     @extend_schema(request=FaceAssignSerializer, responses=FaceAssignResultSerializer)
     def post(self, request: Request, session_id: int, face_id: int) -> Response:
@@ -243,6 +248,7 @@ class AttendanceMarkView(APIView):
     permission_classes = [IsStaff]
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [PhotoUploadThrottle]
+    error_statuses = {"post": {404, 409, 502, 503}}
 
     @extend_schema(request={"multipart/form-data": MarkSerializer},
                    responses={201: PhotoResultSerializer, 202: PhotoResultSerializer, 200: PhotoResultSerializer})

@@ -18,7 +18,7 @@ class BoxField(serializers.DictField):
 
 
 class CorrectionSerializer(serializers.ModelSerializer):
-    changed_by = serializers.CharField(source="changed_by.username", default=None, read_only=True)
+    changed_by = serializers.CharField(source="changed_by.username", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = AttendanceCorrection
@@ -29,9 +29,9 @@ class CorrectionSerializer(serializers.ModelSerializer):
 class RecordSerializer(serializers.ModelSerializer):
     student_name = serializers.CharField(source="student.full_name", read_only=True)
     student_number = serializers.CharField(source="student.student_number", read_only=True)
-    photo = serializers.IntegerField(source="face.photo_id", default=None, read_only=True)
-    face_index = serializers.IntegerField(source="face.face_index", default=None, read_only=True)
-    box = BoxField(source="face.box", default=None, read_only=True)
+    photo = serializers.IntegerField(source="face.photo_id", default=None, read_only=True, allow_null=True)
+    face_index = serializers.IntegerField(source="face.face_index", default=None, read_only=True, allow_null=True)
+    box = BoxField(source="face.box", default=None, read_only=True, allow_null=True)
     corrections = CorrectionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -44,7 +44,8 @@ class RecordSerializer(serializers.ModelSerializer):
 
 class DetectedFaceSerializer(serializers.ModelSerializer):
     box = BoxField(read_only=True)
-    student_name = serializers.CharField(source="student.full_name", default=None, read_only=True)
+    student_name = serializers.CharField(source="student.full_name", default=None, read_only=True,
+                                         allow_null=True)
     crop_url = serializers.SerializerMethodField(help_text="A JPEG of this face (JWT), or null once the photo "
                                                            "is purged.")
 

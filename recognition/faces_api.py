@@ -41,6 +41,7 @@ class StudentFacesView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [FaceEnrolThrottle]  # POSTs only: listing faces is not counted
+    error_statuses = {"post": {403, 409, 422, 502, 503}}
 
     @extend_schema(responses=FaceSerializer(many=True))
     def get(self, request: Request, student_id: int) -> Response:
@@ -55,6 +56,7 @@ class StudentFacesView(APIView):
 
 class StudentFaceDetailView(APIView):
     permission_classes = [IsAuthenticated]
+    error_statuses = {"delete": {403}}
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, student_id: int, face_id: int) -> Response:
@@ -86,6 +88,7 @@ class MyFacesView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [FaceEnrolThrottle]  # POSTs only: listing faces is not counted
+    error_statuses = {"get": {403}, "post": {403, 409, 422, 502, 503}}
 
     def _me(self, request: Request) -> StudentProfile:
         student = StudentProfile.objects.filter(user=request.user).first()

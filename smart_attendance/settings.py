@@ -323,7 +323,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "smart_attendance.api.openapi.SchoolAutoSchema",
     "EXCEPTION_HANDLER": "smart_attendance.api.errors.exception_handler",
     # Scoped limits (smart_attendance/api/throttling.py), the same for the API and the pages.
     "DEFAULT_THROTTLE_RATES": {

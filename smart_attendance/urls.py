@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from smart_attendance import health
+from smart_attendance.api.schema import SchemaView
 from smart_attendance.api.throttling import LoginThrottle
 from smart_attendance.api_urls import urlpatterns as api_v1
 from smart_attendance.pages import throttled
@@ -25,7 +26,7 @@ urlpatterns = [
     path("admin/login/", throttled(LoginThrottle)(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("attendance.urls")),
     path("", include("classes.urls")),
@@ -45,5 +46,6 @@ if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:
 # No /media/ route in any configuration, DEBUG included: stored faces and classroom photos are
 # biometric data, streamed only by login-protected views (face-image, session-photo-image).
 
-# Under /api/, an unhandled exception answers JSON (smart_attendance/api/errors.py).
+# Under /api/, an unknown URL and an unhandled exception answer JSON (smart_attendance/api/errors.py).
+handler404 = "smart_attendance.api.errors.not_found"
 handler500 = "smart_attendance.api.errors.server_error"

@@ -138,3 +138,10 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
     if request.path.startswith("/api/ml/"):  # the recognition API's own shape (SPEC §2.4) as well
         body.update({"success": False, "error": message})
     return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: a URL that matches no route under /api/ answers the JSON error shape too."""
+    if not request.path.startswith("/api/"):
+        return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+    return JsonResponse(error_body("NOT_FOUND", "Not found."), status=status.HTTP_404_NOT_FOUND)

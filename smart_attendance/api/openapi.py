@@ -1,0 +1,74 @@
+"""The AutoSchema that documents every error status of every operation, in the one error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import permissions, serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (smart_attendance/api/errors.py)."""
+
+    error_code = serializers.CharField(help_text="Stable: clients branch on it.")
+    message = serializers.CharField(help_text="For people; may change.")
+    details = serializers.JSONField(required=False, help_text="Field errors, conflicting ids, the request id…")
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input (VALIDATION_ERROR with the field errors, MALFORMED_REQUEST, or a refusal such as an "
+         "unusable photo).",
+    401: "No or invalid credentials (NOT_AUTHENTICATED, AUTHENTICATION_FAILED, TOKEN_INVALID).",
+    403: "Authenticated, but this role may not do this (PERMISSION_DENIED, CONSENT_REQUIRED, NOT_A_STUDENT).",
+    404: "No such object among those you may see (NOT_FOUND).",
+    409: "Conflicts with the current state (SESSION_EXISTS, SESSION_FINALIZED, PENDING_RECORDS, LAST_ADMIN, …).",
+    413: "The upload is too large (IMAGE_TOO_LARGE).",
+    415: "Unsupported body or image type (UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_IMAGE_TYPE).",
+    422: "The photo has no usable face (NO_FACE_FOUND, MULTIPLE_FACES, FACE_TOO_SMALL, quality).",
+    429: "Too many requests (RATE_LIMITED); see Retry-After.",
+    502: "The recognition service answered something unusable.",
+    503: "Recognition is unavailable (RECOGNITION_UNAVAILABLE); see Retry-After.",
+}
+_ANY_LOGIN = (permissions.AllowAny, permissions.IsAuthenticated)
+
+
+class SchoolAutoSchema(AutoSchema):
+    """drf-spectacular's schema, plus every error status an operation can answer, in the error shape.
+
+    Derived from the operation (login needed → 401, a role check → 403, path ids or pages → 404, a
+    body or query parameters → 400, a body → 415, an upload → 413, a throttle → 429); statuses that
+    only the view knows (409, 422, 503…) come from its `error_statuses = {"post": {409}}`."""
+
+    def get_operation(self, path: str, path_regex: str, path_prefix: str, method: str,
+                      registry: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        component = self.resolve_serializer(ErrorSerializer, "response")
+        for code in sorted(self._error_statuses(operation)):
+            operation["responses"].setdefault(str(code), {
+                "description": ERROR_DESCRIPTIONS[code], "content": {"application/json": {"schema": component.ref}}})
+        return operation
+
+    def _error_statuses(self, operation: dict[str, Any]) -> set[int]:
+        view, method = self.view, self.method.lower()
+        permission_classes = [type(p) for p in view.get_permissions()]
+        # 401 everywhere: an invalid or expired token is refused before the permission check, even
+        # where no login is needed.
+        codes: set[int] = {401, *getattr(view, "error_statuses", {}).get(method, ())}
+        if not all(issubclass(cls, _ANY_LOGIN) for cls in permission_classes):
+            codes.add(403)
+        parameters = operation.get("parameters", [])
+        if any(p["in"] == "path" for p in parameters) or any(p["name"] == "page" for p in parameters):
+            codes.add(404)
+        body = operation.get("requestBody")
+        if body or any(p["in"] == "query" for p in parameters):
+            codes.add(400)
+        if body:
+            codes.add(415)
+            if "multipart/form-data" in body.get("content", {}):
+                codes.add(413)
+        if view.get_throttles():
+            codes.add(429)
+        return codes
