@@ -25,7 +25,8 @@ def term_create(*, name: str, starts_on: datetime.date, ends_on: datetime.date) 
 
 
 @transaction.atomic
-def closure_create(*, name: str, kind: str, starts_on: datetime.date, ends_on: datetime.date) -> Closure:
+def closure_create(*, name: str, starts_on: datetime.date, ends_on: datetime.date,
+                   kind: str = Closure.Kind.HOLIDAY) -> Closure:
     """A holiday or closure: no session is expected on its days; rates ignore sessions held then."""
     _check_range(starts_on, ends_on)
     if kind not in Closure.Kind.values:

@@ -45,11 +45,25 @@ class SchoolAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        self._add_download_types(operation)
         component = self.resolve_serializer(ErrorSerializer, "response")
         for code in sorted(self._error_statuses(operation)):
             operation["responses"].setdefault(str(code), {
                 "description": ERROR_DESCRIPTIONS[code], "content": {"application/json": {"schema": component.ref}}})
         return operation
+
+    @staticmethod
+    def _add_download_types(operation: dict[str, Any]) -> None:
+        """`?format=csv` / `?format=pdf` downloads the same report: its 200 has those media types too."""
+        fmt = next((p for p in operation.get("parameters", []) if p["in"] == "query" and p["name"] == "format"), None)
+        content = operation.get("responses", {}).get("200", {}).get("content")
+        if fmt is None or content is None:
+            return
+        formats = fmt.get("schema", {}).get("enum", [])
+        if "csv" in formats:
+            content.setdefault("text/csv", {"schema": {"type": "string"}})
+        if "pdf" in formats:
+            content.setdefault("application/pdf", {"schema": {"type": "string", "format": "binary"}})
 
     def _error_statuses(self, operation: dict[str, Any]) -> set[int]:
         view, method = self.view, self.method.lower()

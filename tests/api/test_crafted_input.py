@@ -126,3 +126,10 @@ def test_a_double_submitted_open_session_form_opens_one_session(teacher: Any,
     assert response.status_code == 302, response.content
     (session,) = AttendanceSession.objects.filter(course=course)
     assert response["Location"].endswith(f"/sessions/{session.pk}/")
+
+
+def test_a_closure_without_its_optional_kind_is_a_holiday(admin_api: Any) -> None:
+    response = admin_api.post("/api/v1/calendar/closures/", {"name": "Half term", "starts_on": "2026-10-26",
+                                                             "ends_on": "2026-10-30"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"] == "holiday"

@@ -8,6 +8,8 @@ import pytest
 from django.core import mail
 
 from attendance import services
+from attendance.models import OutboxMessage
+from attendance.outbox import outbox_send_due
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +75,10 @@ def test_one_failing_email_does_not_stop_the_others(teacher: Any, settings: Any,
 
     with django_capture_on_commit_callbacks(execute=True):
         result = services.session_finalize(session=session, by=teacher)
+    outbox_send_due()  # the cron round: what the after-commit sends skipped after the refusal
 
     assert result.session.state == "finalized"
     delivered = sorted(m.to[0] for m in mail.outbox if m.subject.startswith("Absence"))
     assert delivered == sorted(s.guardian_email for s in others)
+    refused_message = OutboxMessage.objects.get(to="refused@family.example")
+    assert refused_message.status == "pending" and "550" in refused_message.last_error  # retried later

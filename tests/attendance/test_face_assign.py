@@ -71,7 +71,7 @@ def test_reassigning_a_matched_face_takes_it_from_its_previous_student(
     record = AttendanceRecord.objects.get(session_id=photo["session"], student=biden)
     assert record.status == "unmarked" and record.face_id is None and record.distance is None
     audit = AttendanceCorrection.objects.get(record=record)
-    assert (audit.old_status, audit.new_status) == ("present", "unmarked") and "Obama" in audit.note
+    assert (audit.old_status, audit.new_status) == ("present", "unmarked")
 
 
 def test_assigning_a_face_to_its_own_student_changes_nothing_else(
