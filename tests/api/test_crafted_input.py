@@ -133,3 +133,19 @@ def test_a_closure_without_its_optional_kind_is_a_holiday(admin_api: Any) -> Non
                                                              "ends_on": "2026-10-30"}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["kind"] == "holiday"
+
+
+def test_a_login_without_a_client_address_is_logged_without_one(admin_user: Any) -> None:
+    # gunicorn on a unix socket (and Django's force_login) gives no REMOTE_ADDR: django-axes stores
+    # the address in an IP column, where PostgreSQL refused the placeholder "unknown" with a 500.
+    from django.test import RequestFactory
+
+    from smart_attendance.api.throttling import axes_client_ip
+
+    request = RequestFactory().get("/")
+    del request.META["REMOTE_ADDR"]
+    assert axes_client_ip(request) is None
+    assert axes_client_ip(RequestFactory().get("/", REMOTE_ADDR="203.0.113.7")) == "203.0.113.7"
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get("/admin/").status_code == 200
