@@ -16,19 +16,6 @@ from tests import factories
 FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "faces"
 
 
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None,
-                                 tmp_path_factory: pytest.TempPathFactory) -> None:
-    """SQLite tests use a database file, as production does: an in-memory database shared between
-    threads has table-level locks that behave nothing like the real thing, so concurrency tests
-    (tests/attendance/test_concurrency.py) would prove nothing on it."""
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
-
-
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -132,7 +119,9 @@ def enrolled_class(teacher: Any, faces: Path) -> Any:
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     # The SQLite test database is a file, not memory, so that the Celery worker process of the stack
-    # tests (tests/stack.py) opens the same database as the test.
+    # tests (tests/stack.py) opens the same database as the test, and so that threads of the
+    # concurrency tests (tests/attendance/test_concurrency.py) see SQLite's real locking: a shared
+    # in-memory database locks whole tables and behaves nothing like production.
     import tempfile
 
     from django.conf import settings

@@ -9,7 +9,6 @@ way NUM_PROXIES says (the same function gives django-axes its client IP).
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from typing import Any
 
@@ -42,17 +41,6 @@ def axes_client_ip(request: HttpRequest) -> str | None:
     GenericIPAddressField, which PostgreSQL refuses to compare with a non-address (a 500 on login)."""
     address = client_ip(request)
     return None if address == "unknown" else address
-
-
-def axes_client_ip(request: HttpRequest) -> str | None:
-    """client_ip for django-axes, which stores it in an IP address column: None when the server gave
-    no address (a unix socket, force_login in tests), never a placeholder PostgreSQL would refuse."""
-    address = client_ip(request)
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    return address
 
 
 class ScopedUserThrottle(SimpleRateThrottle):

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('attendance', '0003_school_day_outbox_and_lateness'),
+        ('attendance', '0004_session_photo_processing_state'),
     ]
 
     operations = [
