@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('classes', '0002_school_calendar_and_slot_labels'),
+        ('classes', '0003_course_archived'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

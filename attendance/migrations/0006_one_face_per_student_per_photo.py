@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('attendance', '0004_session_photo_processing_state'),
+        ('attendance', '0005_outbox_account_kinds'),
     ]
 
     operations = [
