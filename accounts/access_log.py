@@ -11,7 +11,8 @@ from functools import wraps
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from accounts.models import AccessLogEntry
 
@@ -28,7 +29,7 @@ def access_log_add(*, user: Any, kind: str, how: str, object_type: str, object_i
                                          object_id=str(object_id)[:40], path=path[:300])
 
 
-ViewFunction = Callable[..., HttpResponse]
+ViewFunction = Callable[..., HttpResponseBase]
 
 
 def access_logged(kind: str, *, object_type: str, object_kwarg: str | None = None,
@@ -38,7 +39,7 @@ def access_logged(kind: str, *, object_type: str, object_kwarg: str | None = Non
 
     def decorator(view: ViewFunction) -> ViewFunction:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             response = view(request, *args, **kwargs)
             downloaded = "attachment" in response.get("Content-Disposition", "")
             if response.status_code == 200 and (downloaded or not attachment_only):

@@ -3,7 +3,7 @@ consent through the consent history, deletions through the erasure services, adm
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -73,13 +73,15 @@ class UserAdmin(DjangoUserAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None:
             return form
+        target: User = obj
 
         class GuardedForm(form):  # type: ignore[valid-type,misc]
             def clean(self) -> dict[str, Any]:
                 cleaned = super().clean()
                 try:
-                    services.admin_rights_guard(user=obj, by=request.user, role=cleaned.get("role"),
-                                       is_active=cleaned.get("is_active"), is_superuser=cleaned.get("is_superuser"))
+                    services.admin_rights_guard(user=target, by=cast(User, request.user), role=cleaned.get("role"),
+                                                is_active=cleaned.get("is_active"),
+                                                is_superuser=cleaned.get("is_superuser"))
                 except DomainError as exc:
                     raise ValidationError(str(exc.detail)) from None
                 return cleaned
@@ -89,7 +91,7 @@ class UserAdmin(DjangoUserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         if obj is not None:
             try:
-                services.admin_rights_guard(user=obj, by=request.user, deleting=True)
+                services.admin_rights_guard(user=obj, by=cast(User, request.user), deleting=True)
             except DomainError:
                 return False
             if obj.pk == request.user.pk:
@@ -97,14 +99,14 @@ class UserAdmin(DjangoUserAdmin):
         return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        services.user_delete(user=obj, by=request.user)
+        services.user_delete(user=obj, by=cast(User, request.user))
 
     @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         users = list(queryset)
         try:
             for user in users:
-                services.user_delete(user=user, by=request.user)
+                services.user_delete(user=user, by=cast(User, request.user))
         except DomainError as exc:
             transaction.set_rollback(True)
             self.message_user(request, f"Nothing was deleted: {exc.detail}", level=messages.ERROR)
@@ -116,16 +118,14 @@ class UserAdmin(DjangoUserAdmin):
 class ConsentEventInline(ReadOnlyInline):
     model = ConsentEvent
     fk_name = "student"
-    fields = ["created_at", "action", "given_by", "given_by_name", "channel", "recorded_by_username",
-              "text_version", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "action", "given_by", "given_by_name", "channel", "recorded_by_username",
+              "text_version", "note")
 
 
 class ErasureReceiptInline(ReadOnlyInline):
     model = ErasureReceipt
     fk_name = "student"
-    fields = ["created_at", "rule", "embeddings_deleted", "photos_deleted", "by_username"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "rule", "embeddings_deleted", "photos_deleted", "by_username")
 
 
 @admin.register(StudentProfile)
@@ -142,22 +142,22 @@ class StudentProfileAdmin(admin.ModelAdmin):
 
     # Deleting here goes through the service, so embeddings and their photos leave storage too.
     def delete_model(self, request: HttpRequest, obj: StudentProfile) -> None:
-        services.student_delete(student=obj, by=request.user)
+        services.student_delete(student=obj, by=cast(User, request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[StudentProfile]) -> None:
         for student in queryset:
-            services.student_delete(student=student, by=request.user)
+            services.student_delete(student=student, by=cast(User, request.user))
 
     @admin.action(description="Record consent (given to school staff, recorded in the history)")
     def record_consent(self, request: HttpRequest, queryset: QuerySet[StudentProfile]) -> None:
         recorded = sum(1 for student in queryset if services.student_consent_set(
-            student=student, consent_given=True, by=request.user, channel=ConsentEvent.Channel.ADMIN))
+            student=student, consent_given=True, by=cast(User, request.user), channel=ConsentEvent.Channel.ADMIN))
         self.message_user(request, f"Consent recorded for {recorded} student(s).", messages.SUCCESS)
 
     @admin.action(description="Withdraw consent (deletes their faces and enrolment photos)")
     def withdraw_consent(self, request: HttpRequest, queryset: QuerySet[StudentProfile]) -> None:
         withdrawn = sum(1 for student in queryset if services.student_consent_set(
-            student=student, consent_given=False, by=request.user, channel=ConsentEvent.Channel.ADMIN))
+            student=student, consent_given=False, by=cast(User, request.user), channel=ConsentEvent.Channel.ADMIN))
         self.message_user(request, f"Consent withdrawn for {withdrawn} student(s); their faces were deleted.",
                           messages.SUCCESS)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, QuerySet
 from drf_spectacular.utils import extend_schema
@@ -34,6 +34,7 @@ from accounts.tokens import RevocationCheckingRefreshSerializer, RevocationCheck
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.permissions import IsSchoolAdmin, IsStaffOrReadOnly
 from smart_attendance.api.throttling import LoginThrottle, login_cooloff_seconds
+from smart_attendance.authenticated import AuthenticatedRequest
 
 
 class ThrottledTokenObtainView(TokenObtainPairView):
@@ -73,7 +74,7 @@ class LogoutView(APIView):
     permission_classes = [AllowAny]  # the refresh token itself is the credential
 
     @extend_schema(request=LogoutSerializer, responses={204: None})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         RefreshToken(serializer.validated_data["refresh"]).blacklist()
@@ -82,7 +83,7 @@ class LogoutView(APIView):
 
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(MeSerializer(request.user).data)
 
 
@@ -92,12 +93,12 @@ class MySettingsView(APIView):
     error_statuses = {"get": {403}, "patch": {403}}
 
     @extend_schema(responses=TeacherSettingsSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         self._require_teacher(request)
         return Response(TeacherSettingsSerializer(teacher_settings_get(user=request.user)).data)
 
     @extend_schema(request=TeacherSettingsSerializer, responses=TeacherSettingsSerializer)
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         self._require_teacher(request)
         current = teacher_settings_get(user=request.user)
         serializer = TeacherSettingsSerializer(current, data=request.data, partial=True)
@@ -106,7 +107,7 @@ class MySettingsView(APIView):
         return Response(TeacherSettingsSerializer(updated).data)
 
     @staticmethod
-    def _require_teacher(request: Request) -> None:
+    def _require_teacher(request: AuthenticatedRequest) -> None:
         if request.user.is_student:
             raise DomainError("Only teachers and admins have settings.", error_code="PERMISSION_DENIED",
                               status_code=status.HTTP_403_FORBIDDEN)
@@ -115,6 +116,7 @@ class MySettingsView(APIView):
 class UserViewSet(viewsets.ModelViewSet):
     """Logins of the school. Administrators only."""
 
+    request: AuthenticatedRequest
     serializer_class = UserSerializer
     permission_classes = [IsSchoolAdmin]
     error_statuses = {"put": {409}, "patch": {409}, "delete": {409}}
@@ -127,7 +129,8 @@ class UserViewSet(viewsets.ModelViewSet):
         serializer.instance = services.user_create(**serializer.validated_data)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        serializer.instance = services.user_update(user=serializer.instance, data=dict(serializer.validated_data),
+        serializer.instance = services.user_update(user=cast(User, serializer.instance),
+                                                   data=dict(serializer.validated_data),
                                                    by=self.request.user)
 
     def perform_destroy(self, instance: User) -> None:
@@ -138,6 +141,7 @@ class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
                      mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Students. Teachers see their courses' students and those they created; a student sees themself."""
 
+    request: AuthenticatedRequest
     serializer_class = StudentSerializer
     permission_classes = [IsStaffOrReadOnly]
     error_statuses = {"delete": {403}}
@@ -154,7 +158,8 @@ class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         serializer.instance = services.student_create(by=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        serializer.instance = services.student_update(student=serializer.instance, by=self.request.user,
+        serializer.instance = services.student_update(student=cast(StudentProfile, serializer.instance),
+                                                      by=self.request.user,
                                                       data=dict(serializer.validated_data))
 
     def perform_destroy(self, instance: StudentProfile) -> None:
@@ -167,7 +172,7 @@ class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     @extend_schema(request=ConsentChangeSerializer, responses={200: ConsentHistorySerializer,
                                                                201: ConsentHistorySerializer})
     @action(detail=True, methods=["get", "post"], serializer_class=ConsentChangeSerializer)
-    def consent(self, request: Request, pk: str | None = None) -> Response:
+    def consent(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """GET: the consent history and erasure receipts. POST (staff): record a grant or a withdrawal
         (a withdrawal deletes the student's faces and enrolment photos); 201 when something was
         recorded, 200 when it changed nothing."""

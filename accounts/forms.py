@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -20,7 +20,7 @@ class ConsentForm(forms.Form):
                                                       "enrolled faces and their photos.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())
         data["given_by"] = data.get("given_by") or ConsentEvent.Party.STAFF
         if data.get("consent_given") is False and not data.get("confirm"):
             self.add_error("confirm", "Tick the box to confirm: the enrolled faces will be deleted.")
@@ -59,7 +59,7 @@ class TeacherSettingsForm(forms.ModelForm):
         return self.instance.late_grace_minutes if value is None else value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())
         confident, uncertain = data.get("confident_threshold"), data.get("uncertain_threshold")
         if confident is not None and uncertain is not None and uncertain < confident:
             self.add_error("uncertain_threshold", "Must be at least the confident threshold.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from enum import StrEnum
+from typing import Any, cast
 
 from django.conf import settings
 from django.core import signing
@@ -65,7 +66,7 @@ def guardian_link_read(*, token: str, purpose: Purpose) -> StudentProfile:
         raise GuardianLinkInvalid("invalid") from None
     if not isinstance(payload, dict):
         raise GuardianLinkInvalid("invalid")
-    student = StudentProfile.objects.filter(pk=payload.get("s")).first()
+    student = StudentProfile.objects.filter(pk=cast(Any, payload.get("s"))).first()
     if student is None:
         raise GuardianLinkInvalid("invalid")
     if payload.get("v") != student.guardian_link_version:

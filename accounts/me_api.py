@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +13,7 @@ from accounts.models import StudentProfile
 from accounts.password_api import ErrorSerializer
 from attendance.own import own_attendance, own_attendance_as_dicts, own_data_export
 from smart_attendance.api.errors import DomainError
+from smart_attendance.authenticated import AuthenticatedRequest
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -67,7 +67,7 @@ _NOT_A_STUDENT = {403: OpenApiResponse(ErrorSerializer, description="Not a stude
                   401: OpenApiResponse(ErrorSerializer, description="Not logged in.")}
 
 
-def _own_student(request: Request) -> StudentProfile:
+def _own_student(request: AuthenticatedRequest) -> StudentProfile:
     if not request.user.is_student:
         raise DomainError("Only a student has their own attendance.", error_code="PERMISSION_DENIED",
                           status_code=status.HTTP_403_FORBIDDEN)
@@ -84,7 +84,7 @@ class MyAttendanceView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: OwnCourseAttendanceSerializer(many=True), **_NOT_A_STUDENT})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(own_attendance_as_dicts(own_attendance(student=_own_student(request))))
 
 
@@ -94,7 +94,7 @@ class MyExportView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: OwnExportSerializer, **_NOT_A_STUDENT})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         student = _own_student(request)
         response = Response(own_data_export(student=student, consent=consent_state(student=student)))
         response["Content-Disposition"] = f'attachment; filename="my-data-{student.student_number}.json"'

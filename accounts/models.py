@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -17,8 +18,15 @@ class Role(models.TextChoices):
     STUDENT = "student", "Student"
 
 
-class SchoolUserManager(UserManager):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[override]
+if TYPE_CHECKING:
+    _UserManager = UserManager["User"]
+else:
+    _UserManager = UserManager
+
+
+class SchoolUserManager(_UserManager):
+    def create_superuser(self, username: str, email: str | None = None, password: str | None = None,
+                         **extra_fields: Any) -> User:
         # `createsuperuser` makes a school administrator, not a role-less superuser.
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
@@ -31,7 +39,7 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.TEACHER, db_index=True)
 
-    objects = SchoolUserManager()
+    objects: ClassVar[SchoolUserManager] = SchoolUserManager()
 
     class Meta:
         ordering = ["username"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -37,7 +37,7 @@ class StudentLoginForm(forms.Form):
     email = forms.EmailField(required=False, label="Student's e-mail (for the invitation)")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())
         username, email = data.get("username"), data.get("email")
         if username and not email:
             self.add_error("email", "The invitation needs the student's e-mail address.")

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from accounts.models import Role, StudentProfile, User
 from accounts.office_forms import InviteForm, RosterUploadForm, StudentForm, StudentLoginForm
 from attendance.school_views import office_required
 from smart_attendance.api.throttling import LoginThrottle, RosterImportThrottle
+from smart_attendance.authenticated import AuthenticatedHttpRequest
 from smart_attendance.pages import throttled
 
 
@@ -31,7 +32,7 @@ def _date(value: str | None) -> datetime.date | None:
 
 
 @office_required
-def access_log(request: HttpRequest) -> HttpResponse:
+def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who looked at faces and classroom photos or exported reports, filtered by user, kind and dates."""
     kind = request.GET.get("kind", "")
     username, kind = request.GET.get("user", "").strip(), kind if kind in Kind.values else ""
@@ -50,7 +51,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
 
 @office_required
 @throttled(LoginThrottle)  # each invitation sends an e-mail with a set-password link
-def teachers(request: HttpRequest) -> HttpResponse:
+def teachers(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Staff logins; invite a teacher (or an office user) by e-mail."""
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -64,7 +65,7 @@ def teachers(request: HttpRequest) -> HttpResponse:
 
 @office_required
 @require_POST
-def teacher_active(request: HttpRequest, user_id: int) -> HttpResponse:
+def teacher_active(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(User.objects.filter(role__in=[Role.TEACHER, Role.ADMIN]), pk=user_id)
     active = request.POST.get("active") == "yes"
     try:
@@ -80,7 +81,7 @@ def teacher_active(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @office_required
-def students(request: HttpRequest) -> HttpResponse:
+def students(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every student, a search, a form to add one (with an optional invited login), the roster import."""
     query = request.GET.get("q", "").strip()
     rows = StudentProfile.objects.select_related("user").order_by("last_name", "first_name")
@@ -103,7 +104,7 @@ def students(request: HttpRequest) -> HttpResponse:
 
 
 @office_required
-def student_edit(request: HttpRequest, student_id: int) -> HttpResponse:
+def student_edit(request: AuthenticatedHttpRequest, student_id: int) -> HttpResponse:
     student = get_object_or_404(StudentProfile, pk=student_id)
     form = StudentForm(request.POST or None, instance=student)
     login_form = StudentLoginForm(request.POST or None) if student.user_id is None else None
@@ -124,7 +125,7 @@ def student_edit(request: HttpRequest, student_id: int) -> HttpResponse:
 @office_required
 @require_POST
 @throttled(RosterImportThrottle)
-def students_import(request: HttpRequest) -> HttpResponse:
+def students_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The roster CSV (the same importer as `manage.py import_roster`), every row's outcome shown."""
     form = RosterUploadForm(request.POST, request.FILES)
     if not form.is_valid():

@@ -7,13 +7,13 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import passwords
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.throttling import LoginThrottle
+from smart_attendance.authenticated import AuthenticatedRequest
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -65,7 +65,7 @@ class PasswordResetRequestView(APIView):
     throttle_classes = [LoginThrottle]
 
     @extend_schema(request=PasswordResetRequestSerializer, responses={202: DetailSerializer, **_ERRORS})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = PasswordResetRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         passwords.password_reset_request(email=serializer.validated_data["email"], domain=request.get_host(),
@@ -82,7 +82,7 @@ class PasswordResetConfirmView(APIView):
     throttle_classes = [LoginThrottle]
 
     @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None, **_ERRORS})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -99,7 +99,7 @@ class PasswordChangeView(APIView):
 
     @extend_schema(request=PasswordChangeSerializer, responses={
         204: None, 401: OpenApiResponse(ErrorSerializer, description="Not logged in."), **_ERRORS})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -76,7 +76,7 @@ def password_reset_confirm(*, uidb64: str, token: str, new_password: str) -> dic
         return {"token": ["This link is invalid, expired or already used. Ask for a new one."]}
     form = SetPasswordForm(user, data={"new_password1": new_password, "new_password2": new_password})
     if not form.is_valid():
-        return {"new_password": [e for errors in form.errors.values() for e in errors]}
+        return {"new_password": [str(e) for errors in form.errors.values() for e in errors]}
     form.save()
     return {}
 
@@ -87,7 +87,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> dict
                                           "new_password2": new_password})
     if not form.is_valid():
         errors = dict(form.errors)
-        return {("new_password" if name.startswith("new_password") else name): list(messages)
+        return {("new_password" if name.startswith("new_password") else name): [str(m) for m in messages]
                 for name, messages in errors.items()}
     form.save()
     return {}

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import password_validation
 from rest_framework import exceptions, serializers
@@ -61,7 +61,8 @@ class StudentSerializer(serializers.ModelSerializer):
     consent_given = serializers.BooleanField(
         required=False, help_text="Writing it records a grant or a withdrawal in the consent history (given by "
                                   "staff, through the API); POST /students/{id}/consent/ says who gave it.")
-    consent_recorded_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    consent_recorded_by: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True)
     face_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -83,7 +84,7 @@ class StudentSerializer(serializers.ModelSerializer):
         if request is None or not request.user.is_school_admin:
             raise exceptions.PermissionDenied("Only an administrator may link or unlink a student's login.")
         if login is not None and StudentProfile.objects.filter(user=login).exclude(
-                pk=getattr(self.instance, "pk", None)).exists():
+                pk=cast(Any, getattr(self.instance, "pk", None))).exists():
             raise serializers.ValidationError("This login is already linked to another student.")
         return login
 
@@ -135,7 +136,8 @@ class TeacherSettingsSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
-    student_profile = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    student_profile: serializers.PrimaryKeyRelatedField[StudentProfile] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True)
 
     class Meta:
         model = User

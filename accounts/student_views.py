@@ -11,7 +11,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -22,9 +23,10 @@ from accounts.forms import ConsentForm
 from accounts.models import StudentProfile
 from attendance.own import own_attendance, own_data_export
 from recognition.models import FaceEmbedding
+from smart_attendance.authenticated import AuthenticatedHttpRequest
 from smart_attendance.pages import private_image
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def own_profile(user: Any) -> StudentProfile | None:
@@ -37,7 +39,7 @@ def student_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_student:
             raise PermissionDenied("These pages are a student's own.")
         student = own_profile(request.user)
@@ -52,7 +54,7 @@ def students_home(view: View) -> View:
     """Sends a logged-in student who opens the staff home (/) to their own page instead of a 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated and request.user.is_student:
             return redirect("my-page")
         return view(request, *args, **kwargs)
@@ -61,7 +63,7 @@ def students_home(view: View) -> View:
 
 
 @student_required
-def me(request: HttpRequest, student: StudentProfile) -> HttpResponse:
+def me(request: AuthenticatedHttpRequest, student: StudentProfile) -> HttpResponse:
     return render(request, "accounts/me.html", {
         "student": student, "courses": own_attendance(student=student), "consent": consent_state(student=student),
         "consent_text": consent_text(),
@@ -70,7 +72,7 @@ def me(request: HttpRequest, student: StudentProfile) -> HttpResponse:
 
 @student_required
 @require_POST
-def me_consent_withdraw(request: HttpRequest, student: StudentProfile) -> HttpResponse:
+def me_consent_withdraw(request: AuthenticatedHttpRequest, student: StudentProfile) -> HttpResponse:
     """A student withdraws their own consent (giving it goes through the school or a guardian)."""
     form = ConsentForm({"consent_given": "no", "confirm": request.POST.get("confirm", "")})
     if not form.is_valid():
@@ -82,7 +84,7 @@ def me_consent_withdraw(request: HttpRequest, student: StudentProfile) -> HttpRe
 
 
 @student_required
-def me_export(request: HttpRequest, student: StudentProfile) -> HttpResponse:
+def me_export(request: AuthenticatedHttpRequest, student: StudentProfile) -> HttpResponse:
     """All my data in one JSON file (profile, records, corrections, consent, the biometric data held)."""
     document = own_data_export(student=student, consent=consent_state(student=student))
     response = HttpResponse(json.dumps(document, indent=2), content_type="application/json")
@@ -93,7 +95,7 @@ def me_export(request: HttpRequest, student: StudentProfile) -> HttpResponse:
 
 @access_logged(Kind.FACE_IMAGE, object_type="face", object_kwarg="face_id")
 @student_required
-def me_face_image(request: HttpRequest, student: StudentProfile, face_id: int) -> HttpResponse:
+def me_face_image(request: AuthenticatedHttpRequest, student: StudentProfile, face_id: int) -> HttpResponseBase:
     face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)
     return private_image(face.source_image, missing="No photo is kept for this face.")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -21,15 +22,16 @@ from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
 from recognition.services import face_approve, face_embedding_delete, face_enrol, face_reject
 from smart_attendance.api.throttling import FaceEnrolThrottle
+from smart_attendance.authenticated import AuthenticatedHttpRequest
 from smart_attendance.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required, throttled
 
 
-def _student(request: HttpRequest, student_id: int) -> StudentProfile:
+def _student(request: AuthenticatedHttpRequest, student_id: int) -> StudentProfile:
     return get_object_or_404(student_list_visible(user=request.user), pk=student_id)
 
 
 @staff_required
-def student_list(request: HttpRequest) -> HttpResponse:
+def student_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     students = student_list_visible(user=request.user)
     if query:
@@ -39,7 +41,7 @@ def student_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def student_detail(request: HttpRequest, student_id: int) -> HttpResponse:
+def student_detail(request: AuthenticatedHttpRequest, student_id: int) -> HttpResponse:
     """Enrolled faces (self-enrolled ones to approve), consent and its history with the erasure
     receipts, enrolment by upload or camera, and the attendance history in the viewer's courses."""
     student = _student(request, student_id)
@@ -56,13 +58,13 @@ def student_detail(request: HttpRequest, student_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def student_consent(request: HttpRequest, student_id: int) -> HttpResponse:
+def student_consent(request: AuthenticatedHttpRequest, student_id: int) -> HttpResponse:
     student = _student(request, student_id)
     form = ConsentForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("student-page", student_id=student.pk)
     given = form.cleaned_data["consent_given"]
     event = student_consent_set(student=student, consent_given=given, by=request.user,
@@ -83,7 +85,7 @@ def student_consent(request: HttpRequest, student_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 @throttled(FaceEnrolThrottle)
-def student_face_enrol(request: HttpRequest, student_id: int) -> HttpResponse:
+def student_face_enrol(request: AuthenticatedHttpRequest, student_id: int) -> HttpResponse:
     """A face from a file or the camera; the quality-gate verdict comes back in words."""
     student = _student(request, student_id)
     form = FaceForm(request.POST, request.FILES)
@@ -103,14 +105,15 @@ def student_face_enrol(request: HttpRequest, student_id: int) -> HttpResponse:
     return JsonResponse({"ok": True, "message": text}) if wants_json else _back(request, student, text)
 
 
-def _back(request: HttpRequest, student: StudentProfile, text: str, *, error: bool = False) -> HttpResponse:
+def _back(request: AuthenticatedHttpRequest, student: StudentProfile, text: str, *,
+          error: bool = False) -> HttpResponse:
     (messages.error if error else messages.success)(request, text)
     return redirect("student-page", student_id=student.pk)
 
 
 @staff_required
 @require_POST
-def student_face_delete(request: HttpRequest, student_id: int, face_id: int) -> HttpResponse:
+def student_face_delete(request: AuthenticatedHttpRequest, student_id: int, face_id: int) -> HttpResponse:
     student = _student(request, student_id)
     face_embedding_delete(face=get_object_or_404(FaceEmbedding, student=student, pk=face_id), by=request.user)
     return _back(request, student, "The face and its photo were deleted.")
@@ -118,7 +121,7 @@ def student_face_delete(request: HttpRequest, student_id: int, face_id: int) -> 
 
 @staff_required
 @require_POST
-def student_face_review(request: HttpRequest, student_id: int, face_id: int) -> HttpResponse:
+def student_face_review(request: AuthenticatedHttpRequest, student_id: int, face_id: int) -> HttpResponse:
     """Approve (it is matched from now on) or reject (it is deleted) a face the student enrolled."""
     student = _student(request, student_id)
     face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)
@@ -137,7 +140,7 @@ def student_face_review(request: HttpRequest, student_id: int, face_id: int) -> 
 
 @staff_required
 @require_POST
-def student_guardian_consent_link(request: HttpRequest, student_id: int) -> HttpResponse:
+def student_guardian_consent_link(request: AuthenticatedHttpRequest, student_id: int) -> HttpResponse:
     student = _student(request, student_id)
     if not guardian_consent_link_send(student=student, by=request.user):
         return _back(request, student, "Add the guardian's e-mail address first.", error=True)
@@ -146,7 +149,7 @@ def student_guardian_consent_link(request: HttpRequest, student_id: int) -> Http
 
 @staff_required
 @require_POST
-def student_guardian_revoke(request: HttpRequest, student_id: int) -> HttpResponse:
+def student_guardian_revoke(request: AuthenticatedHttpRequest, student_id: int) -> HttpResponse:
     student = _student(request, student_id)
     guardian_links_revoke(student=student)
     return _back(request, student, "Every guardian link sent so far no longer works.")
@@ -154,7 +157,7 @@ def student_guardian_revoke(request: HttpRequest, student_id: int) -> HttpRespon
 
 @staff_required
 @access_logged(Kind.FACE_IMAGE, object_type="face", object_kwarg="face_id")
-def face_image(request: HttpRequest, face_id: int) -> HttpResponse:
+def face_image(request: AuthenticatedHttpRequest, face_id: int) -> HttpResponseBase:
     """An enrolment photo's thumbnail source, only for staff who may see the student."""
     face = get_object_or_404(FaceEmbedding.objects.filter(student__in=student_list_visible(user=request.user)),
                              pk=face_id)
@@ -162,7 +165,7 @@ def face_image(request: HttpRequest, face_id: int) -> HttpResponse:
 
 
 @staff_required
-def teacher_settings(request: HttpRequest) -> HttpResponse:
+def teacher_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = teacher_settings_get(user=request.user)
     form = TeacherSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():

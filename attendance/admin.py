@@ -4,7 +4,7 @@ through the login-protected view (never a storage URL)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.models import User
 from attendance.models import (
     AttendanceCorrection,
     AttendanceRecord,
@@ -40,8 +41,8 @@ def photo_link(photo: SessionPhoto) -> str:
 class AttendanceRecordInline(admin.TabularInline):
     model = AttendanceRecord
     extra = 0
-    fields = ["student", "status", "source", "distance", "reason"]
-    readonly_fields = fields  # a status changes on the record's own page, as an audited correction
+    # A status changes on the record's own page, as an audited correction.
+    fields = readonly_fields = ("student", "status", "source", "distance", "reason")
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -51,8 +52,7 @@ class AttendanceRecordInline(admin.TabularInline):
 class SessionPhotoInline(admin.TabularInline):
     model = SessionPhoto
     extra = 0
-    fields = ["photo", "face_count", "processing_time_ms", "uploaded_by", "uploaded_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("photo", "face_count", "processing_time_ms", "uploaded_by", "uploaded_at")
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -85,8 +85,7 @@ class AttendanceSessionAdmin(admin.ModelAdmin):
 class DetectedFaceInline(admin.TabularInline):
     model = DetectedFace
     extra = 0
-    fields = ["face_index", "student", "match", "distance", "reason", "face_area_ratio"]
-    readonly_fields = fields
+    fields = readonly_fields = ("face_index", "student", "match", "distance", "reason", "face_area_ratio")
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -101,9 +100,8 @@ class SessionPhotoAdmin(admin.ModelAdmin):
     search_fields = ["session__course__code"]
     list_select_related = ["session__course", "uploaded_by"]
     # Nothing is edited by hand: a "cleared" file field would leave the file in storage.
-    fields = ["session", "photo", "content_hash", "width", "height", "face_count", "processing_time_ms",
-              "uploaded_by", "uploaded_at", "image_purged_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("session", "photo", "content_hash", "width", "height", "face_count",
+                                "processing_time_ms", "uploaded_by", "uploaded_at", "image_purged_at")
     inlines = [DetectedFaceInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -126,8 +124,7 @@ class SessionPhotoAdmin(admin.ModelAdmin):
 class AttendanceCorrectionInline(admin.TabularInline):
     model = AttendanceCorrection
     extra = 0
-    fields = ["changed_at", "changed_by", "old_status", "new_status", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("changed_at", "changed_by", "old_status", "new_status", "note")
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -168,7 +165,7 @@ class AttendanceRecordAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: AttendanceRecord, form: Any, change: bool) -> None:
         # A status edited here is a correction like any other: audited (who, when, old → new, note).
         if "status" in form.changed_data:
-            record_correct(record=obj, status=form.cleaned_data["status"], by=request.user,
+            record_correct(record=obj, status=form.cleaned_data["status"], by=cast(User, request.user),
                            note=form.cleaned_data.get("correction_note") or "Corrected in the admin")
 
 

@@ -13,7 +13,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -42,14 +41,15 @@ from classes.selectors import course_list_visible
 from recognition.serializers import ImageUploadSerializer, read_upload
 from smart_attendance.api.permissions import IsStaff
 from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, enforce
+from smart_attendance.authenticated import AuthenticatedRequest
 from smart_attendance.ids import parse_id
 
 
-def _course(request: Request, course_id: int | str) -> Course:
+def _course(request: AuthenticatedRequest, course_id: int | str) -> Course:
     return get_object_or_404(course_list_visible(user=request.user), pk=course_id)
 
 
-def _session(request: Request, session_id: int) -> AttendanceSession:
+def _session(request: AuthenticatedRequest, session_id: int) -> AttendanceSession:
     return get_object_or_404(selectors.session_list_visible(user=request.user), pk=session_id)
 
 
@@ -70,6 +70,7 @@ def photo_result_data(session: AttendanceSession, result: services.PhotoResult) 
 class CourseSessionsView(generics.ListAPIView):
     """A course's sessions; POST opens a new one with a record per enrolled student."""
 
+    request: AuthenticatedRequest
     permission_classes = [IsStaff]
     serializer_class = SessionSerializer
     error_statuses = {"post": {409}}
@@ -81,7 +82,7 @@ class CourseSessionsView(generics.ListAPIView):
             "-date", "-created_at")
 
     @extend_schema(request=SessionCreateSerializer, responses={201: SessionDetailSerializer})
-    def post(self, request: Request, course_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, course_id: int) -> Response:
         course = _course(request, course_id)
         serializer = SessionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -91,6 +92,7 @@ class CourseSessionsView(generics.ListAPIView):
 
 
 class SessionListView(generics.ListAPIView):
+    request: AuthenticatedRequest
     permission_classes = [IsStaff]
     serializer_class = SessionSerializer
     filterset_fields = ["course", "date", "state"]
@@ -106,7 +108,7 @@ class SessionDetailView(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(responses=SessionDetailSerializer)
-    def get(self, request: Request, session_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, session_id: int) -> Response:
         session = _session(request, session_id)
         return Response(SessionDetailSerializer(selectors.session_detail(session=session)).data)
 
@@ -124,7 +126,7 @@ class SessionPhotosView(APIView):
 
     @extend_schema(request={"multipart/form-data": ImageUploadSerializer},
                    responses={201: PhotoResultSerializer, 202: PhotoResultSerializer, 200: PhotoResultSerializer})
-    def post(self, request: Request, session_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
         session = _session(request, session_id)
         upload = ImageUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
@@ -140,7 +142,7 @@ class PhotoStatusView(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(responses=PhotoStatusSerializer)
-    def get(self, request: Request, photo_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, photo_id: int) -> Response:
         photo = get_object_or_404(
             SessionPhoto.objects.filter(session__in=selectors.session_list_visible(user=request.user)), pk=photo_id)
         return Response(PhotoStatusSerializer(photo).data)
@@ -150,7 +152,7 @@ class RecordDetailView(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(request=RecordUpdateSerializer, responses=RecordSerializer)
-    def patch(self, request: Request, session_id: int, student_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, session_id: int, student_id: int) -> Response:
         session = _session(request, session_id)
         record = get_object_or_404(AttendanceRecord, session=session, student_id=student_id)
         serializer = RecordUpdateSerializer(data=request.data)
@@ -166,7 +168,7 @@ class SessionFinalizeView(APIView):
     error_statuses = {"post": {409}}
 
     @extend_schema(request=FinalizeSerializer, responses=SessionDetailSerializer)
-    def post(self, request: Request, session_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
         session = _session(request, session_id)
         serializer = FinalizeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -174,7 +176,7 @@ class SessionFinalizeView(APIView):
         return Response(SessionDetailSerializer(selectors.session_detail(session=session)).data)
 
 
-def _face(request: Request, session_id: int, face_id: int) -> DetectedFace:
+def _face(request: AuthenticatedRequest, session_id: int, face_id: int) -> DetectedFace:
     session = _session(request, session_id)
     return get_object_or_404(DetectedFace.objects.select_related("photo__session"), pk=face_id,
                              photo__session=session)
@@ -190,7 +192,7 @@ class FaceAssignView(APIView):
     error_statuses = {"post": {409, 422, 502, 503}}
 
     @extend_schema(request=FaceAssignSerializer, responses=FaceAssignResultSerializer)
-    def post(self, request: Request, session_id: int, face_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, session_id: int, face_id: int) -> Response:
         face = _face(request, session_id, face_id)
         serializer = FaceAssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -216,7 +218,7 @@ class FaceDismissView(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(request=FaceDismissSerializer, responses=DetectedFaceSerializer)
-    def post(self, request: Request, session_id: int, face_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, session_id: int, face_id: int) -> Response:
         face = _face(request, session_id, face_id)
         serializer = FaceDismissSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -231,7 +233,7 @@ class FaceCropView(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
-    def get(self, request: Request, session_id: int, face_id: int) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, session_id: int, face_id: int) -> HttpResponse:
         crop = review.face_crop(face=_face(request, session_id, face_id))
         if crop is None:
             raise NotFound("This photo was deleted after the retention period.")
@@ -252,7 +254,7 @@ class AttendanceMarkView(APIView):
 
     @extend_schema(request={"multipart/form-data": MarkSerializer},
                    responses={201: PhotoResultSerializer, 202: PhotoResultSerializer, 200: PhotoResultSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = MarkSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = ImageUploadSerializer(data={"image": serializer.validated_data["image"]})
@@ -267,7 +269,7 @@ class AttendanceMarkView(APIView):
         return Response(photo_result_data(session, result), status=_photo_status(result))
 
 
-def _date_param(request: Request, name: str) -> datetime.date | None:
+def _date_param(request: AuthenticatedRequest, name: str) -> datetime.date | None:
     value = request.query_params.get(name)
     if not value:
         return None
@@ -286,7 +288,7 @@ class CourseReportView(APIView):
     @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.DATE), OpenApiParameter("to", OpenApiTypes.DATE),
                                OpenApiParameter("format", str, enum=["json", "csv"])],
                    responses=ReportSerializer)
-    def get(self, request: Request, course_id: int) -> Response | HttpResponse:
+    def get(self, request: AuthenticatedRequest, course_id: int) -> Response | HttpResponse:
         course = _course(request, course_id)
         date_from, date_to = _date_param(request, "from"), _date_param(request, "to")
         if date_from and date_to and date_from > date_to:
@@ -314,7 +316,7 @@ class CourseRegisterView(APIView):
     @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.DATE), OpenApiParameter("to", OpenApiTypes.DATE),
                                OpenApiParameter("format", str, enum=["json", "csv"])],
                    responses={200: OpenApiTypes.OBJECT})
-    def get(self, request: Request, course_id: int) -> Response | HttpResponse:
+    def get(self, request: AuthenticatedRequest, course_id: int) -> Response | HttpResponse:
         from attendance.reports import course_register
         from attendance.schooltime import school_today
 

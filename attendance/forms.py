@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.utils import timezone
 
 from attendance.services import MANUAL_STATUSES
 
 STATUS_CHOICES = [(status, status.capitalize()) for status in MANUAL_STATUSES]
+
+
+if TYPE_CHECKING:
+    from accounts.models import StudentProfile
 
 
 class SessionForm(forms.Form):
@@ -34,9 +41,10 @@ class AssignForm(forms.Form):
     student = forms.TypedChoiceField(coerce=int, label="Who is this?")
     add_embedding = forms.BooleanField(required=False, label="Also enrol this face for the student (needs consent)")
 
-    def __init__(self, *args: object, students: list = (), **kwargs: object) -> None:
+    def __init__(self, *args: Any, students: Sequence[StudentProfile] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["student"].choices = [("", "Choose a student"), *[(s.pk, s.full_name) for s in students]]
+        cast(forms.ChoiceField, self.fields["student"]).choices = [
+            ("", "Choose a student"), *[(s.pk, s.full_name) for s in students]]
 
 
 class FinalizeForm(forms.Form):

@@ -4,6 +4,8 @@ attendance/outbox.py), so a failing mail server never undoes a decision and no m
 
 from __future__ import annotations
 
+from typing import cast
+
 from accounts.guardian import absence_mail_footer
 from accounts.models import StudentProfile
 from accounts.selectors import teacher_settings_get
@@ -56,8 +58,8 @@ def session_finalized(*, session_id: int, before: dict[int, float | None]) -> in
         threshold = at_risk_threshold(course=course)
         students = list(course.students.all())
         now = attendance_rates(course=course, students=students)
-        fallen = [s for s in students if now.get(s.pk) is not None and now[s.pk] < threshold
-                  and (before.get(s.pk) is None or before[s.pk] >= threshold)]
+        fallen = [s for s in students if (rate := now.get(s.pk)) is not None and rate < threshold
+                  and ((was := before.get(s.pk)) is None or was >= threshold)]
         if fallen:
             lines = "\n".join(f"- {s.full_name} ({s.student_number}): {now[s.pk]:.0f}%" for s in fallen)
             queued += bool(outbox_add(
@@ -83,8 +85,8 @@ def correction_follow_up(*, record: AttendanceRecord, correction: AttendanceCorr
             ).exclude(status=OutboxMessage.Status.FAILED).order_by("-created_at").first()
     if told is None:
         return False  # nobody was told of the absence: nothing to take back
-    now_status = {Status.PRESENT: "present", Status.LATE: "present (arrived late)",
-                  Status.EXCUSED: "excused"}[correction.new_status]
+    now_status = cast(dict[str, str], {Status.PRESENT: "present", Status.LATE: "present (arrived late)",
+                  Status.EXCUSED: "excused"})[correction.new_status]
     return bool(outbox_add(
         to=told.to, kind=Kind.FOLLOW_UP, key=f"follow-up:{correction.pk}", record=record,
         subject=f"Correction: {student.full_name}, {session.course.name} on {session.date:%d %B %Y}",

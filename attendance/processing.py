@@ -18,6 +18,8 @@ import datetime
 import logging
 import random
 from dataclasses import dataclass
+from functools import partial
+from typing import cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -80,7 +82,7 @@ def session_photo_store(*, session: AttendanceSession, image: bytes, by: User | 
     existing = SessionPhoto.objects.filter(session=session, content_hash=digest).first()
     if existing is not None:
         if existing.state != State.FAILED:
-            return services._photo_duplicate(session, digest)
+            return cast(services.PhotoResult, services._photo_duplicate(session, digest))
         return _photo_requeue(existing, image)
     # Lateness counts from the EXIF capture time, else from now: the upload, not the worker's turn.
     taken = photo_capture_time(image, session_date=session.date)
@@ -95,10 +97,12 @@ def session_photo_store(*, session: AttendanceSession, image: bytes, by: User | 
             photo.save()
             transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
     except IntegrityError:  # the same photo uploaded concurrently
-        photo.upload.storage.delete(photo.upload.name)
-        return services._photo_duplicate(session, digest)
+        if photo.upload.name:
+            photo.upload.storage.delete(photo.upload.name)
+        return cast(services.PhotoResult, services._photo_duplicate(session, digest))
     except BaseException:
-        photo.upload.storage.delete(photo.upload.name)
+        if photo.upload.name:
+            photo.upload.storage.delete(photo.upload.name)
         raise
     return services.PhotoResult(photo=photo, faces=[], duplicate=False, processing_time_ms=0.0)
 
@@ -162,7 +166,7 @@ def photo_process_stored(*, photo_id: int) -> StoredPhotoOutcome:
     except RecognitionError as exc:  # the photo itself is unusable: retrying cannot help
         _photo_fail(photo_id, exc.error_code, exc.message)
         return StoredPhotoOutcome()
-    saved_name = ""
+    saved_name: str | None = ""
     try:
         with transaction.atomic():
             session = AttendanceSession.objects.select_for_update().get(pk=session.pk)
@@ -171,7 +175,7 @@ def photo_process_stored(*, photo_id: int) -> StoredPhotoOutcome:
                 return StoredPhotoOutcome()  # another run got there first: apply nothing twice
             photo.image.save("photo.jpg", ContentFile(stored), save=False)
             saved_name = photo.image.name
-            upload = (photo.upload.storage, photo.upload.name)
+            upload = (photo.upload.storage, photo.upload.name or "")
             photo.upload = ""
             photo.save(update_fields=["image", "upload"])
             result = services.photo_apply(photo=photo, session=session, analysis=analysis)
@@ -234,11 +238,11 @@ def _photo_fail(photo_id: int, error_code: str, message: str) -> None:
         photo = SessionPhoto.objects.select_for_update().get(pk=photo_id)
         if photo.state == State.DONE:
             return
-        files = [(photo.upload.storage, photo.upload.name)] if photo.upload else []
+        files = [(photo.upload.storage, photo.upload.name)] if photo.upload.name else []
         photo.state, photo.error_code, photo.error, photo.upload = State.FAILED, error_code, message[:300], ""
         photo.save(update_fields=["state", "error_code", "error", "upload", "updated_at"])
         for storage, name in files:  # an unusable upload is not kept
-            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+            transaction.on_commit(partial(storage.delete, name))
     metrics.photo_failed(error_code=error_code)
     logger.warning("photo %s failed: %s %s", photo_id, error_code, message)
 

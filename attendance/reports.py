@@ -167,7 +167,7 @@ def student_report_sections(report: StudentReport) -> list[tuple[str, list[list[
 
 # --- a course's register ---------------------------------------------------------------------
 
-REGISTER_CODES = {Status.PRESENT: "P", Status.LATE: "L", Status.ABSENT: "A", Status.EXCUSED: "E",
+REGISTER_CODES: dict[str, str] = {Status.PRESENT: "P", Status.LATE: "L", Status.ABSENT: "A", Status.EXCUSED: "E",
                   Status.PENDING: "?", Status.UNMARKED: "-"}
 
 

@@ -11,7 +11,6 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,6 +20,7 @@ from attendance.api import _date_param
 from attendance.calendar import Period
 from attendance.schooltime import school_today
 from smart_attendance.api.permissions import IsSchoolAdmin, IsStaff
+from smart_attendance.authenticated import AuthenticatedRequest
 
 FORMAT = OpenApiParameter("format", str, enum=["json", "csv", "pdf"])
 
@@ -31,7 +31,8 @@ def _period(p: Period) -> dict[str, Any]:
             "session": p.session.pk if p.session else None}
 
 
-def _download(request: Request, *, title: str, lines: list[str], sections: list, name: str) -> HttpResponse | None:
+def _download(request: AuthenticatedRequest, *, title: str, lines: list[str], sections: list,
+              name: str) -> HttpResponse | None:
     fmt = request.query_params.get("format")
     if fmt == "csv":
         response = HttpResponse(reports.sections_csv(sections), content_type="text/csv; charset=utf-8")
@@ -55,7 +56,7 @@ class SchoolReportView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("date", OpenApiTypes.DATE), FORMAT],
                    responses={200: OpenApiTypes.OBJECT})
-    def get(self, request: Request) -> Response | HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> Response | HttpResponse:
         day = _date_param(request, "date") or school_today()
         report = reports.school_report(user=request.user, day=day)
         download = _download(request, title="School attendance", lines=[f"Day: {day:%A %d %B %Y}"],
@@ -83,7 +84,7 @@ class StudentReportView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.DATE), OpenApiParameter("to", OpenApiTypes.DATE),
                                FORMAT], responses={200: OpenApiTypes.OBJECT})
-    def get(self, request: Request, student_id: int) -> Response | HttpResponse:
+    def get(self, request: AuthenticatedRequest, student_id: int) -> Response | HttpResponse:
         student = get_object_or_404(student_list_visible(user=request.user), pk=student_id)
         date_from, date_to = _date_param(request, "from"), _date_param(request, "to")
         if date_from and date_to and date_from > date_to:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from functools import partial
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -25,11 +26,11 @@ def classroom_photos_purge(*, older_than: datetime.timedelta, dry_run: bool = Fa
         return len(expired)
     for photo in progress(expired):
         # The kept copy and an upload never processed (a photo that failed) go alike.
-        files = [(file.storage, file.name) for file in (photo.image, photo.upload) if file]
+        files = [(file.storage, file.name) for file in (photo.image, photo.upload) if file.name]
         with transaction.atomic():
             SessionPhoto.objects.filter(pk=photo.pk).update(image="", upload="", image_purged_at=timezone.now())
             for storage, name in files:
-                transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+                transaction.on_commit(partial(storage.delete, name))
     return len(expired)
 
 
@@ -47,8 +48,8 @@ def biometrics_without_consent_purge(*, dry_run: bool = False, progress: Progres
 def session_photos_delete(*, photos: QuerySet[SessionPhoto]) -> int:
     """Deletes classroom photos (their detected faces go too; records keep their status) and their
     files in storage, once the deletion is committed."""
-    files = [(photo.image.storage, photo.image.name) for photo in photos.exclude(image="")]
+    files = [(photo.image.storage, photo.image.name) for photo in photos.exclude(image="") if photo.image.name]
     deleted, _ = SessionPhoto.objects.filter(pk__in=photos.values("pk")).delete()
     for storage, name in files:
-        transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+        transaction.on_commit(partial(storage.delete, name))
     return deleted

@@ -185,7 +185,7 @@ def crop_jpeg(image: Image.Image, box: dict[str, int]) -> bytes:
     region = (max(0, box["left"] - margin), max(0, box["top"] - margin),
               min(image.width, box["right"] + margin), min(image.height, box["bottom"] + margin))
     crop = image.crop(region)
-    crop.thumbnail((CROP_PIXELS, CROP_PIXELS), Image.LANCZOS)
+    crop.thumbnail((CROP_PIXELS, CROP_PIXELS), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     crop.convert("RGB").save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
@@ -26,9 +27,10 @@ from attendance.schooltime import school_today
 from classes import calendar_services
 from classes.models import Closure, Term, TimetableSlot
 from classes.selectors import course_list_visible
+from smart_attendance.authenticated import AuthenticatedHttpRequest
 from smart_attendance.pages import REFUSALS, refusal_text, staff_required
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def office_required(view: View) -> View:
@@ -36,7 +38,7 @@ def office_required(view: View) -> View:
 
     @staff_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_school_admin:
             raise PermissionDenied("This page is for the school office.")
         return view(request, *args, **kwargs)
@@ -44,7 +46,7 @@ def office_required(view: View) -> View:
     return wrapper
 
 
-def _day(request: HttpRequest) -> datetime.date:
+def _day(request: AuthenticatedHttpRequest) -> datetime.date:
     value = request.GET.get("date")
     if not value:
         return school_today()
@@ -54,7 +56,7 @@ def _day(request: HttpRequest) -> datetime.date:
         raise Http404("Use a date in the form YYYY-MM-DD.") from None
 
 
-def _dates(request: HttpRequest) -> tuple[datetime.date | None, datetime.date | None]:
+def _dates(request: AuthenticatedHttpRequest) -> tuple[datetime.date | None, datetime.date | None]:
     try:
         return tuple(datetime.date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
                      for name in ("from", "to"))  # type: ignore[return-value]
@@ -73,7 +75,7 @@ def _download(content: str | bytes, *, filename: str, content_type: str) -> Http
 
 @staff_required
 @require_POST
-def slot_take(request: HttpRequest, slot_id: int) -> HttpResponse:
+def slot_take(request: AuthenticatedHttpRequest, slot_id: int) -> HttpResponse:
     """Opens (or reuses) today's session of a timetable slot, labelled by it, and goes to its page."""
     slot = get_object_or_404(TimetableSlot.objects.select_related("course").filter(
         course__in=course_list_visible(user=request.user)), pk=slot_id)
@@ -90,7 +92,7 @@ def slot_take(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 @office_required
 @access_logged(Kind.REPORT_EXPORT, object_type="school report", attachment_only=True)
-def school_report(request: HttpRequest) -> HttpResponse:
+def school_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The whole school on a day: registers taken and missing, absentees, at risk, absence runs."""
     report = reports.school_report(user=request.user, day=_day(request))
     fmt = request.GET.get("format")
@@ -110,7 +112,7 @@ def school_report(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @access_logged(Kind.REPORT_EXPORT, object_type="student report", object_kwarg="student_id", attachment_only=True)
-def student_report(request: HttpRequest, student_id: int) -> HttpResponse:
+def student_report(request: AuthenticatedHttpRequest, student_id: int) -> HttpResponse:
     student = get_object_or_404(student_list_visible(user=request.user), pk=student_id)
     date_from, date_to = _dates(request)
     report = reports.student_report(student=student, user=request.user, date_from=date_from, date_to=date_to)
@@ -131,7 +133,7 @@ def student_report(request: HttpRequest, student_id: int) -> HttpResponse:
 
 @staff_required
 @access_logged(Kind.REPORT_EXPORT, object_type="course report", object_kwarg="course_id")
-def course_report_pdf(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_report_pdf(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     course = get_object_or_404(course_list_visible(user=request.user), pk=course_id)
     date_from, date_to = _dates(request)
     report = selectors.course_report(course=course, date_from=date_from, date_to=date_to)
@@ -149,7 +151,7 @@ def course_report_pdf(request: HttpRequest, course_id: int) -> HttpResponse:
 
 
 @office_required
-def calendar_page(request: HttpRequest) -> HttpResponse:
+def calendar_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Terms, holidays and closures: add and remove."""
     term_form, closure_form = TermForm(prefix="term"), ClosureForm(prefix="closure")
     if request.method == "POST":
@@ -177,18 +179,18 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 
 @office_required
 @require_POST
-def calendar_delete(request: HttpRequest, kind: str, entry_id: int) -> HttpResponse:
+def calendar_delete(request: AuthenticatedHttpRequest, kind: str, entry_id: int) -> HttpResponse:
     model = {"term": Term, "closure": Closure}.get(kind)
     if model is None:
         raise Http404("No such calendar entry.")
-    entry = get_object_or_404(model, pk=entry_id)
+    entry = cast("Term | Closure", get_object_or_404(model, pk=entry_id))
     calendar_services.calendar_entry_delete(entry=entry)
     messages.success(request, f"Removed: {entry}.")
     return redirect("office-calendar")
 
 
 @office_required
-def outbox_page(request: HttpRequest) -> HttpResponse:
+def outbox_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every e-mail: waiting, sent, failed (with the last error); failed ones can be sent again."""
     status = request.GET.get("status", "")
     rows = OutboxMessage.objects.order_by("-created_at", "-id")
@@ -201,7 +203,7 @@ def outbox_page(request: HttpRequest) -> HttpResponse:
 
 @office_required
 @require_POST
-def outbox_retry(request: HttpRequest, message_id: int) -> HttpResponse:
+def outbox_retry(request: AuthenticatedHttpRequest, message_id: int) -> HttpResponse:
     message = get_object_or_404(OutboxMessage, pk=message_id)
     outbox.outbox_retry(message=message)
     outbox.outbox_send_due(ids=[message.pk])
@@ -211,7 +213,7 @@ def outbox_retry(request: HttpRequest, message_id: int) -> HttpResponse:
 
 
 @office_required
-def school_settings_page(request: HttpRequest) -> HttpResponse:
+def school_settings_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SchoolSettingsForm(request.POST or None, instance=selectors.school_settings_get())
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -94,8 +94,10 @@ def student_counts(*, course: Course, date_from: datetime.date | None = None, da
         pk__in=[s.pk for s in students])
     rows = queryset.annotate(
         n_sessions=Count("attendance", filter=session_filter),
-        **{f"n_{s}": Count("attendance", filter=session_filter & Q(attendance__status=s))
-           for s in (Status.PRESENT, Status.LATE, Status.ABSENT, Status.EXCUSED)},
+        n_present=Count("attendance", filter=session_filter & Q(attendance__status=Status.PRESENT)),
+        n_late=Count("attendance", filter=session_filter & Q(attendance__status=Status.LATE)),
+        n_absent=Count("attendance", filter=session_filter & Q(attendance__status=Status.ABSENT)),
+        n_excused=Count("attendance", filter=session_filter & Q(attendance__status=Status.EXCUSED)),
     ).order_by("last_name", "first_name")
     return [StudentCounts(student=row, sessions=row.n_sessions, present=row.n_present, late=row.n_late,
                           absent=row.n_absent, excused=row.n_excused) for row in rows]

@@ -92,7 +92,8 @@ class PhotoStatusSerializer(PhotoSerializer):
         read_only_fields = fields
 
     def get_matches(self, photo: SessionPhoto) -> list[dict[str, Any]]:
-        return DetectedFaceSerializer(photo.faces.select_related("student"), many=True).data
+        return DetectedFaceSerializer(photo.faces.select_related("student"),  # type: ignore[return-value]
+                                      many=True).data  # many=True: a list
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -107,7 +108,9 @@ class SessionSerializer(serializers.ModelSerializer):
 
 class SessionCreateSerializer(serializers.Serializer):
     date = serializers.DateField()
-    label = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    # A declared field named like DRF's Field.label attribute, which the stubs cannot tell apart.
+    label = serializers.CharField(max_length=50, required=False, allow_blank=True,  # type: ignore[assignment]
+                                  default="")
     starts_at = serializers.TimeField(required=False, allow_null=True, default=None,
                                       help_text="Start of the period (school time): students first seen after it "
                                                 "plus the teacher's grace are late.")
@@ -129,13 +132,13 @@ class SessionDetailSerializer(SessionSerializer):
         """Faces the teacher should look at: unknown ones and uncertain matches, with their crops."""
         review = (DetectedFace.Match.UNKNOWN, DetectedFace.Match.UNCERTAIN)
         faces = [face for photo in session.photos.all() for face in photo.faces.all() if face.match in review]
-        return DetectedFaceSerializer(faces, many=True).data
+        return DetectedFaceSerializer(faces, many=True).data  # type: ignore[return-value]  # many=True: a list
 
     @extend_schema_field(DetectedFaceSerializer(many=True))
     def get_unknown_faces(self, session: AttendanceSession) -> list[dict[str, Any]]:
         faces = [face for photo in session.photos.all() for face in photo.faces.all()
                  if face.match == DetectedFace.Match.UNKNOWN]
-        return DetectedFaceSerializer(faces, many=True).data
+        return DetectedFaceSerializer(faces, many=True).data  # type: ignore[return-value]  # many=True: a list
 
     def get_counts(self, session: AttendanceSession) -> dict[str, int]:
         counts = {status: 0 for status in AttendanceRecord.Status.values}

@@ -13,7 +13,10 @@ import time
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, cast
 
+import numpy as np
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -149,7 +152,7 @@ def photo_analyse(*, course: Course, image: bytes | DecodedImage) -> PhotoAnalys
     backend = get_backend()
     detection = backend.detect_faces(decoded)
     embeddings = [face.embedding for face in detection.faces]
-    matches = backend.match_faces(embeddings, candidates.candidate_set, confident_threshold=confident,
+    matches = backend.match_faces(np.asarray(embeddings), candidates.candidate_set, confident_threshold=confident,
                                   uncertain_threshold=uncertain) if embeddings else []
     look_alikes = candidates.look_alikes(confident)
     involved: set[Hashable] = set()
@@ -198,14 +201,16 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
                 with transaction.atomic():
                     photo.save()
             except IntegrityError:  # the same photo processed concurrently
-                photo.image.storage.delete(photo.image.name)
+                if photo.image.name:
+                    photo.image.storage.delete(photo.image.name)
                 saved.clear()
-                return _photo_duplicate(session, analysis.digest)
+                return cast(PhotoResult, _photo_duplicate(session, analysis.digest))
             result = photo_apply(photo=photo, session=session, analysis=analysis)
     except BaseException:
         # Nothing half-written: a rolled-back photo must not leave its file in storage.
         for orphan in saved:
-            orphan.image.storage.delete(orphan.image.name)
+            if orphan.image.name:
+                orphan.image.storage.delete(orphan.image.name)
         raise
     return result
 
@@ -253,14 +258,15 @@ def _photo_duplicate(session: AttendanceSession, digest: str) -> PhotoResult | N
 
 
 def _detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[DetectedFace]:
-    faces = []
-    matches = analysis.matches or [None] * len(analysis.detection.faces)
+    faces: list[DetectedFace] = []
+    matches: list[FaceMatch | None] = [*analysis.matches] or [None] * len(analysis.detection.faces)
     # One face per student per photo (a database constraint): should a backend name a student for
     # two faces, the closer one keeps them.
     closest: dict[Hashable, FaceMatch] = {}
     for match in matches:
         if match is not None and match.student_id is not None and (
-                match.student_id not in closest or match.distance < closest[match.student_id].distance):
+                match.student_id not in closest
+                or (match.distance or 0.0) < (closest[match.student_id].distance or 0.0)):
             closest[match.student_id] = match
     for face, match in zip(analysis.detection.faces, matches, strict=True):
         kind, reason, student_id = DetectedFace.Match.UNKNOWN, "", None
@@ -288,7 +294,8 @@ def _stored_copy(decoded: DecodedImage) -> bytes:
 def _student_names(ids: set[Hashable]) -> dict[Hashable, str]:
     if not ids:
         return {}
-    return {s.pk: s.full_name for s in StudentProfile.objects.filter(pk__in=ids).only("first_name", "last_name")}
+    return {s.pk: s.full_name
+            for s in StudentProfile.objects.filter(pk__in=cast("set[Any]", ids)).only("first_name", "last_name")}
 
 
 def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confident: float,
@@ -301,7 +308,7 @@ def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confid
         if record is None or record.source == Source.MANUAL:
             continue  # a teacher's decision stands
         earlier = lateness.note_seen(record, seen)  # lateness counts from the first sighting
-        if record.distance is not None and record.distance <= face.distance:
+        if record.distance is not None and face.distance is not None and record.distance <= face.distance:
             # An earlier photo was closer: the best distance wins, but an earlier sighting still counts.
             if earlier:
                 if record.status in (Status.PRESENT, Status.LATE):
@@ -382,7 +389,7 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
                                      for r in pending]})
         before = notifications.attendance_rates(course=session.course, students=[r.student for r in records],
                                                 exclude_session=session)
-        resolved = [record_correct(record=r, status=resolve_pending, by=by,
+        resolved = [record_correct(record=r, status=cast(str, resolve_pending), by=by,
                                    note=note or f"Pending match resolved as {resolve_pending} on finalise",
                                    source=Source.MANUAL) for r in pending]
         absent = [r for r in records if r.status == Status.UNMARKED]
@@ -434,9 +441,9 @@ def sessions_delete(*, sessions: QuerySet[AttendanceSession]) -> int:
     """Deletes sessions (a course's, when the course goes) and their classroom photos in storage,
     once the deletion is committed."""
     files = [(file.storage, file.name) for photo in SessionPhoto.objects.filter(session__in=sessions)
-             for file in (photo.image, photo.upload) if file]
+             for file in (photo.image, photo.upload) if file.name]
     deleted, _ = AttendanceSession.objects.filter(pk__in=sessions.values("pk")).delete()
     for storage, name in files:
-        transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+        transaction.on_commit(partial(storage.delete, name))
     return deleted
 

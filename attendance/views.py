@@ -7,10 +7,12 @@ to the user, so someone else's course or session is a 404.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -29,6 +31,7 @@ from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, first_refusal
+from smart_attendance.authenticated import AuthenticatedHttpRequest
 from smart_attendance.ids import parse_id
 from smart_attendance.pages import (
     REFUSALS,
@@ -43,17 +46,17 @@ from smart_attendance.pages import (
 Status = AttendanceRecord.Status
 
 
-def _course(request: HttpRequest, course_id: int) -> Course:
+def _course(request: AuthenticatedHttpRequest, course_id: int) -> Course:
     return get_object_or_404(course_list_visible(user=request.user), pk=course_id)
 
 
-def _session(request: HttpRequest, session_id: int) -> AttendanceSession:
+def _session(request: AuthenticatedHttpRequest, session_id: int) -> AttendanceSession:
     return get_object_or_404(selectors.session_list_visible(user=request.user), pk=session_id)
 
 
 @students_home
 @staff_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Today's periods with their register's state, registers not taken, sessions still open or pending,
     and students at risk."""
     today = school_today()
@@ -73,7 +76,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def take_attendance(request: HttpRequest, course_id: int) -> HttpResponse:
+def take_attendance(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Choose today's session of a course (or open one for another date or period)."""
     course = _course(request, course_id)
     form = SessionForm(request.POST or None)
@@ -111,12 +114,12 @@ def _face_view(face: DetectedFace, photo: SessionPhoto) -> dict:
 
 
 @staff_required
-def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_page(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """The photos with a box on every face, the faces to review as crops (pending matches to
     confirm, unknown faces to assign or dismiss), who is not seen yet, corrections and finalising."""
     session = selectors.session_detail(session=_session(request, session_id))
     records = list(session.records.all())
-    photos = [{"photo": photo, "faces": [_face_view(face, photo) for face in photo.faces.all()]}
+    photos: list[dict[str, Any]] = [{"photo": photo, "faces": [_face_view(face, photo) for face in photo.faces.all()]}
               for photo in session.photos.all() if photo.state == SessionPhoto.State.DONE]
     # Photos a worker has not finished (or could not process): the page polls their state.
     in_progress = [photo for photo in session.photos.all() if photo.state != SessionPhoto.State.DONE]
@@ -149,14 +152,14 @@ def _assign_choices(records: list[AttendanceRecord]) -> list[tuple[str, list[tup
     return [(label, group) for label, group in (("Not seen yet", first), ("Already marked", others)) if group]
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def _wants_json(request: AuthenticatedHttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
 @staff_required
 @require_POST
 @throttled(PhotoUploadThrottle)
-def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_photo_upload(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """One classroom photo (the page's script sends each chosen photo here with a progress bar)."""
     session = _session(request, session_id)
     form = PhotoForm(request.POST, request.FILES)
@@ -187,14 +190,15 @@ def session_photo_upload(request: HttpRequest, session_id: int) -> HttpResponse:
     return _back(request, session, text)
 
 
-def _back(request: HttpRequest, session: AttendanceSession, text: str, *, error: bool = False) -> HttpResponse:
+def _back(request: AuthenticatedHttpRequest, session: AttendanceSession, text: str, *,
+          error: bool = False) -> HttpResponse:
     (messages.error if error else messages.success)(request, text)
     return redirect("session-page", session_id=session.pk)
 
 
 @staff_required
 @access_logged(Kind.FACE_IMAGE, object_type="face (crop)", object_kwarg="face_id")
-def enrolment_face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
+def enrolment_face_crop(request: AuthenticatedHttpRequest, face_id: int) -> HttpResponse:
     """The face of a student's enrolment photo, cut to its box, for staff who may see the student."""
     face = get_object_or_404(FaceEmbedding.objects.filter(student__in=student_list_visible(user=request.user)),
                              pk=face_id)
@@ -208,14 +212,15 @@ def enrolment_face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
 
 @staff_required
 @access_logged(Kind.CLASSROOM_PHOTO, object_type="classroom photo", object_kwarg="photo_id")
-def session_photo_image(request: HttpRequest, photo_id: int) -> HttpResponse:
+def session_photo_image(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponseBase:
     """A classroom photo, only for staff who may see its session (never a public media URL)."""
     photo = get_object_or_404(SessionPhoto.objects.filter(
         session__in=selectors.session_list_visible(user=request.user)), pk=photo_id)
     return private_image(photo.image, missing="This photo was deleted after the retention period.")
 
 
-def _record(request: HttpRequest, session_id: int, student_id: int) -> tuple[AttendanceSession, AttendanceRecord]:
+def _record(request: AuthenticatedHttpRequest, session_id: int, student_id: int) -> tuple[AttendanceSession,
+            AttendanceRecord]:
     session = _session(request, session_id)
     return session, get_object_or_404(AttendanceRecord.objects.select_related("student"), session=session,
                                       student_id=student_id)
@@ -223,7 +228,7 @@ def _record(request: HttpRequest, session_id: int, student_id: int) -> tuple[Att
 
 @staff_required
 @require_POST
-def record_decide(request: HttpRequest, session_id: int, student_id: int) -> HttpResponse:
+def record_decide(request: AuthenticatedHttpRequest, session_id: int, student_id: int) -> HttpResponse:
     """Confirm (present, or late when first seen after the grace) or reject (absent) a pending match."""
     session, record = _record(request, session_id, student_id)
     confirm = request.POST.get("decision") == "confirm"
@@ -235,7 +240,7 @@ def record_decide(request: HttpRequest, session_id: int, student_id: int) -> Htt
 
 @staff_required
 @require_POST
-def record_correct(request: HttpRequest, session_id: int, student_id: int) -> HttpResponse:
+def record_correct(request: AuthenticatedHttpRequest, session_id: int, student_id: int) -> HttpResponse:
     session, record = _record(request, session_id, student_id)
     form = CorrectionForm(request.POST)
     if not form.is_valid():
@@ -245,7 +250,8 @@ def record_correct(request: HttpRequest, session_id: int, student_id: int) -> Ht
     return _back(request, session, f"{record.student.full_name}: {form.cleaned_data['status']} (correction saved).")
 
 
-def _session_face(request: HttpRequest, session_id: int, face_id: int) -> tuple[AttendanceSession, DetectedFace]:
+def _session_face(request: AuthenticatedHttpRequest, session_id: int, face_id: int) -> tuple[AttendanceSession,
+                  DetectedFace]:
     session = _session(request, session_id)
     return session, get_object_or_404(DetectedFace.objects.select_related("photo__session"), pk=face_id,
                                       photo__session=session)
@@ -253,7 +259,7 @@ def _session_face(request: HttpRequest, session_id: int, face_id: int) -> tuple[
 
 @staff_required
 @require_POST
-def face_assign(request: HttpRequest, session_id: int, face_id: int) -> HttpResponse:
+def face_assign(request: AuthenticatedHttpRequest, session_id: int, face_id: int) -> HttpResponse:
     session, face = _session_face(request, session_id, face_id)
     students = list(session.course.students.all())
     form = AssignForm(request.POST, students=students)
@@ -280,7 +286,7 @@ def face_assign(request: HttpRequest, session_id: int, face_id: int) -> HttpResp
 
 @staff_required
 @require_POST
-def face_dismiss(request: HttpRequest, session_id: int, face_id: int) -> HttpResponse:
+def face_dismiss(request: AuthenticatedHttpRequest, session_id: int, face_id: int) -> HttpResponse:
     """"Not a student": the face leaves the review (audited)."""
     session, face = _session_face(request, session_id, face_id)
     try:
@@ -292,7 +298,7 @@ def face_dismiss(request: HttpRequest, session_id: int, face_id: int) -> HttpRes
 
 @staff_required
 @require_POST
-def session_finalize(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_finalize(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _session(request, session_id)
     form = FinalizeForm(request.POST)
     form.is_valid()
@@ -306,14 +312,14 @@ def session_finalize(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @staff_required
-def session_history(request: HttpRequest) -> HttpResponse:
+def session_history(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Sessions by course and date."""
     sessions = selectors.session_list_visible(user=request.user).annotate(
         present=Count("records", filter=Q(records__status__in=[Status.PRESENT, Status.LATE])),
         total=Count("records"))
     course_id = request.GET.get("course")
-    if parse_id(course_id):
-        sessions = sessions.filter(course_id=parse_id(course_id))
+    if selected := parse_id(course_id):
+        sessions = sessions.filter(course_id=selected)
     day = request.GET.get("date")
     if day:
         try:
@@ -325,10 +331,11 @@ def session_history(request: HttpRequest) -> HttpResponse:
         "selected_course": course_id, "selected_date": day or ""})
 
 
-def _dates(request: HttpRequest) -> tuple[datetime.date | None, datetime.date | None]:
+def _dates(request: AuthenticatedHttpRequest) -> tuple[datetime.date | None, datetime.date | None]:
     try:
-        return tuple(datetime.date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
-                     for name in ("from", "to"))
+        date_from, date_to = (datetime.date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
+                              for name in ("from", "to"))
+        return date_from, date_to
     except ValueError:
         raise Http404("Use dates in the form YYYY-MM-DD.") from None
 
@@ -348,7 +355,7 @@ def rate_chart(sessions: list, width: int = 600, height: int = 180) -> dict:
 
 
 @staff_required
-def course_report(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_report(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Per-student rates with a chart over time; at-risk students highlighted; CSV download."""
     course = _course(request, course_id)
     date_from, date_to = _dates(request)
@@ -365,7 +372,7 @@ def course_report(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @staff_required
 @access_logged(Kind.REPORT_EXPORT, object_type="course report", object_kwarg="course_id")
-def course_report_csv(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_report_csv(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     course = _course(request, course_id)
     date_from, date_to = _dates(request)
     report = selectors.course_report(course=course, date_from=date_from, date_to=date_to)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db.models import Count, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
@@ -19,11 +20,13 @@ from classes.selectors import course_list_visible, course_students
 from classes.serializers import CourseSerializer, EnrollmentRequestSerializer, EnrollmentResultSerializer
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.permissions import IsStaffOrReadOnly
+from smart_attendance.authenticated import AuthenticatedRequest
 
 
 class CourseViewSet(viewsets.ModelViewSet):
     """Courses. A teacher sees and changes only the courses they teach; students read theirs."""
 
+    request: AuthenticatedRequest
     serializer_class = CourseSerializer
     permission_classes = [IsStaffOrReadOnly]
     filterset_fields = ["teacher"]
@@ -40,16 +43,16 @@ class CourseViewSet(viewsets.ModelViewSet):
         serializer.instance = self.get_queryset().get(pk=course.pk)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        services.course_update(course=serializer.instance, by=self.request.user,
-                               data=dict(serializer.validated_data))
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        course = cast(Course, serializer.instance)
+        services.course_update(course=course, by=self.request.user, data=dict(serializer.validated_data))
+        serializer.instance = self.get_queryset().get(pk=course.pk)
 
     def perform_destroy(self, instance: Course) -> None:
         services.course_delete(course=instance)
 
     @extend_schema(responses=StudentSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=StudentSerializer)
-    def students(self, request: Request, pk: str | None = None) -> Response:
+    def students(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         course = self.get_object()
         # A student attending the course sees only themself, never a classmate (SPEC §4).
         students = (course_students(course=course).filter(pk__in=student_list_visible(user=request.user).values("pk"))
@@ -63,7 +66,7 @@ class CourseViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=EnrollmentRequestSerializer, responses={201: EnrollmentResultSerializer})
     @action(detail=True, methods=["post"], url_path="enrollments", serializer_class=EnrollmentRequestSerializer)
-    def enroll(self, request: Request, pk: str | None = None) -> Response:
+    def enroll(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         course = self.get_object()
         serializer = EnrollmentRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -79,7 +82,7 @@ class CourseViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"enrollments/(?P<student_id>\d+)")
-    def unenroll(self, request: Request, pk: str | None = None, student_id: str | None = None) -> Response:
+    def unenroll(self, request: AuthenticatedRequest, pk: str | None = None, student_id: str = "") -> Response:
         course = self.get_object()
         student = course_students(course=course).filter(pk=student_id).first()
         if student is None or not services.enrollment_remove(course=course, student=student):

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
+
+if TYPE_CHECKING:
+    from accounts.models import StudentProfile
 
 
 class EnrolForm(forms.Form):
     students = forms.TypedMultipleChoiceField(coerce=int, label="Students to enrol",
                                               widget=forms.SelectMultiple(attrs={"size": 6}))
 
-    def __init__(self, *args: object, candidates: list = (), **kwargs: object) -> None:
+    def __init__(self, *args: Any, candidates: Sequence[StudentProfile] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["students"].choices = [(s.pk, f"{s.full_name} ({s.student_number})") for s in candidates]
+        cast(forms.ChoiceField, self.fields["students"]).choices = [
+            (s.pk, f"{s.full_name} ({s.student_number})") for s in candidates]
 
 
 class RosterForm(forms.Form):

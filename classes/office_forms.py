@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -21,7 +21,7 @@ class CourseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teacher"].queryset = _teachers()
+        cast(forms.ModelChoiceField, self.fields["teacher"]).queryset = _teachers()
         self.fields["description"].widget = forms.TextInput()
 
 
@@ -30,7 +30,7 @@ class AssignTeacherForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teacher"].queryset = _teachers()
+        cast(forms.ModelChoiceField, self.fields["teacher"]).queryset = _teachers()
 
 
 class SlotForm(forms.ModelForm):
@@ -41,7 +41,7 @@ class SlotForm(forms.ModelForm):
                    "end_time": forms.TimeInput(attrs={"type": "time"})}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())
         start, end = data.get("start_time"), data.get("end_time")
         if start and end and end <= start:
             self.add_error("end_time", "The period must end after it starts.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -13,10 +13,11 @@ from attendance.school_views import office_required
 from classes import services
 from classes.models import Course, TimetableSlot
 from classes.office_forms import AssignTeacherForm, CourseForm, SlotForm
+from smart_attendance.authenticated import AuthenticatedHttpRequest
 
 
 @office_required
-def courses(request: HttpRequest) -> HttpResponse:
+def courses(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every course (archived ones last) and a form to create one for any teacher."""
     form = CourseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -32,7 +33,7 @@ def courses(request: HttpRequest) -> HttpResponse:
 
 @office_required
 @require_POST
-def course_assign(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_assign(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     course = get_object_or_404(Course, pk=course_id)
     form = AssignTeacherForm(request.POST)
     if not form.is_valid():
@@ -45,7 +46,7 @@ def course_assign(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @office_required
 @require_POST
-def course_archive(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_archive(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     course = get_object_or_404(Course, pk=course_id)
     archived = request.POST.get("archived") == "yes"
     services.course_archive(course=course, archived=archived)
@@ -55,7 +56,7 @@ def course_archive(request: HttpRequest, course_id: int) -> HttpResponse:
 
 
 @office_required
-def course_timetable(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_timetable(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """The weekly periods of one course: list, add, remove."""
     course = get_object_or_404(Course, pk=course_id)
     form = SlotForm(request.POST or None)
@@ -69,7 +70,7 @@ def course_timetable(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @office_required
 @require_POST
-def slot_delete(request: HttpRequest, course_id: int, slot_id: int) -> HttpResponse:
+def slot_delete(request: AuthenticatedHttpRequest, course_id: int, slot_id: int) -> HttpResponse:
     slot = get_object_or_404(TimetableSlot, course_id=course_id, pk=slot_id)
     services.timetable_slot_delete(slot=slot)
     messages.success(request, "Period removed.")

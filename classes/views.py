@@ -6,7 +6,7 @@ import io
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,20 +19,21 @@ from classes.models import Course
 from classes.selectors import course_list_active, course_list_visible
 from recognition.models import FaceEmbedding
 from smart_attendance.api.throttling import RosterImportThrottle
+from smart_attendance.authenticated import AuthenticatedHttpRequest
 from smart_attendance.pages import staff_required, throttled
 
 
-def _course(request: HttpRequest, course_id: int) -> Course:
+def _course(request: AuthenticatedHttpRequest, course_id: int) -> Course:
     return get_object_or_404(course_list_visible(user=request.user), pk=course_id)
 
 
 @staff_required
-def course_list(request: HttpRequest) -> HttpResponse:
+def course_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "classes/course_list.html", {"courses": course_list_active(user=request.user)})
 
 
 @staff_required
-def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_detail(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """The roster: each student's enrolled faces, consent and attendance rate."""
     course = _course(request, course_id)
     counts = student_counts(course=course)
@@ -47,7 +48,7 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def course_enrol(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_enrol(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     course = _course(request, course_id)
     candidates = list(student_list_visible(user=request.user))
     form = EnrolForm(request.POST, candidates=candidates)
@@ -62,7 +63,7 @@ def course_enrol(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def course_unenrol(request: HttpRequest, course_id: int, student_id: int) -> HttpResponse:
+def course_unenrol(request: AuthenticatedHttpRequest, course_id: int, student_id: int) -> HttpResponse:
     course = _course(request, course_id)
     student = get_object_or_404(course.students.all(), pk=student_id)
     services.enrollment_remove(course=course, student=student)
@@ -73,7 +74,7 @@ def course_unenrol(request: HttpRequest, course_id: int, student_id: int) -> Htt
 @staff_required
 @require_POST
 @throttled(RosterImportThrottle)
-def course_roster_import(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_roster_import(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Imports a roster CSV into the course, with the outcome of every row."""
     course = _course(request, course_id)
     form = RosterForm(request.POST, request.FILES)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.access_log import How, Kind, access_log_add
+from accounts.models import User
 from recognition.models import FaceEmbedding
 from recognition.services import face_approve, face_embedding_delete
 
@@ -23,10 +24,10 @@ class FaceEmbeddingAdmin(admin.ModelAdmin):
     list_filter = ["approval", "model_name", "model_version", "detector"]
     search_fields = ["student__student_number", "student__last_name", "student__first_name"]
     list_select_related = ["student", "enrolled_by"]
-    fields = ["student", "approval", "approved_by", "approved_at", "model_name", "model_version", "detector",
-              "num_jitters", "box_top", "box_right", "box_bottom", "box_left", "face_area_ratio", "image_width",
-              "image_height", "photo", "content_hash", "enrolled_by", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "student", "approval", "approved_by", "approved_at", "model_name", "model_version", "detector", "num_jitters",
+        "box_top", "box_right", "box_bottom", "box_left", "face_area_ratio", "image_width", "image_height", "photo",
+        "content_hash", "enrolled_by", "created_at")
     actions = ["approve"]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -41,11 +42,11 @@ class FaceEmbeddingAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def delete_model(self, request: HttpRequest, obj: FaceEmbedding) -> None:
-        face_embedding_delete(face=obj, by=request.user)  # the stored photo goes too, with a receipt
+        face_embedding_delete(face=obj, by=cast(User, request.user))  # the stored photo goes too, with a receipt
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[FaceEmbedding]) -> None:
         for face in queryset.select_related("student"):
-            face_embedding_delete(face=face, by=request.user)
+            face_embedding_delete(face=face, by=cast(User, request.user))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # faces are enrolled through the recognition pipeline, never typed in
@@ -57,7 +58,7 @@ class FaceEmbeddingAdmin(admin.ModelAdmin):
     def approve(self, request: HttpRequest, queryset: QuerySet[FaceEmbedding]) -> None:
         pending = list(queryset.filter(approval=FaceEmbedding.Approval.PENDING))
         for face in pending:
-            face_approve(face=face, by=request.user)
+            face_approve(face=face, by=cast(User, request.user))
         self.message_user(request, f"{len(pending)} face(s) approved.", messages.SUCCESS)
 
     @admin.display(boolean=True, description="photo kept")

@@ -9,7 +9,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,13 +20,14 @@ from recognition.serializers import FaceSerializer, ImageUploadSerializer, read_
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.permissions import IsStaff
 from smart_attendance.api.throttling import FaceEnrolThrottle
+from smart_attendance.authenticated import AuthenticatedRequest
 
 
-def _visible_student(request: Request, student_id: int) -> StudentProfile:
+def _visible_student(request: AuthenticatedRequest, student_id: int) -> StudentProfile:
     return get_object_or_404(student_list_visible(user=request.user), pk=student_id)
 
 
-def _enrol(request: Request, student: StudentProfile) -> Response:
+def _enrol(request: AuthenticatedRequest, student: StudentProfile) -> Response:
     upload = ImageUploadSerializer(data=request.data)
     upload.is_valid(raise_exception=True)
     face = services.face_enrol(student=student, image=read_upload(upload.validated_data["image"]),
@@ -44,13 +44,13 @@ class StudentFacesView(APIView):
     error_statuses = {"post": {403, 409, 422, 502, 503}}
 
     @extend_schema(responses=FaceSerializer(many=True))
-    def get(self, request: Request, student_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, student_id: int) -> Response:
         student = _visible_student(request, student_id)
         faces = FaceEmbedding.objects.filter(student=student).order_by("created_at")
         return Response(FaceSerializer(faces, many=True).data)
 
     @extend_schema(request={"multipart/form-data": ImageUploadSerializer}, responses={201: FaceSerializer})
-    def post(self, request: Request, student_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, student_id: int) -> Response:
         return _enrol(request, _visible_student(request, student_id))
 
 
@@ -59,7 +59,7 @@ class StudentFaceDetailView(APIView):
     error_statuses = {"delete": {403}}
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, student_id: int, face_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, student_id: int, face_id: int) -> Response:
         student = _visible_student(request, student_id)
         face = get_object_or_404(FaceEmbedding.objects.select_related("student"), student=student, pk=face_id)
         services.face_embedding_delete(face=face, by=request.user)
@@ -73,7 +73,7 @@ class StudentFaceReviewView(APIView):
     decision = ""
 
     @extend_schema(request=None, responses={200: FaceSerializer, 204: None})
-    def post(self, request: Request, student_id: int, face_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, student_id: int, face_id: int) -> Response:
         student = _visible_student(request, student_id)
         face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)
         if self.decision == "approve":
@@ -90,7 +90,7 @@ class MyFacesView(APIView):
     throttle_classes = [FaceEnrolThrottle]  # POSTs only: listing faces is not counted
     error_statuses = {"get": {403}, "post": {403, 409, 422, 502, 503}}
 
-    def _me(self, request: Request) -> StudentProfile:
+    def _me(self, request: AuthenticatedRequest) -> StudentProfile:
         student = StudentProfile.objects.filter(user=request.user).first()
         if student is None:
             raise DomainError("Only a student account has its own faces.", error_code="NOT_A_STUDENT",
@@ -98,10 +98,10 @@ class MyFacesView(APIView):
         return student
 
     @extend_schema(responses=FaceSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         faces = FaceEmbedding.objects.filter(student=self._me(request)).order_by("created_at")
         return Response(FaceSerializer(faces, many=True).data)
 
     @extend_schema(request={"multipart/form-data": ImageUploadSerializer}, responses={201: FaceSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         return _enrol(request, self._me(request))

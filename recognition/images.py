@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.conf import settings
@@ -90,7 +90,7 @@ def decode_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int |
         with warnings.catch_warnings():
             # Our own pixel cap below replaces Pillow's warning-level bomb check.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[kind])
+            image: Image.Image = Image.open(io.BytesIO(data), formats=[kind])
             width, height = image.size
             if width * height > max_pixels:
                 raise InvalidImageError(
@@ -157,7 +157,7 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
 def _gray_to_rgb(image: Image.Image) -> np.ndarray:
     """16-bit, 32-bit integer or float grayscale, scaled to 0..255 strip by strip in integers (or
     float32 for mode F). Pillow's convert("RGB") would clip every value above 255 to white."""
-    low, high = image.getextrema()
+    low, high = cast(tuple[float, float], image.getextrema())  # one band (modes I, I;16, F)
     width, height = image.size
     pixels = np.empty((height, width, 3), dtype=np.uint8)
     for top in range(0, height, _STRIP_ROWS):

@@ -33,7 +33,8 @@ class FaceQuality:
 
 def face_quality(pixels: np.ndarray, box: FaceBox) -> FaceQuality:
     crop = pixels[box.top:box.bottom, box.left:box.right]
-    grey = np.asarray(Image.fromarray(crop).convert("L").resize(_SAMPLE_SIZE, Image.BILINEAR), dtype=np.float64)
+    grey = np.asarray(Image.fromarray(crop).convert("L").resize(_SAMPLE_SIZE, Image.Resampling.BILINEAR),
+                      dtype=np.float64)
     laplacian = (4 * grey[1:-1, 1:-1] - grey[:-2, 1:-1] - grey[2:, 1:-1] - grey[1:-1, :-2] - grey[1:-1, 2:])
     return FaceQuality(width=box.width, sharpness=float(laplacian.var()), brightness=float(grey.mean()))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -150,7 +151,7 @@ def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str
 
 
 def _drop_file(face: FaceEmbedding) -> None:
-    if face.source_image:
+    if face.source_image.name:
         face.source_image.storage.delete(face.source_image.name)
 
 
@@ -182,10 +183,9 @@ def _faces_delete(faces: list[FaceEmbedding]) -> tuple[int, int]:
     for face in faces:
         photo = face.source_image
         face.delete()
-        if photo:
+        if photo.name:
             photos += 1
-            name, storage = photo.name, photo.storage
-            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+            transaction.on_commit(partial(photo.storage.delete, photo.name))
     return len(faces), photos
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import (
@@ -27,7 +27,7 @@ router.register("courses", CourseViewSet, basename="course")
 router.register("calendar/terms", TermViewSet, basename="term")
 router.register("calendar/closures", ClosureViewSet, basename="closure")
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", ThrottledTokenObtainView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", RotatingTokenRefreshView.as_view(), name="token-refresh"),
     path("auth/token/verify/", RevocationCheckingVerifyView.as_view(), name="token-verify"),

@@ -112,7 +112,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         multiprocess.MultiProcessCollector(registry)  # every gunicorn and Celery process's samples
     else:
         registry = CollectorRegistry()
-        registry.register(_Everything())
+        registry.register(_Everything())  # type: ignore[arg-type]  # a duck-typed collector (collect())
     registry.register(ScrapeTimeCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 

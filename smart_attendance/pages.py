@@ -11,13 +11,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from recognition.backends.base import RecognitionError, RecognitionUnavailable
 from smart_attendance.api.errors import DomainError, recognition_error_as_domain_error
 from smart_attendance.api.throttling import ScopedUserThrottle, first_refusal, login_cooloff_seconds
+from smart_attendance.authenticated import AuthenticatedHttpRequest
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_required(view: View) -> View:
@@ -25,7 +27,7 @@ def staff_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not (request.user.is_teacher or request.user.is_school_admin):
             raise PermissionDenied("Staff pages are for teachers and administrators.")
         return view(request, *args, **kwargs)
@@ -86,7 +88,7 @@ def throttled(*throttles: type[ScopedUserThrottle]) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             retry_after = first_refusal(request, list(throttles))
             if retry_after is not None:
                 return too_many_requests(request, retry_after=retry_after, message=(

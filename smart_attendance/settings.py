@@ -10,6 +10,7 @@ import re
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, overload
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -34,8 +35,14 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
-def env_number(name: str, default: float, *, cast: type = int, minimum: float | None = None,
-               maximum: float | None = None) -> float:
+@overload
+def env_number(name: str, default: int, *, cast: type[int] = int, minimum: float | None = None,
+               maximum: float | None = None) -> int: ...
+@overload
+def env_number(name: str, default: float, *, cast: type[float], minimum: float | None = None,
+               maximum: float | None = None) -> float: ...
+def env_number(name: str, default: float, *, cast: type[Any] = int, minimum: float | None = None,
+               maximum: float | None = None) -> Any:
     """A numeric variable checked against its bounds."""
     raw = env.str(name, default=str(default))
     try:
@@ -223,7 +230,7 @@ if CLOUDINARY_URL:
     STORAGES["default"] = {"BACKEND": "smart_attendance.storage.PrivateMediaCloudinaryStorage"}
 
 # Uploads: the largest accepted file (photo or roster) in bytes.
-MAX_UPLOAD_BYTES = env_number("MAX_UPLOAD_BYTES", 15 * 1024 * 1024, minimum=1024)
+MAX_UPLOAD_BYTES: int = env_number("MAX_UPLOAD_BYTES", 15 * 1024 * 1024, minimum=1024)
 # Request bodies other than file uploads: the recognition API carries images as base64 (4/3 larger).
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
 # Any request whose Content-Length is larger is refused (413) before its body is read: multipart
@@ -232,14 +239,14 @@ MAX_REQUEST_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 # File parts above this size are spooled to a temporary file instead of memory (Django's default).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A roster CSV: its size and row count are capped before and while it is read.
-ROSTER_MAX_BYTES = env_number("ROSTER_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
-ROSTER_MAX_ROWS = env_number("ROSTER_MAX_ROWS", 5000, minimum=1)
+ROSTER_MAX_BYTES: int = env_number("ROSTER_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+ROSTER_MAX_ROWS: int = env_number("ROSTER_MAX_ROWS", 5000, minimum=1)
 
 # --- E-mail ---------------------------------------------------------------------------------
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env_number("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_PORT: int = env_number("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -262,7 +269,7 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and SERVICE_ROLE == "web")
 # Probes and scrapers call these over plain HTTP on the private network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 365, minimum=0)
+SECURE_HSTS_SECONDS: int = env_number("SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 365, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto header.
@@ -289,12 +296,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
-NUM_PROXIES = env_number("NUM_PROXIES", 0, minimum=0, maximum=5)
+NUM_PROXIES: int = env_number("NUM_PROXIES", 0, minimum=0, maximum=5)
 
 # django-axes: a username is locked for one client IP after LOGIN_FAILURE_LIMIT wrong passwords in a
 # row, for LOGIN_LOCKOUT_MINUTES. Username + IP, not the username alone, so nobody can lock a
 # teacher out from elsewhere; attempts are kept in the database, shared by every worker.
-AXES_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_FAILURE_LIMIT: int = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -439,7 +446,7 @@ RECOGNITION_API_LIMITS = {
 }
 # Decoding limits for every uploaded image (decompression bombs, oversized uploads). A 48 MP phone
 # photo (8000x6000) is the largest common camera; decoding one peaks near 7 bytes per pixel.
-MAX_IMAGE_PIXELS = env_number("MAX_IMAGE_PIXELS", 48_000_000, minimum=10_000)
+MAX_IMAGE_PIXELS: int = env_number("MAX_IMAGE_PIXELS", 48_000_000, minimum=10_000)
 # Distances below the first are a confident match, below the second uncertain (SPEC §2.3).
 RECOGNITION_CONFIDENT_THRESHOLD = 0.50
 RECOGNITION_UNCERTAIN_THRESHOLD = 0.60
@@ -448,11 +455,11 @@ RECOGNITION_UNCERTAIN_THRESHOLD = 0.60
 
 # Embeddings-only mode keeps no enrolment photo (then faces cannot be re-encoded after a model change).
 FACE_KEEP_SOURCE_IMAGES = env_bool("FACE_KEEP_SOURCE_IMAGES", True)
-MAX_FACES_PER_STUDENT = env_number("MAX_FACES_PER_STUDENT", 10, minimum=1, maximum=100)
+MAX_FACES_PER_STUDENT: int = env_number("MAX_FACES_PER_STUDENT", 10, minimum=1, maximum=100)
 # A new enrolment closer than this to one of the student's faces is a copy of it (409).
 FACE_DUPLICATE_DISTANCE = env_number("FACE_DUPLICATE_DISTANCE", 0.2, cast=float, minimum=0.0, maximum=0.5)
-PHOTO_RETENTION_DAYS = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
-AT_RISK_THRESHOLD_PERCENT = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
+PHOTO_RETENTION_DAYS: int = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
+AT_RISK_THRESHOLD_PERCENT: int = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
 
 # --- Live mode and self check-in (attendance/live.py, attendance/checkin.py) -------------------
 
@@ -474,9 +481,9 @@ CHECKIN_QR_ROTATE_SECONDS = env_number("CHECKIN_QR_ROTATE_SECONDS", 15, minimum=
 # After scanning, a student has this long to log in and send the selfie.
 CHECKIN_SCAN_SECONDS = env_number("CHECKIN_SCAN_SECONDS", 300, minimum=30, maximum=3600)
 # Outgoing e-mail (the outbox): attempts before a message is left as failed for a person to look at.
-OUTBOX_MAX_ATTEMPTS = env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+OUTBOX_MAX_ATTEMPTS: int = env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
 # A message claimed by a sender that died is offered again after this many seconds.
-OUTBOX_CLAIM_TIMEOUT = env_number("OUTBOX_CLAIM_TIMEOUT", 900, minimum=60)
+OUTBOX_CLAIM_TIMEOUT: int = env_number("OUTBOX_CLAIM_TIMEOUT", 900, minimum=60)
 
 # --- Cache, queue and operations (SPEC §7) ---------------------------------------------------
 

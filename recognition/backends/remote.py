@@ -293,7 +293,8 @@ class HTTPBackend(RecognitionBackend):
             return time.monotonic() + (state.upcoming_sleep or 0) >= deadline - 0.1
 
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_retries + 1) | past_deadline,
+            # tenacity combines any callable with `|` (stop_any); its annotations only name stop_base.
+            stop=tenacity.stop_after_attempt(self.max_retries + 1) | past_deadline,  # type: ignore[operator]
             wait=tenacity.wait_exponential(multiplier=self.backoff_seconds, min=0),
             retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, _Retryable) and exc.retry),
             sleep=self.sleep, reraise=True)

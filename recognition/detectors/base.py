@@ -83,7 +83,7 @@ def resized(pixels: np.ndarray, scale: float, *, tolerance: float = 0.1, fast: b
             scale *= factor  # what remains to do after the reduction
     if abs(scale - 1.0) > tolerance:
         image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                             Image.BILINEAR)
+                             Image.Resampling.BILINEAR)
     return np.asarray(image), width / image.width, height / image.height
 
 

@@ -116,7 +116,8 @@ class YuNetDetector(FaceDetector):
                         left:min(width, box.right + int(0.6 * box.width))]
         scale = VERIFY_FACE_PIXELS / max(box.width, 1)
         grey = Image.fromarray(region).convert("L")
-        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))), Image.BILINEAR)
+        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
+                           Image.Resampling.BILINEAR)
         from recognition.backends.local import DLIB_LOCK
 
         with DLIB_LOCK:  # a dlib detector is not safe to share between threads (dlib's documentation)

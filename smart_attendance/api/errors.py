@@ -29,7 +29,7 @@ from recognition.backends.base import (
 class DomainError(exceptions.APIException):
     """A business-rule refusal with its own stable code and HTTP status."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     error_code = "BAD_REQUEST"
 
     def __init__(self, message: str, *, error_code: str | None = None, status_code: int | None = None,
@@ -82,6 +82,7 @@ def recognition_error_as_domain_error(exc: RecognitionError) -> DomainError:
     if isinstance(exc, RecognitionUnavailable):
         return DomainError(exc.message, error_code=exc.error_code, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
                            headers={"Retry-After": str(exc.retry_after)})
+    code: int
     if isinstance(exc, FaceQualityError):
         code = status.HTTP_422_UNPROCESSABLE_ENTITY
     elif isinstance(exc, InvalidImageError):
@@ -143,5 +144,5 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: a URL that matches no route under /api/ answers the JSON error shape too."""
     if not request.path.startswith("/api/"):
-        return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+        return defaults.page_not_found(request, exception)
     return JsonResponse(error_body("NOT_FOUND", "Not found."), status=status.HTTP_404_NOT_FOUND)

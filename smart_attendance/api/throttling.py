@@ -10,12 +10,13 @@ way NUM_PROXIES says (the same function gives django-axes its client IP).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
@@ -32,7 +33,8 @@ def client_ip(request: HttpRequest) -> str:
     """The caller's IP address: REMOTE_ADDR, or with NUM_PROXIES = n > 0 the address the n-th proxy
     from the right appended to X-Forwarded-For. A client-sent X-Forwarded-For is never trusted beyond
     that, so rotating the header does not give a new identity."""
-    return BaseThrottle().get_ident(request) or request.META.get("REMOTE_ADDR", "") or "unknown"
+    # get_ident reads only request.META, which a Django request has too.
+    return BaseThrottle().get_ident(cast(Request, request)) or request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def axes_client_ip(request: HttpRequest) -> str | None:
@@ -57,7 +59,7 @@ class ScopedUserThrottle(SimpleRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return cast("str | None", api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         if request.method in SAFE_METHODS:

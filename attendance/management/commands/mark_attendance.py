@@ -100,4 +100,5 @@ class Command(BaseCommand):
                           f"{result.processing_time_ms:.0f} ms")
         for face in recognised:
             note = f" ({face.reason})" if face.reason else ""
-            self.stdout.write(f"  {face.student.full_name}: {face.match}, distance {face.distance:.2f}{note}")
+            name = face.student.full_name if face.student else "?"
+            self.stdout.write(f"  {name}: {face.match}, distance {face.distance:.2f}{note}")

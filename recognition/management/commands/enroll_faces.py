@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if not folders:
             raise CommandError(f"{directory} has no sub-folders (one per student number expected)")
         students = StudentProfile.objects.in_bulk([f.name for f in folders], field_name="student_number")
-        jobs = []
+        jobs: list[tuple[StudentProfile, Path]] = []
         for folder in folders:
             if folder.name not in students:
                 self.stderr.write(f"{folder.name}/: no student with this student number; skipped")

@@ -33,10 +33,10 @@ class Command(BaseCommand):
         info = get_backend().model_info()
         if only_outdated:
             faces = faces.exclude(model_name=info.name, model_version=info.version)
-        faces = list(faces)
-        self.stdout.write(f"model {info.name} {info.version}: {len(faces)} faces to re-encode")
+        todo = list(faces)
+        self.stdout.write(f"model {info.name} {info.version}: {len(todo)} faces to re-encode")
         done, failed = 0, []
-        for face in progress(faces, total=len(faces), stream=self.stderr, label="re-encoding"):
+        for face in progress(todo, total=len(todo), stream=self.stderr, label="re-encoding"):
             try:
                 face_reencode(face=face)
                 done += 1
@@ -46,5 +46,5 @@ class Command(BaseCommand):
                 self.stdout.write(f"face #{face.pk} of {face.student.student_number}: {code}: "
                                   f"{getattr(exc, 'message', None) or getattr(exc, 'detail', '')}")
         self.stdout.write(f"{done} re-encoded, {len(failed)} could not be.")
-        if faces and not done:
+        if todo and not done:
             raise CommandError("no face could be re-encoded")
