@@ -12,16 +12,9 @@ from rest_framework.views import APIView
 
 from accounts import passwords
 from smart_attendance.api.errors import DomainError
+from smart_attendance.api.openapi import ErrorSerializer  # the one error shape, one component
 from smart_attendance.api.throttling import LoginThrottle
 from smart_attendance.authenticated import AuthenticatedRequest
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The API's one error shape."""
-
-    error_code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False)
 
 
 class PasswordResetRequestSerializer(serializers.Serializer):
