@@ -233,8 +233,8 @@ class LiveEvidenceAdmin(admin.ModelAdmin):
 class CheckinAttemptInline(admin.TabularInline):
     model = CheckinAttempt
     extra = 0
-    fields = ["created_at", "student", "outcome", "error_code", "reason", "distance", "metres_from_school"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "student", "outcome", "error_code", "reason", "distance",
+                                "metres_from_school")
     can_delete = False
 
 

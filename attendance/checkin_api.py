@@ -20,6 +20,7 @@ from attendance.models import CheckinAttempt
 from recognition.images import upload_bytes
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.throttling import PhotoUploadThrottle
+from smart_attendance.authenticated import AuthenticatedRequest
 
 
 class ScanSerializer(serializers.Serializer):
@@ -74,7 +75,7 @@ class CheckinScanView(APIView):
         200: ScanResultSerializer, 400: _error("CHECKIN_TOKEN_INVALID: tampered, foreign or not for this lesson."),
         401: _error("Not logged in."), 403: _error("Not a student."),
         409: _error("SESSION_FINALIZED."), 410: _error("CHECKIN_TOKEN_EXPIRED or CHECKIN_CLOSED.")})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = ScanSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         window = checkin.checkin_token_verify(token=serializer.validated_data["token"].strip().strip("/"))
@@ -103,7 +104,7 @@ class CheckinSelfieView(APIView):
                    410: _error("SCAN_EXPIRED or CHECKIN_CLOSED."), 413: _error("IMAGE_TOO_LARGE."),
                    422: _error("FACE_MISMATCH, NO_FACE_FOUND, MULTIPLE_FACES or FACE_TOO_SMALL."),
                    429: _error("RATE_LIMITED (Retry-After)."), 503: _error("Recognition unavailable (Retry-After).")})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = SelfieSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

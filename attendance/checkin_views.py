@@ -14,7 +14,8 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -26,12 +27,13 @@ from recognition.backends.base import RecognitionError, RecognitionUnavailable
 from recognition.images import upload_bytes
 from smart_attendance.api.errors import DomainError
 from smart_attendance.api.throttling import PhotoUploadThrottle
+from smart_attendance.authenticated import AuthenticatedHttpRequest
 from smart_attendance.pages import private_image, refusal_status, refusal_text, staff_required, throttled
 
 SCAN_KEY = "checkin_scan"
 
 
-def _session(request: HttpRequest, session_id: int) -> AttendanceSession:
+def _session(request: AuthenticatedHttpRequest, session_id: int) -> AttendanceSession:
     return get_object_or_404(selectors.session_list_visible(user=request.user), pk=session_id)
 
 
@@ -40,7 +42,7 @@ def _session(request: HttpRequest, session_id: int) -> AttendanceSession:
 
 @staff_required
 @require_POST
-def checkin_open(request: HttpRequest, session_id: int) -> HttpResponse:
+def checkin_open(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _session(request, session_id)
     try:
         minutes = int(request.POST.get("minutes") or settings.CHECKIN_WINDOW_MINUTES)
@@ -56,7 +58,7 @@ def checkin_open(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def checkin_close(request: HttpRequest, session_id: int) -> HttpResponse:
+def checkin_close(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _session(request, session_id)
     checkin.checkin_window_close(session=session, by=request.user)
     messages.success(request, "Self check-in closed.")
@@ -65,7 +67,7 @@ def checkin_close(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @staff_required
 @never_cache
-def checkin_qr(request: HttpRequest, session_id: int) -> HttpResponse:
+def checkin_qr(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """The QR code of the open window as SVG, a new token at every request (the page fetches it again
     every CHECKIN_QR_ROTATE_SECONDS). 404 when no window is open."""
     session = _session(request, session_id)
@@ -80,7 +82,7 @@ def checkin_qr(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @staff_required
-def checkin_selfie(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def checkin_selfie(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponseBase:
     attempt = get_object_or_404(CheckinAttempt.objects.filter(
         session__in=selectors.session_list_visible(user=request.user)), pk=attempt_id)
     return private_image(attempt.selfie, missing="This selfie was deleted.")
@@ -89,7 +91,7 @@ def checkin_selfie(request: HttpRequest, attempt_id: int) -> HttpResponse:
 # --- student ----------------------------------------------------------------------------------
 
 
-def _device_cookie(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def _device_cookie(request: AuthenticatedHttpRequest, response: HttpResponse) -> HttpResponse:
     if not request.COOKIES.get(checkin.DEVICE_COOKIE):
         response.set_cookie(checkin.DEVICE_COOKIE, checkin.device_id_new(), max_age=365 * 24 * 3600, httponly=True,
                             samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
@@ -97,7 +99,7 @@ def _device_cookie(request: HttpRequest, response: HttpResponse) -> HttpResponse
 
 
 @never_cache
-def checkin_scan(request: HttpRequest, token: str) -> HttpResponse:
+def checkin_scan(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     """Where the QR code leads: the token is checked, the scan remembered, then the selfie page."""
     try:
         window = checkin.checkin_token_verify(token=token)
@@ -109,7 +111,7 @@ def checkin_scan(request: HttpRequest, token: str) -> HttpResponse:
     return _device_cookie(request, redirect("checkin-page"))
 
 
-def _scanned_window(request: HttpRequest) -> CheckinWindow | None:
+def _scanned_window(request: AuthenticatedHttpRequest) -> CheckinWindow | None:
     scan = request.session.get(SCAN_KEY)
     if not isinstance(scan, dict) or not isinstance(scan.get("window"), int) \
             or time.time() - float(scan.get("at", 0)) > settings.CHECKIN_SCAN_SECONDS:
@@ -120,7 +122,7 @@ def _scanned_window(request: HttpRequest) -> CheckinWindow | None:
 @login_required
 @never_cache
 @throttled(PhotoUploadThrottle)
-def checkin_page(request: HttpRequest) -> HttpResponse:
+def checkin_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The student's selfie page (GET) and the check-in itself (POST)."""
     window = _scanned_window(request)
     if window is None:

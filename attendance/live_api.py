@@ -6,7 +6,6 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +16,7 @@ from attendance.live_serializers import FrameResultSerializer, FrameUploadSerial
 from recognition.images import upload_bytes
 from smart_attendance.api.permissions import IsStaff
 from smart_attendance.api.throttling import LiveFrameThrottle
+from smart_attendance.authenticated import AuthenticatedRequest
 
 
 def _error(text: str) -> OpenApiResponse:
@@ -37,7 +37,7 @@ class LiveRunView(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(responses={200: LiveRunSerializer, **_COMMON})
-    def get(self, request: Request, session_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, session_id: int) -> Response:
         run = live.live_run_latest(session=_session(request, session_id))
         if run is None:
             return Response({"error_code": "NOT_RUNNING", "message": "Live mode has not been started."},
@@ -46,12 +46,12 @@ class LiveRunView(APIView):
 
     @extend_schema(request=None, responses={201: LiveRunSerializer, **_COMMON,
                                             409: _error("SESSION_FINALIZED: the session is finalised.")})
-    def post(self, request: Request, session_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
         run = live.live_run_start(session=_session(request, session_id), by=request.user)
         return Response(LiveRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: LiveRunSerializer, 204: None, **_COMMON})
-    def delete(self, request: Request, session_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, session_id: int) -> Response:
         run = live.live_run_stop(session=_session(request, session_id), by=request.user)
         if run is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -79,7 +79,7 @@ class LiveFrameView(APIView):
                    429: _error("RATE_LIMITED, or LIVE_FRAME_IN_FLIGHT while another frame is processed "
                                "(Retry-After)."),
                    503: _error("Recognition unavailable (Retry-After).")})
-    def post(self, request: Request, session_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
         session = _session(request, session_id)
         upload = FrameUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

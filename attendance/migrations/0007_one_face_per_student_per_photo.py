@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('attendance', '0005_outbox_account_kinds'),
+        ('attendance', '0006_live_mode_and_self_checkin'),
     ]
 
     operations = [
