@@ -16,6 +16,8 @@ class FrameUploadSerializer(serializers.Serializer):
 
 class LiveRunSerializer(serializers.ModelSerializer):
     running = serializers.BooleanField(source="is_running", read_only=True)
+    # Empty while the run goes on: the schema says so (a read-only model field loses allow_blank).
+    ended_reason = serializers.ChoiceField(choices=LiveRun.Ended.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = LiveRun
