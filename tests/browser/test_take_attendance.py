@@ -228,11 +228,13 @@ def test_reviewing_a_30_face_photo_on_a_phone(browser: Any, live_server: Any, te
     card.locator("select").select_option(label="Kit Harington")
     card.get_by_role("button", name="Assign").click()
     page.wait_for_selector("text=Kit Harington marked present.")
-    assert page.locator("#unknown .face-card").count() == 25
+    # Kit was already recognised on this photo: one face per student per photo, so the face first
+    # matched to Kit becomes unknown as the assigned one leaves the review (issue 9 item 18).
+    assert page.locator("#unknown .face-card").count() == 26
 
     page.locator("#unknown .face-card").first.get_by_role("button", name="Not a student").click()
     page.wait_for_selector("text=dismissed: not a student")
-    assert page.locator("#unknown .face-card").count() == 24
+    assert page.locator("#unknown .face-card").count() == 25
     assert page.locator('[data-face-box="dismissed"]').count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
     shot(page, "17-phone-after-review")
