@@ -334,12 +334,17 @@ def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confid
 
 @transaction.atomic
 def record_correct(*, record: AttendanceRecord, status: str, by: User | None, note: str = "",
-                   source: str = Source.MANUAL) -> AttendanceRecord:
+                   source: str = Source.MANUAL, expected_status: str | None = None) -> AttendanceRecord:
     """Sets a record's status by hand, audited (who, when, old → new, note). Allowed on finalised
-    sessions too: corrections are how a final record changes."""
+    sessions too: corrections are how a final record changes. With `expected_status` (a decision
+    taken on what a page showed), RECORD_CHANGED (409) when the record has changed meanwhile."""
     if status not in MANUAL_STATUSES:
         raise DomainError(f"Status must be one of {', '.join(MANUAL_STATUSES)}.", error_code="INVALID_STATUS")
     record = AttendanceRecord.objects.select_for_update().get(pk=record.pk)
+    if expected_status is not None and record.status != expected_status:
+        raise DomainError(f"This record is now {record.get_status_display().lower()}: someone decided meanwhile. "
+                          "Look again before changing it.", error_code="RECORD_CHANGED",
+                          status_code=http.HTTP_409_CONFLICT)
     correction = AttendanceCorrection.objects.create(record=record, old_status=record.status, new_status=status,
                                                      note=note.strip(), changed_by=by)
     record.status = status

@@ -233,8 +233,11 @@ def record_decide(request: AuthenticatedHttpRequest, session_id: int, student_id
     session, record = _record(request, session_id, student_id)
     confirm = request.POST.get("decision") == "confirm"
     status = lateness.confirmed_status(record) if confirm else Status.ABSENT
-    services.record_correct(record=record, status=status, by=request.user,
-                            note="Pending match confirmed" if confirm else "Pending match rejected")
+    try:
+        services.record_correct(record=record, status=status, by=request.user, expected_status=Status.PENDING,
+                                note="Pending match confirmed" if confirm else "Pending match rejected")
+    except REFUSALS as exc:  # a stale page: the match was decided meanwhile
+        return _back(request, session, f"{record.student.full_name}: {refusal_text(exc)}", error=True)
     return _back(request, session, f"{record.student.full_name}: {status}.")
 
 

@@ -144,3 +144,17 @@ def test_a_pending_face_is_shown_next_to_the_students_enrolled_face(teacher: Any
     stranger = Client()
     stranger.force_login(other_teacher)
     assert stranger.get(url).status_code == 404
+
+
+def test_confirming_a_match_decided_meanwhile_changes_nothing(teacher: Any, reviewed: dict) -> None:
+    """A stale page's "Confirm" does not overwrite a decision taken since (the record is locked and
+    checked)."""
+    pending = next(f for f in reviewed["review_faces"] if f["match"] == "uncertain")
+    client = Client()
+    client.force_login(teacher)
+    url = f"/sessions/{reviewed['id']}/records/{pending['student']}/decide/"
+    assert client.post(url, {"decision": "reject"}).status_code == 302
+    answer = client.post(url, {"decision": "confirm"}, follow=True).content.decode()
+    assert "someone decided meanwhile" in answer
+    record = AttendanceRecord.objects.get(session_id=reviewed["id"], student_id=pending["student"])
+    assert record.status == "absent" and record.corrections.count() == 1

@@ -181,10 +181,12 @@ def test_the_api_key_and_request_id_are_sent(service: str, settings: Any, read: 
 
 
 def test_an_answer_outside_the_contract_is_a_clear_error(read: Any) -> None:
-    script = Script([(200, b'{"success": true, "faces": "nope"}'), (200, b"<html>proxy</html>")])
+    # A field of the wrong type, a proxy's HTML page, JSON that is not an object (issue 9, item 22).
+    script = Script([(200, b'{"success": true, "faces": "nope"}'), (200, b"<html>proxy</html>"),
+                     (200, b"[1, 2, 3]"), (200, b'"a string"')])
     with stub_server(script) as url:
         backend = remote(url)
-        for _ in range(2):
+        for _ in range(4):
             with pytest.raises(RecognitionError) as caught:
                 backend.detect_faces(read("probes/obama1.jpg"))
             assert caught.value.error_code == ErrorCode.RECOGNITION_FAILED
