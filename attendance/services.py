@@ -11,7 +11,6 @@ import datetime
 import logging
 import time
 from collections.abc import Hashable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
@@ -178,15 +177,11 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
     if existing is not None:
         return existing
     if analysis is None:
-        decoded = decode_image(image)
-        # The stored copy is encoded while recognition runs (Pillow releases the GIL while it
-        # encodes; 0.1-0.2 s for a 12 MP photo that would otherwise be added to the request).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            stored_copy = pool.submit(_stored_copy, decoded)
-            analysis = photo_analyse(course=session.course, image=decoded)
-            stored = stored_copy.result()
-    else:
-        stored = _stored_copy(analysis.decoded)
+        analysis = photo_analyse(course=session.course, image=decode_image(image))
+    # Encoded after recognition, not in a thread beside it: there it took the GIL whenever a query
+    # of the request let go of it, delaying the queries by ~40 ms, more than its own 9-36 ms
+    # (3-12 MP; benchmarks/attendance.py).
+    stored = _stored_copy(analysis.decoded)
     taken = photo_capture_time(image, session_date=session.date)  # EXIF of the upload, not the stored copy
     saved: list[SessionPhoto] = []
     try:

