@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.access_log import How, Kind, access_log_add
 from accounts.selectors import student_list_visible
-from attendance import processing, review, selectors, services
+from attendance import photos, processing, review, selectors, services
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.serializers import (
     DetectedFaceSerializer,
@@ -53,13 +53,13 @@ def _session(request: AuthenticatedRequest, session_id: int) -> AttendanceSessio
     return get_object_or_404(selectors.session_list_visible(user=request.user), pk=session_id)
 
 
-def _photo_status(result: services.PhotoResult) -> int:
+def _photo_status(result: photos.PhotoResult) -> int:
     if result.duplicate:
         return status.HTTP_200_OK
     return status.HTTP_202_ACCEPTED if result.queued else status.HTTP_201_CREATED
 
 
-def photo_result_data(session: AttendanceSession, result: services.PhotoResult) -> dict:
+def photo_result_data(session: AttendanceSession, result: photos.PhotoResult) -> dict:
     return PhotoResultSerializer({
         "session": session.pk, "photo": result.photo, "duplicate": result.duplicate,
         "faces_detected": len(result.faces), "processing_time_ms": result.processing_time_ms,

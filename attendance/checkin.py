@@ -33,7 +33,8 @@ from accounts.models import StudentProfile, User
 from attendance import lateness
 from attendance.capture_time import CaptureTime
 from attendance.models import AttendanceRecord, AttendanceSession, CheckinAttempt, CheckinWindow, SchoolSettings
-from attendance.services import _records_ensure, require_open, thresholds_for
+from attendance.photos import thresholds_for
+from attendance.services import records_ensure, require_open
 from recognition.backends import get_backend
 from recognition.backends.base import RecognitionError, RecognitionUnavailable
 from recognition.images import decode_image, image_to_jpeg
@@ -211,7 +212,7 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes, device_i
         return _refused(window, user, None, device_id, "NOT_A_STUDENT", "Only students check themselves in.", started)
     record = AttendanceRecord.objects.filter(session=session, student=student).first()
     if record is None:
-        _records_ensure(session)
+        records_ensure(session)
         record = AttendanceRecord.objects.filter(session=session, student=student).first()
     if record is None:
         return _refused(window, user, student, device_id, "NOT_ENROLLED", "You are not in this class.", started)

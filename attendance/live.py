@@ -29,7 +29,8 @@ from accounts.models import StudentProfile, User
 from attendance import lateness
 from attendance.capture_time import CaptureTime
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
-from attendance.services import PhotoAnalysis, _detected_faces, _records_ensure, photo_analyse, require_open
+from attendance.photos import PhotoAnalysis, detected_faces, photo_analyse
+from attendance.services import records_ensure, require_open
 from recognition.backends.base import FaceMatch, MatchStatus
 from recognition.images import decode_image, image_to_jpeg
 from smart_attendance.api.errors import DomainError
@@ -197,7 +198,7 @@ def _evidence_add(*, session: AttendanceSession, run: LiveRun, analysis: PhotoAn
     """Adds a frame's matches to the evidence and marks who it now suffices for (one transaction)."""
     session = AttendanceSession.objects.select_for_update().select_related("course").get(pk=session.pk)
     require_open(session)
-    _records_ensure(session)
+    records_ensure(session)
     records = {r.student_id: r for r in session.records.select_for_update()}
     evidence = {e.student_id: e for e in LiveEvidence.objects.select_for_update().filter(
         session=session, student_id__in=list(matched))}
@@ -272,7 +273,7 @@ def _frame_store(*, session: AttendanceSession, analysis: PhotoAnalysis, by: Use
     seen = CaptureTime(at=timezone.now(), source=LIVE)
     # Only the recognised faces are kept: the strangers and unknown faces of a webcam stay in view
     # frame after frame, and would fill the review with the same crops (a photo collects those).
-    faces = [face for face in _detected_faces(SessionPhoto(), analysis) if face.student_id]
+    faces = [face for face in detected_faces(SessionPhoto(), analysis) if face.student_id]
     photo = SessionPhoto(session=session, content_hash=analysis.digest, width=analysis.detection.image_size[0],
                          height=analysis.detection.image_size[1], face_count=len(faces),
                          processing_time_ms=round((time.perf_counter() - analysis.started) * 1000),

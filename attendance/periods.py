@@ -11,7 +11,7 @@ from accounts.models import User
 from attendance.calendar import is_school_day
 from attendance.models import AttendanceSession
 from attendance.schooltime import school_now, school_today
-from attendance.services import _records_ensure, session_get_or_create_today
+from attendance.services import records_ensure, session_get_or_create_today
 from classes.models import Course, TimetableSlot
 
 
@@ -30,7 +30,7 @@ def session_for_slot(*, slot: TimetableSlot, date: datetime.date, by: User | Non
                 course=course, date=date, label=label,
                 defaults={"slot": slot, "starts_at": slot.start_time, "created_by": by})
             if created:
-                _records_ensure(session)
+                records_ensure(session)
             elif session.slot_id is None:
                 session.slot, session.starts_at = slot, session.starts_at or slot.start_time
                 session.save(update_fields=["slot", "starts_at"])

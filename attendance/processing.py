@@ -1,10 +1,10 @@
 """Writes of classroom photo processing with a queue (SPEC §7): store first, a worker processes.
 
 Without a broker (`PHOTO_PROCESSING=inline`, the embedded default) `session_photo_submit` is the
-request path of `attendance.services.session_photo_process`, unchanged. With one, the upload is
+request path of `attendance.photos.session_photo_process`, unchanged. With one, the upload is
 stored at once as a `queued` photo (its raw bytes kept in storage until processed) and a Celery task
 runs `photo_process_stored`, which detects, matches and applies the records through the same
-`services.photo_analyse` and `services.photo_apply` as the request path.
+`photos.photo_analyse` and `photos.photo_apply` as the request path.
 
 Nothing is lost when a part fails: a photo whose task message never reached Redis, or whose worker
 died, is queued again by the sweep (`photos_resume`); while recognition is unavailable the photo waits
@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from attendance import services
+from attendance import photos, services
 from attendance.capture_time import photo_capture_time
 from attendance.models import AttendanceSession, SessionPhoto
 from classes.models import Course
@@ -52,25 +52,25 @@ def photo_queue_enabled() -> bool:
     return settings.PHOTO_PROCESSING == "queue"
 
 
-def session_photo_submit(*, session: AttendanceSession, image: bytes, by: User | None) -> services.PhotoResult:
+def session_photo_submit(*, session: AttendanceSession, image: bytes, by: User | None) -> photos.PhotoResult:
     """The one entry point of the API, the pages and `mark_attendance` for a classroom photo: processed
     in the request without a queue, stored and queued with one (`result.queued`)."""
     if not photo_queue_enabled():
-        return services.session_photo_process(session=session, image=image, by=by)
+        return photos.session_photo_process(session=session, image=image, by=by)
     return session_photo_store(session=session, image=image, by=by)
 
 
 def attendance_mark_submit(*, course: Course, image: bytes,
-                           by: User | None) -> tuple[AttendanceSession, services.PhotoResult]:
+                           by: User | None) -> tuple[AttendanceSession, photos.PhotoResult]:
     """The one-shot (SPEC §4) through the same path: today's session of the course, then the photo."""
     if not photo_queue_enabled():
-        return services.attendance_mark(course=course, image=image, by=by)
+        return photos.attendance_mark(course=course, image=image, by=by)
     check_image(image)  # an unusable file must not leave an empty session behind
     session = services.session_get_or_create_today(course=course, by=by)
     return session, session_photo_store(session=session, image=image, by=by)
 
 
-def session_photo_store(*, session: AttendanceSession, image: bytes, by: User | None) -> services.PhotoResult:
+def session_photo_store(*, session: AttendanceSession, image: bytes, by: User | None) -> photos.PhotoResult:
     """Stores an upload as a `queued` photo and queues its processing after the commit.
 
     The file is checked first (type, size, pixel count from its header: InvalidImageError, nothing
@@ -82,7 +82,7 @@ def session_photo_store(*, session: AttendanceSession, image: bytes, by: User | 
     existing = SessionPhoto.objects.filter(session=session, content_hash=digest).first()
     if existing is not None:
         if existing.state != State.FAILED:
-            return cast(services.PhotoResult, services._photo_duplicate(session, digest))
+            return cast(photos.PhotoResult, photos.photo_duplicate(session, digest))
         return _photo_requeue(existing, image)
     # Lateness counts from the EXIF capture time, else from now: the upload, not the worker's turn.
     taken = photo_capture_time(image, session_date=session.date)
@@ -99,15 +99,15 @@ def session_photo_store(*, session: AttendanceSession, image: bytes, by: User | 
     except IntegrityError:  # the same photo uploaded concurrently
         if photo.upload.name:
             photo.upload.storage.delete(photo.upload.name)
-        return cast(services.PhotoResult, services._photo_duplicate(session, digest))
+        return cast(photos.PhotoResult, photos.photo_duplicate(session, digest))
     except BaseException:
         if photo.upload.name:
             photo.upload.storage.delete(photo.upload.name)
         raise
-    return services.PhotoResult(photo=photo, faces=[], duplicate=False, processing_time_ms=0.0)
+    return photos.PhotoResult(photo=photo, faces=[], duplicate=False, processing_time_ms=0.0)
 
 
-def _photo_requeue(photo: SessionPhoto, image: bytes) -> services.PhotoResult:
+def _photo_requeue(photo: SessionPhoto, image: bytes) -> photos.PhotoResult:
     with transaction.atomic():
         photo = SessionPhoto.objects.select_for_update().get(pk=photo.pk)
         if not photo.upload:
@@ -116,7 +116,7 @@ def _photo_requeue(photo: SessionPhoto, image: bytes) -> services.PhotoResult:
         photo.uploaded_at = timezone.now()  # the deadline counts from this upload
         photo.save()
         transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
-    return services.PhotoResult(photo=photo, faces=[], duplicate=False, processing_time_ms=0.0)
+    return photos.PhotoResult(photo=photo, faces=[], duplicate=False, processing_time_ms=0.0)
 
 
 def photo_enqueue(*, photo_id: int, countdown: float | None = None) -> bool:
@@ -139,7 +139,7 @@ class StoredPhotoOutcome:
     """What one run of `photo_process_stored` did: the result when it applied the photo, or the
     seconds after which to try again (recognition unavailable), or neither (nothing to do, or failed)."""
 
-    result: services.PhotoResult | None = None
+    result: photos.PhotoResult | None = None
     retry_in: float | None = None
 
 
@@ -159,8 +159,8 @@ def photo_process_stored(*, photo_id: int) -> StoredPhotoOutcome:
         _photo_fail(photo_id, ErrorCode.INVALID_IMAGE, "The uploaded file is missing from storage; upload it again.")
         return StoredPhotoOutcome()
     try:
-        analysis = services.photo_analyse(course=session.course, image=image)
-        stored = services._stored_copy(analysis.decoded)
+        analysis = photos.photo_analyse(course=session.course, image=image)
+        stored = photos.stored_copy(analysis.decoded)
     except RecognitionUnavailable as exc:
         return StoredPhotoOutcome(retry_in=_photo_wait(photo_id, exc))
     except RecognitionError as exc:  # the photo itself is unusable: retrying cannot help
@@ -178,7 +178,7 @@ def photo_process_stored(*, photo_id: int) -> StoredPhotoOutcome:
             upload = (photo.upload.storage, photo.upload.name or "")
             photo.upload = ""
             photo.save(update_fields=["image", "upload"])
-            result = services.photo_apply(photo=photo, session=session, analysis=analysis)
+            result = photos.photo_apply(photo=photo, session=session, analysis=analysis)
             transaction.on_commit(lambda: upload[0].delete(upload[1]))
     except BaseException:
         if saved_name:

@@ -42,7 +42,7 @@ def test_seed_demo_refuses_a_missing_faces_folder(tmp_path):
 def test_seed_demo_enrols_a_folder_per_person_and_recognition_works(faces):
     from io import StringIO
 
-    from attendance import services
+    from attendance import photos, services
     from classes.models import Course
     from recognition.models import FaceEmbedding
 
@@ -52,7 +52,7 @@ def test_seed_demo_enrols_a_folder_per_person_and_recognition_works(faces):
     assert "john1.jpeg: not enrolled (FACE_TOO_SMALL)" in err.getvalue()
     course = Course.objects.get(code="MATH-7A")
     session = services.session_get_or_create_today(course=course, by=course.teacher)
-    result = services.session_photo_process(session=session, image=(faces / "probes/obama_and_biden.jpg").read_bytes(),
+    result = photos.session_photo_process(session=session, image=(faces / "probes/obama_and_biden.jpg").read_bytes(),
                                             by=course.teacher)
     assert sorted(face.student.student_number for face in result.faces if face.student_id) == ["biden", "obama"]
     call_command("seed_demo", force=True, faces=faces / "people", stdout=StringIO(), stderr=StringIO())

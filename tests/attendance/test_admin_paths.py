@@ -10,7 +10,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
-from attendance import services
+from attendance import photos, services
 from attendance.models import AttendanceCorrection, AttendanceRecord, SessionPhoto
 from classes.models import Course
 from recognition.models import FaceEmbedding
@@ -29,7 +29,7 @@ def admin_client(admin_user: Any) -> Client:
 @pytest.fixture
 def photo(enrolled_class: EnrolledClass, teacher: Any) -> SessionPhoto:
     session = services.session_create(course=enrolled_class.course, date=datetime.date(2026, 11, 20), by=teacher)
-    services.session_photo_process(session=session, image=enrolled_class.bytes("probes/obama_and_biden.jpg"),
+    photos.session_photo_process(session=session, image=enrolled_class.bytes("probes/obama_and_biden.jpg"),
                                    by=teacher)
     photo = SessionPhoto.objects.get(session=session)
     assert default_storage.exists(photo.image.name)

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from attendance import services
+from attendance import photos, services
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from recognition.backends.base import RecognitionUnavailable
 from recognition.backends.local import DlibBackend
@@ -196,9 +196,9 @@ def test_report_csv_is_safe_against_formula_injection(teacher: Any, teacher_api:
 def _process(teacher: Any, course: Any, data: bytes) -> int:
     course = type(course).objects.get(pk=course.pk)  # fresh, as in a request
     session = services.session_create(course=course, date="2026-11-20", label=str(len(data)), by=teacher)
-    services.course_candidates(course)  # warm: a changed roster costs one more query, once
+    photos.course_candidates(course)  # warm: a changed roster costs one more query, once
     with CaptureQueriesContext(connection) as queries:
-        services.session_photo_process(session=session, image=data, by=teacher)
+        photos.session_photo_process(session=session, image=data, by=teacher)
     return len(queries)
 
 

@@ -112,12 +112,12 @@ def test_reencode_faces_reports_faces_without_photo(enrolled_class: EnrolledClas
 
 def test_purge_biometrics_applies_retention_and_consent(
         enrolled_class: EnrolledClass, teacher: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from attendance import services
+    from attendance import photos, services
 
     session = services.session_create(course=enrolled_class.course, date="2026-10-01", by=teacher)
-    services.session_photo_process(session=session, image=enrolled_class.bytes("probes/obama1.jpg"), by=teacher)
+    photos.session_photo_process(session=session, image=enrolled_class.bytes("probes/obama1.jpg"), by=teacher)
     recent = services.session_create(course=enrolled_class.course, date="2026-11-20", by=teacher)
-    services.session_photo_process(session=recent, image=enrolled_class.bytes("probes/obama1.jpg"), by=teacher)
+    photos.session_photo_process(session=recent, image=enrolled_class.bytes("probes/obama1.jpg"), by=teacher)
     old = SessionPhoto.objects.get(session=session)
     SessionPhoto.objects.filter(pk=old.pk).update(uploaded_at=timezone.now() - datetime.timedelta(days=45))
     rose = enrolled_class.students["rose_leslie"]

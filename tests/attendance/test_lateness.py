@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import ExifTags, Image
 
 from accounts.models import TeacherSettings
-from attendance import services
+from attendance import photos, services
 from attendance.capture_time import EXIF, UPLOAD, exif_capture_time, photo_capture_time
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession
 from tests.classroom import EnrolledClass
@@ -92,7 +92,7 @@ def test_lateness_from_the_exif_time_around_the_grace_boundary(enrolled_class: E
                                                                period: AttendanceSession, taken: str,
                                                                expected: str) -> None:
     photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), taken)
-    services.session_photo_process(session=period, image=photo, by=teacher)
+    photos.session_photo_process(session=period, image=photo, by=teacher)
     for key in ("obama", "biden"):
         record = record_of(period, enrolled_class.students[key])
         assert record.status == expected
@@ -105,7 +105,7 @@ def test_the_exif_offset_is_converted_to_school_time(enrolled_class: EnrolledCla
                                                      period: AttendanceSession) -> None:
     # 08:15 UTC is 09:15 in Paris: five minutes past the grace.
     photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 08:15:00", offset="+00:00")
-    services.session_photo_process(session=period, image=photo, by=teacher)
+    photos.session_photo_process(session=period, image=photo, by=teacher)
     assert record_of(period, enrolled_class.students["obama"]).status == "late"
 
 
@@ -114,7 +114,7 @@ def test_without_exif_the_upload_time_decides(enrolled_class: EnrolledClass, tea
                                               period: AttendanceSession, upload_at: tuple[int, int],
                                               expected: str) -> None:
     school_clock.set(*upload_at)
-    services.session_photo_process(session=period, image=enrolled_class.bytes("probes/obama_and_biden.jpg"),
+    photos.session_photo_process(session=period, image=enrolled_class.bytes("probes/obama_and_biden.jpg"),
                                    by=teacher)
     record = record_of(period, enrolled_class.students["biden"])
     assert record.status == expected and record.seen_at_source == UPLOAD
@@ -123,29 +123,29 @@ def test_without_exif_the_upload_time_decides(enrolled_class: EnrolledClass, tea
 def test_the_teachers_grace_is_used(enrolled_class: EnrolledClass, teacher: Any, period: AttendanceSession) -> None:
     TeacherSettings.objects.create(user=teacher, late_grace_minutes=20)
     photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 09:15:00")
-    services.session_photo_process(session=period, image=photo, by=teacher)
+    photos.session_photo_process(session=period, image=photo, by=teacher)
     assert record_of(period, enrolled_class.students["obama"]).status == "present"
 
 
 def test_an_earlier_photo_makes_a_late_student_present(enrolled_class: EnrolledClass, teacher: Any,
                                                        period: AttendanceSession) -> None:
     late = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 09:30:00")
-    services.session_photo_process(session=period, image=late, by=teacher)
+    photos.session_photo_process(session=period, image=late, by=teacher)
     obama = enrolled_class.students["obama"]
     assert record_of(period, obama).status == "late"
     # Uploaded afterwards, but taken at 09:02: Obama was there on time (first sighting wins).
     early = with_exif(enrolled_class.bytes("probes/obama1.jpg"), "2026:11:20 09:02:00")
-    services.session_photo_process(session=period, image=early, by=teacher)
+    photos.session_photo_process(session=period, image=early, by=teacher)
     record = record_of(period, obama)
     assert record.status == "present" and record.seen_at.astimezone(PARIS).time() == datetime.time(9, 2)
 
 
 def test_a_later_photo_does_not_make_a_present_student_late(enrolled_class: EnrolledClass, teacher: Any,
                                                             period: AttendanceSession) -> None:
-    services.session_photo_process(
+    photos.session_photo_process(
         session=period, image=with_exif(enrolled_class.bytes("probes/obama1.jpg"), "2026:11:20 09:01:00"), by=teacher)
     # two_people.jpg is a closer match for Obama, taken at 09:40: the best distance moves, the status does not.
-    services.session_photo_process(
+    photos.session_photo_process(
         session=period, image=with_exif(enrolled_class.bytes("groups/two_people.jpg"), "2026:11:20 09:40:00"),
         by=teacher)
     record = record_of(period, enrolled_class.students["obama"])
@@ -155,7 +155,7 @@ def test_a_later_photo_does_not_make_a_present_student_late(enrolled_class: Enro
 def test_a_session_without_a_start_time_has_no_lateness(enrolled_class: EnrolledClass, teacher: Any,
                                                         school_clock: Any) -> None:
     session = services.session_create(course=enrolled_class.course, date=DAY, by=teacher)
-    services.session_photo_process(
+    photos.session_photo_process(
         session=session, image=with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 11:00:00"),
         by=teacher)
     assert record_of(session, enrolled_class.students["obama"]).status == "present"
@@ -164,7 +164,7 @@ def test_a_session_without_a_start_time_has_no_lateness(enrolled_class: Enrolled
 def test_the_teacher_can_correct_an_automatic_late_mark(enrolled_class: EnrolledClass, teacher: Any,
                                                         period: AttendanceSession, teacher_api: Any) -> None:
     photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 09:25:00")
-    services.session_photo_process(session=period, image=photo, by=teacher)
+    photos.session_photo_process(session=period, image=photo, by=teacher)
     obama = enrolled_class.students["obama"]
     response = teacher_api.patch(f"/api/v1/sessions/{period.pk}/records/{obama.pk}/",
                                  {"status": "present", "note": "Was at the nurse"}, format="json")
@@ -182,7 +182,7 @@ def test_confirming_a_pending_match_seen_late_marks_late(enrolled_class: Enrolle
     # Biden is only uncertain under a 0.40 confident threshold (distance 0.42 on this photo).
     TeacherSettings.objects.create(user=teacher, confident_threshold="0.40", uncertain_threshold="0.60")
     photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 09:20:00")
-    services.session_photo_process(session=period, image=photo, by=teacher)
+    photos.session_photo_process(session=period, image=photo, by=teacher)
     biden = enrolled_class.students["biden"]
     assert record_of(period, biden).status == "pending"
     client = Client()
@@ -198,7 +198,7 @@ def test_an_unknown_face_assigned_from_a_late_photo_is_late(enrolled_class: Enro
     from attendance.models import DetectedFace
 
     photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 09:25:00")
-    services.session_photo_process(session=period, image=photo, by=teacher)
+    photos.session_photo_process(session=period, image=photo, by=teacher)
     unknown = DetectedFace.objects.get(photo__session=period, match=DetectedFace.Match.UNKNOWN)
     kit = enrolled_class.students["kit_harington"]
     result = review.face_assign(face=unknown, student=kit, by=teacher)

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import StudentProfile
-from attendance import services
+from attendance import photos, services
 from attendance.models import AttendanceRecord, AttendanceSession
 from classes.models import Course
 from recognition.backends import get_backend
@@ -63,7 +63,7 @@ def test_the_export_is_imported_and_its_faces_are_recognised(teacher: Any, faces
         "L-001": "present", "L-002": "absent"}
     # The imported embedding works with this system's matching.
     today = services.session_create(course=course, date="2026-11-23", by=teacher)
-    result = services.session_photo_process(session=today, image=(faces / "probes/obama1.jpg").read_bytes(),
+    result = photos.session_photo_process(session=today, image=(faces / "probes/obama1.jpg").read_bytes(),
                                             by=teacher)
     assert [face.student_id for face in result.faces] == [obama.pk]
     call_command("import_legacy_mongo", str(tmp_path), "--by", teacher.username, stdout=StringIO(),

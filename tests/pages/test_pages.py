@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import TeacherSettings
-from attendance import services
+from attendance import photos, services
 from attendance.models import AttendanceRecord, AttendanceSession
 from recognition.models import FaceEmbedding
 from tests import factories
@@ -33,7 +33,7 @@ def teacher_client(teacher: Any) -> Client:
 @pytest.fixture
 def session(enrolled_class: EnrolledClass, teacher: Any) -> AttendanceSession:
     session = services.session_create(course=enrolled_class.course, date=datetime.date(2026, 11, 20), by=teacher)
-    services.session_photo_process(session=session, image=enrolled_class.bytes("probes/obama_and_biden.jpg"),
+    photos.session_photo_process(session=session, image=enrolled_class.bytes("probes/obama_and_biden.jpg"),
                                    by=teacher)
     return session
 
@@ -98,7 +98,7 @@ def test_pending_matches_are_confirmed_in_one_click(teacher: Any, teacher_client
                                                     enrolled_class: EnrolledClass) -> None:
     TeacherSettings.objects.create(user=teacher, confident_threshold="0.40", uncertain_threshold="0.60")
     session = services.session_create(course=enrolled_class.course, date=datetime.date(2026, 11, 21), by=teacher)
-    services.session_photo_process(session=session, image=enrolled_class.bytes("probes/obama_and_biden.jpg"),
+    photos.session_photo_process(session=session, image=enrolled_class.bytes("probes/obama_and_biden.jpg"),
                                    by=teacher)
     biden = enrolled_class.students["biden"]
     page = teacher_client.get(f"/sessions/{session.pk}/").content.decode()
@@ -221,7 +221,7 @@ def test_list_pages_do_not_query_per_row(teacher: Any, teacher_client: Client, f
 
     enrolled = make_class(teacher=teacher, faces=faces, enrol=("obama", "biden"))
     session = services.session_create(course=enrolled.course, date=datetime.date(2026, 11, 1), by=teacher)
-    services.session_photo_process(session=session, image=enrolled.bytes("probes/obama_and_biden.jpg"), by=teacher)
+    photos.session_photo_process(session=session, image=enrolled.bytes("probes/obama_and_biden.jpg"), by=teacher)
     services.session_finalize(session=session, by=teacher)
     urls = {"course-list": "/courses/", "course": f"/courses/{enrolled.course.pk}/",
             "session": f"/sessions/{session.pk}/", "report": f"/courses/{enrolled.course.pk}/report/",

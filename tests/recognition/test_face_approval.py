@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import ErasureReceipt
-from attendance import services
+from attendance import photos, services
 from attendance.models import AttendanceRecord
 from recognition.models import FaceEmbedding
 from recognition.services import face_enrol
@@ -36,7 +36,7 @@ def pupil_class(teacher: Any, student_user: Any, faces: Path) -> EnrolledClass:
 
 def _status_after_photo(enrolled: EnrolledClass, teacher: Any, day: int, photo: str) -> str:
     session = services.session_create(course=enrolled.course, date=datetime.date(2026, 11, day), by=teacher)
-    services.session_photo_process(session=session, image=enrolled.bytes(photo), by=teacher)
+    photos.session_photo_process(session=session, image=enrolled.bytes(photo), by=teacher)
     return AttendanceRecord.objects.get(session=session, student=enrolled.students["obama"]).status
 
 

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts.models import User
-from attendance import periods, processing, services
+from attendance import periods, photos, processing, services
 from attendance.models import AttendanceSession, SessionPhoto
 from classes.models import Course
 from recognition.backends.base import RecognitionError
@@ -87,7 +87,7 @@ class Command(BaseCommand):
         for photo in session.photos.exclude(state=SessionPhoto.State.DONE):
             self.stdout.write(f"photo #{photo.pk}: {photo.get_state_display()} {photo.error}".rstrip())
 
-    def _report(self, path: Path, result: services.PhotoResult) -> None:
+    def _report(self, path: Path, result: photos.PhotoResult) -> None:
         if result.duplicate:
             self.stdout.write(f"{path}: already processed for this session; nothing changed")
             return
