@@ -13,6 +13,7 @@ built, and later uploads, with it cached). The photos: two of ../shared/faces an
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import statistics
 import sys
@@ -80,8 +81,9 @@ def main() -> None:
         times, queries, faces = [], [], 0
         for _ in range(args.repeat):
             day += 1
-            session = client.post(f"/api/v1/courses/{course.pk}/sessions/",
-                                  {"date": f"2026-01-{day:02d}"}, format="json").json()
+            date = datetime.date(2026, 1, 1) + datetime.timedelta(days=day)
+            session = client.post(f"/api/v1/courses/{course.pk}/sessions/", {"date": str(date)},
+                                  format="json").json()
             upload = SimpleUploadedFile("photo.jpg", data, content_type="image/jpeg")
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
