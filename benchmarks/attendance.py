@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "benchmarks"))
+
+from timing import throwaway_project  # noqa: E402
+
 PHOTOS = ("probes/obama_and_biden.jpg", "groups/bald_guys.jpg")
 
 
@@ -31,20 +33,11 @@ def main() -> None:
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="sa-bench-")
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "smart_attendance.settings", "DEBUG": "true",
-                       "SECRET_KEY": "benchmark-only-" + "x" * 40, "VAR_DIR": workdir,
-                       "MEDIA_ROOT": str(Path(workdir) / "media"), "LOG_LEVEL": "WARNING",
-                       # One teacher uploads every photo: the product's 30 a minute would stop the run.
-                       "PHOTO_UPLOAD_THROTTLE_RATE": "100000/min"})
-    os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
+    # One teacher uploads every photo: the product's 30 a minute would stop the run.
+    throwaway_project("sa-bench-", PHOTO_UPLOAD_THROTTLE_RATE="100000/min")
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.management import call_command
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -52,8 +45,6 @@ def main() -> None:
     from classes.models import Course, Enrollment
     from recognition.services import face_enrol
 
-    setup_test_environment()
-    call_command("migrate", verbosity=0)
     teacher = User.objects.create_user("bench", password="x", role=Role.TEACHER, email="bench@school.example")
     course = Course.objects.create(name="Benchmark", code="BENCH", teacher=teacher)
     people = {"obama": "obama/obama.jpg", "biden": "biden/biden.jpg", "kit": "kit_harington/john2.jpeg",

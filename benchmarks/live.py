@@ -23,7 +23,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "benchmarks"))
+
+from timing import throwaway_project  # noqa: E402
+
 PEOPLE = {"obama": ("people/obama/obama.jpg", "probes/obama1.jpg"),
           "biden": ("people/biden/biden.jpg", "people/biden/biden2.jpg"),
           "kit_harington": ("people/kit_harington/john2.jpeg", "probes/johnsnow_test1.jpg"),
@@ -45,19 +48,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--threads", type=int, default=6)
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="sa-bench-live-")
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "smart_attendance.settings", "DEBUG": "true",
-                       "SECRET_KEY": "benchmark-only-" + "x" * 40, "VAR_DIR": workdir,
-                       "MEDIA_ROOT": str(Path(workdir) / "media"), "LOG_LEVEL": "WARNING",
-                       "LIVE_FRAME_THROTTLE_RATE": "1000/min"})
-    os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
+    throwaway_project("sa-bench-live-", LIVE_FRAME_THROTTLE_RATE="1000/min")
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.management import call_command
     from django.test import Client
-    from django.test.utils import setup_test_environment
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -70,8 +63,6 @@ def main() -> None:
     from tests import scenes
     from tests.attendance.live_frames import frame_jpeg
 
-    setup_test_environment()
-    call_command("migrate", verbosity=0)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     teacher = User.objects.create_user("bench", password="x", role=Role.TEACHER, email="bench@school.example")
     course = Course.objects.create(name="Benchmark", code="BENCH", teacher=teacher)
