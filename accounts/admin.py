@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
-from accounts.models import AccessLogEntry, ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
-from smart_attendance.api.errors import DomainError
+from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
+from school.errors import DomainError
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -83,7 +83,7 @@ class UserAdmin(DjangoUserAdmin):
                                                 is_active=cleaned.get("is_active"),
                                                 is_superuser=cleaned.get("is_superuser"))
                 except DomainError as exc:
-                    raise ValidationError(str(exc.detail)) from None
+                    raise ValidationError(exc.message) from None
                 return cleaned
 
         return GuardedForm
@@ -109,7 +109,7 @@ class UserAdmin(DjangoUserAdmin):
                 services.user_delete(user=user, by=cast(User, request.user))
         except DomainError as exc:
             transaction.set_rollback(True)
-            self.message_user(request, f"Nothing was deleted: {exc.detail}", level=messages.ERROR)
+            self.message_user(request, f"Nothing was deleted: {exc.message}", level=messages.ERROR)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         services.user_update(user=obj, data={})  # is_staff / is_superuser follow the role
@@ -200,21 +200,3 @@ class TeacherSettingsAdmin(admin.ModelAdmin):
     list_filter = ["notify_guardians_on_absence", "notify_low_attendance"]
     search_fields = ["user__username", "user__last_name"]
     list_select_related = ["user"]
-
-
-@admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(admin.ModelAdmin):
-    """The access log is evidence: read-only, even for support."""
-
-    list_display = ["at", "username", "kind", "object_type", "object_id", "how"]
-    list_filter = ["kind", "how"]
-    search_fields = ["username", "object_id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AccessLogEntry | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AccessLogEntry | None = None) -> bool:
-        return False

@@ -31,10 +31,10 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.tokens import RevocationCheckingRefreshSerializer, RevocationCheckingVerifySerializer
-from smart_attendance.api.errors import DomainError
-from smart_attendance.api.permissions import IsSchoolAdmin, IsStaffOrReadOnly
-from smart_attendance.api.throttling import LoginThrottle, login_cooloff_seconds
-from smart_attendance.authenticated import AuthenticatedRequest
+from school.api.permissions import IsSchoolAdmin, IsStaffOrReadOnly
+from school.api.throttling import LoginThrottle, login_cooloff_seconds
+from school.authenticated import AuthenticatedRequest
+from school.errors import DomainError, ErrorKind
 
 
 class ThrottledTokenObtainView(TokenObtainPairView):
@@ -110,7 +110,7 @@ class MySettingsView(APIView):
     def _require_teacher(request: AuthenticatedRequest) -> None:
         if request.user.is_student:
             raise DomainError("Only teachers and admins have settings.", error_code="PERMISSION_DENIED",
-                              status_code=status.HTTP_403_FORBIDDEN)
+                              kind=ErrorKind.FORBIDDEN)
 
 
 class UserViewSet(viewsets.ModelViewSet):
@@ -166,7 +166,7 @@ class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         user = self.request.user
         if not (user.is_school_admin or instance.created_by_id == user.pk):
             raise DomainError("Only an administrator or the teacher who created this student may delete it.",
-                              error_code="PERMISSION_DENIED", status_code=status.HTTP_403_FORBIDDEN)
+                              error_code="PERMISSION_DENIED", kind=ErrorKind.FORBIDDEN)
         services.student_delete(student=instance, by=user)
 
     @extend_schema(request=ConsentChangeSerializer, responses={200: ConsentHistorySerializer,

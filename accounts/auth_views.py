@@ -8,8 +8,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse
 
 from accounts.passwords import OutboxPasswordResetForm
-from smart_attendance.api.throttling import LoginThrottle
-from smart_attendance.pages import throttled
+from school.api.throttling import LoginThrottle
+from school.pages import throttled
 
 
 class SchoolLoginView(auth_views.LoginView):

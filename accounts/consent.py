@@ -8,6 +8,9 @@ same transaction and leaves an ErasureReceipt.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from accounts.models import ConsentEvent, ErasureReceipt, StudentProfile, User
@@ -76,10 +79,34 @@ def _copy_state(source: StudentProfile, target: StudentProfile) -> None:
 def biometrics_erase(*, student: StudentProfile, rule: str, by: User | None,
                      consent_event: ConsentEvent | None = None) -> ErasureReceipt:
     """Deletes every embedding and enrolment photo of the student (storage included) and returns the
-    receipt, written even when nothing was held (it then proves that)."""
-    from recognition.services import face_embeddings_delete  # recognition owns the embeddings
+    receipt, written even when nothing was held (it then proves that). The data are deleted by the apps
+    that hold them (recognition: the enrolled faces), each registered with `biometric_holder_register`."""
+    embeddings = photos = 0
+    for holder in _biometric_holders:
+        erased = holder(student)
+        embeddings, photos = embeddings + erased.embeddings, photos + erased.photos
+    return erasure_receipt_write(student=student, rule=rule, embeddings=embeddings, photos=photos, by=by,
+                                 consent_event=consent_event)
 
-    return face_embeddings_delete(student=student, rule=rule, by=by, consent_event=consent_event)
+
+@dataclass(frozen=True)
+class Erased:
+    """What one holder of biometric data deleted for a student."""
+
+    embeddings: int
+    photos: int
+
+
+# Apps above this one that keep a student's biometric data, each with the function that deletes it
+# (inside the caller's transaction). Registered in their AppConfig.ready(): consent lives with the
+# people, the data live with the apps that use them, and withdrawal must reach every one of them.
+BiometricHolder = Callable[[StudentProfile], Erased]
+_biometric_holders: list[BiometricHolder] = []
+
+
+def biometric_holder_register(holder: BiometricHolder) -> None:
+    if holder not in _biometric_holders:
+        _biometric_holders.append(holder)
 
 
 def erasure_receipt_write(*, student: StudentProfile, rule: str, embeddings: int, photos: int, by: User | None,

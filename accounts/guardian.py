@@ -19,6 +19,8 @@ from django.urls import reverse
 
 from accounts.models import StudentProfile, User
 from accounts.passwords import absolute_url
+from school.models import OutboxMessage
+from school.outbox import outbox_add
 
 
 class Purpose(StrEnum):
@@ -84,9 +86,6 @@ def guardian_links_revoke(*, student: StudentProfile) -> None:
 def guardian_consent_link_send(*, student: StudentProfile, by: User) -> bool:
     """E-mails the guardian a link to give or withdraw biometric consent (through the outbox).
     False when the student has no guardian address."""
-    from attendance.models import OutboxMessage  # attendance owns the outbox
-    from attendance.outbox import outbox_add
-
     if not student.guardian_email:
         return False
     sender = by.get_full_name() or by.username

@@ -239,38 +239,3 @@ class ErasureReceipt(models.Model):
         """What was deleted, in words (for pages, the admin and the family)."""
         return (f"{self.embeddings_deleted} face embedding(s) and {self.photos_deleted} enrolment photo(s) "
                 "deleted from the database and from storage")
-
-
-class AccessLogEntry(models.Model):
-    """Someone looked at biometric data or exported a report: who, what, when, how. It holds no
-    biometric data itself (an object's kind and id, never an image or a vector), and no foreign key to
-    the object, so the entry outlives a deleted face or photo."""
-
-    class Kind(models.TextChoices):
-        FACE_IMAGE = "face_image", "Enrolment photo"
-        CLASSROOM_PHOTO = "classroom_photo", "Classroom photo"
-        FACE_CROP = "face_crop", "Face crop of a classroom photo"
-        REPORT_EXPORT = "report_export", "Report export (CSV/PDF)"
-        ADMIN_FACES = "admin_faces", "Faces in the Django admin"
-
-    class How(models.TextChoices):
-        PAGE = "page", "Page"
-        API = "api", "API"
-        ADMIN = "admin", "Django admin"
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    username = models.CharField(max_length=150, help_text="Kept when the login is deleted.")
-    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
-    how = models.CharField(max_length=10, choices=How.choices)
-    object_type = models.CharField(max_length=40)
-    object_id = models.CharField(max_length=40, blank=True)
-    path = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name = "access log entry"
-        verbose_name_plural = "access log"
-
-    def __str__(self) -> str:
-        return f"{self.username} viewed {self.get_kind_display()} {self.object_type} {self.object_id} at {self.at}"

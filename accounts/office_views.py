@@ -15,13 +15,12 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from accounts import roster, services
-from accounts.access_log import Kind, access_log_list
 from accounts.models import Role, StudentProfile, User
 from accounts.office_forms import InviteForm, RosterUploadForm, StudentForm, StudentLoginForm
-from attendance.school_views import office_required
-from smart_attendance.api.throttling import LoginThrottle, RosterImportThrottle
-from smart_attendance.authenticated import AuthenticatedHttpRequest
-from smart_attendance.pages import throttled
+from school.access_log import Kind, access_log_list
+from school.api.throttling import LoginThrottle, RosterImportThrottle
+from school.authenticated import AuthenticatedHttpRequest
+from school.pages import office_required, throttled
 
 
 def _date(value: str | None) -> datetime.date | None:

@@ -11,10 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import passwords
-from smart_attendance.api.errors import DomainError
-from smart_attendance.api.openapi import ErrorSerializer  # the one error shape, one component
-from smart_attendance.api.throttling import LoginThrottle
-from smart_attendance.authenticated import AuthenticatedRequest
+from school.api.openapi import ErrorSerializer  # the one error shape, one component
+from school.api.throttling import LoginThrottle
+from school.authenticated import AuthenticatedRequest
+from school.errors import DomainError
 
 
 class PasswordResetRequestSerializer(serializers.Serializer):

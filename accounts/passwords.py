@@ -21,6 +21,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.models import User
+from school.models import OutboxMessage
+from school.outbox import outbox_add
 
 
 def absolute_url(path: str) -> str:
@@ -29,9 +31,6 @@ def absolute_url(path: str) -> str:
 
 
 def _queue_mail(*, to: str, subject: str, body: str) -> None:
-    from attendance.models import OutboxMessage  # attendance owns the outbox
-    from attendance.outbox import outbox_add
-
     outbox_add(to=to, kind=OutboxMessage.Kind.ACCOUNT, subject=subject, body=body)
 
 

@@ -30,7 +30,7 @@ from accounts.models import ConsentEvent, StudentProfile, User
 from accounts.services import student_create, student_update
 from classes.models import Course
 from classes.services import enrollment_add
-from smart_attendance.progress import Progress, no_progress
+from school.progress import Progress, no_progress
 
 REQUIRED = ("student_number", "first_name", "last_name")
 OPTIONAL = ("guardian_email", "course_code", "consent")

@@ -7,7 +7,7 @@ from rest_framework import exceptions, serializers
 
 from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
 from accounts.selectors import student_list_visible
-from smart_attendance.api.validators import VisibleUniqueValidator
+from school.api.validators import VisibleUniqueValidator
 
 
 class OptionalBooleanField(serializers.BooleanField):

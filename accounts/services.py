@@ -6,12 +6,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
-from rest_framework import status
 
 from accounts.consent import biometrics_erase, consent_record
 from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
+from accounts.passwords import user_invite
 from accounts.selectors import teacher_settings_get
-from smart_attendance.api.errors import DomainError
+from school.errors import DomainError, ErrorKind
 
 
 def _flags_follow_role(user: User) -> None:
@@ -25,8 +25,6 @@ def user_create(*, username: str, password: str | None = None, role: str = Role.
                 first_name: str = "", last_name: str = "", invite: bool = False, is_active: bool = True) -> User:
     """Creates a login. With `invite`, no password is set: an e-mail with a one-time set-password link
     goes to `email` (through the outbox, after the commit)."""
-    from accounts.passwords import user_invite
-
     if invite and not email:
         raise ValueError("An invitation needs an e-mail address.")
     user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name,
@@ -63,12 +61,12 @@ def admin_rights_guard(*, user: User, by: User | None, role: str | None = None, 
     if by is not None and by.pk == user.pk:
         raise DomainError("You cannot remove your own administrator rights or deactivate your own account; "
                           "ask another administrator.", error_code="CANNOT_DEMOTE_SELF",
-                          status_code=status.HTTP_409_CONFLICT)
+                          kind=ErrorKind.CONFLICT)
     admins = list(User.objects.select_for_update().filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
                   .order_by("pk").values_list("pk", flat=True))
     if not [pk for pk in admins if pk != user.pk]:
         raise DomainError("This is the last active administrator: make someone else an administrator first.",
-                          error_code="LAST_ADMIN", status_code=status.HTTP_409_CONFLICT)
+                          error_code="LAST_ADMIN", kind=ErrorKind.CONFLICT)
 
 
 @transaction.atomic
@@ -95,7 +93,7 @@ def user_delete(*, user: User, by: User | None) -> None:
     (LAST_ADMIN) and a teacher who still teaches courses (HAS_COURSES: reassign them first); 409."""
     if by is not None and by.pk == user.pk:
         raise DomainError("You cannot delete your own account.", error_code="CANNOT_DELETE_SELF",
-                          status_code=status.HTTP_409_CONFLICT)
+                          kind=ErrorKind.CONFLICT)
     admin_rights_guard(user=user, by=by, deleting=True)
     try:
         with transaction.atomic():
@@ -103,7 +101,7 @@ def user_delete(*, user: User, by: User | None) -> None:
     except ProtectedError:
         courses = sorted(user.courses.values_list("pk", flat=True))
         raise DomainError(f"This user still teaches {len(courses)} course(s): give them to another teacher first.",
-                          error_code="HAS_COURSES", status_code=status.HTTP_409_CONFLICT,
+                          error_code="HAS_COURSES", kind=ErrorKind.CONFLICT,
                           details={"courses": courses}) from None
 
 
@@ -146,7 +144,7 @@ def _save_linked(student: StudentProfile) -> None:
         if "user" not in str(exc).lower():
             raise
         raise DomainError("This login is already linked to another student.", error_code="LOGIN_ALREADY_LINKED",
-                          status_code=status.HTTP_409_CONFLICT) from None
+                          kind=ErrorKind.CONFLICT) from None
 
 
 def student_consent_set(*, student: StudentProfile, consent_given: bool, by: User,

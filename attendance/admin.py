@@ -23,13 +23,10 @@ from attendance.models import (
     DetectedFace,
     LiveEvidence,
     LiveRun,
-    OutboxMessage,
-    SchoolSettings,
     SessionPhoto,
 )
-from attendance.outbox import outbox_retry
+from attendance.register.services import MANUAL_STATUSES, record_correct, sessions_delete
 from attendance.retention import session_photos_delete
-from attendance.services import MANUAL_STATUSES, record_correct, sessions_delete
 
 
 def photo_link(photo: SessionPhoto) -> str:
@@ -184,32 +181,6 @@ class AttendanceCorrectionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
-    """Every e-mail the product sent or will send; failed ones can be sent again."""
-
-    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "next_attempt_at", "sent_at"]
-    list_filter = ["status", "kind", "created_at"]
-    search_fields = ["to", "subject", "key"]
-    date_hierarchy = "created_at"
-    readonly_fields = ["key", "kind", "to", "subject", "body", "status", "attempts", "last_error", "next_attempt_at",
-                       "claimed_at", "sent_at", "created_at", "record"]
-    actions = ["retry"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:  # messages come from decisions only
-        return False
-
-    @admin.action(description="Send the selected failed messages again")
-    def retry(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
-        for message in queryset.filter(status=OutboxMessage.Status.FAILED):
-            outbox_retry(message=message)
-
-
-@admin.register(SchoolSettings)
-class SchoolSettingsAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "register_cutoff_minutes", "guardian_daily_summary", "updated_at"]
 
 
 @admin.register(LiveRun)

@@ -6,3 +6,11 @@ from django.apps import AppConfig
 class AttendanceConfig(AppConfig):
     name = "attendance"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Apps are loaded only now: the hooks of the layers below are filled in here, never by imports
+        # running upwards.
+        from attendance.register.services import course_sessions_delete
+        from classes.services import course_dependent_register
+
+        course_dependent_register(course_sessions_delete)

@@ -9,11 +9,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.consent import biometrics_erase
 from accounts.models import ErasureReceipt, StudentProfile
 from attendance.models import SessionPhoto
 from recognition.models import FaceEmbedding
-from recognition.services import face_embeddings_delete
-from smart_attendance.progress import Progress, no_progress
+from school.progress import Progress, no_progress
 
 
 def classroom_photos_purge(*, older_than: datetime.timedelta, dry_run: bool = False,
@@ -40,7 +40,7 @@ def biometrics_without_consent_purge(*, dry_run: bool = False, progress: Progres
     students = StudentProfile.objects.filter(consent_given=False, face_embeddings__isnull=False).distinct()
     if dry_run:
         return FaceEmbedding.objects.filter(student__in=students).count()
-    return sum(face_embeddings_delete(student=student, rule=ErasureReceipt.Rule.NO_CONSENT, by=None).embeddings_deleted
+    return sum(biometrics_erase(student=student, rule=ErasureReceipt.Rule.NO_CONSENT, by=None).embeddings_deleted
                for student in progress(list(students)))
 
 

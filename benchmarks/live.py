@@ -55,8 +55,9 @@ def main() -> None:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from accounts.models import Role, StudentProfile, User
-    from attendance import checkin, services
+    from attendance.checkin import services as checkin
     from attendance.models import AttendanceRecord, CheckinAttempt
+    from attendance.register import services
     from classes.models import Course, Enrollment
     from recognition.models import FaceEmbedding
     from recognition.services import face_enrol

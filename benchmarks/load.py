@@ -54,7 +54,7 @@ def setup_school(teachers: int, run: str) -> list[dict[str, Any]]:
     from django.utils import timezone
 
     from accounts.models import Role, StudentProfile, User
-    from attendance.services import session_create
+    from attendance.register.services import session_create
     from classes.models import Course, Enrollment
 
     students = list(StudentProfile.objects.filter(face_embeddings__isnull=False).distinct())

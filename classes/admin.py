@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from classes.models import Closure, Course, Enrollment, Term, TimetableSlot
+from classes.models import Course, Enrollment, TimetableSlot
 from classes.services import course_delete
 
 
@@ -58,18 +58,3 @@ class TimetableSlotAdmin(admin.ModelAdmin):
     list_filter = ["weekday", "course"]
     search_fields = ["course__code", "room"]
     list_select_related = ["course"]
-
-
-@admin.register(Term)
-class TermAdmin(admin.ModelAdmin):
-    list_display = ["name", "starts_on", "ends_on"]
-    search_fields = ["name"]
-    date_hierarchy = "starts_on"
-
-
-@admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "starts_on", "ends_on"]
-    list_filter = ["kind"]
-    search_fields = ["name"]
-    date_hierarchy = "starts_on"

@@ -18,9 +18,9 @@ from classes import services
 from classes.models import Course
 from classes.selectors import course_list_visible, course_students
 from classes.serializers import CourseSerializer, EnrollmentRequestSerializer, EnrollmentResultSerializer
-from smart_attendance.api.errors import DomainError
-from smart_attendance.api.permissions import IsStaffOrReadOnly
-from smart_attendance.authenticated import AuthenticatedRequest
+from school.api.permissions import IsStaffOrReadOnly
+from school.authenticated import AuthenticatedRequest
+from school.errors import DomainError, ErrorKind
 
 
 class CourseViewSet(viewsets.ModelViewSet):
@@ -87,5 +87,5 @@ class CourseViewSet(viewsets.ModelViewSet):
         student = course_students(course=course).filter(pk=student_id).first()
         if student is None or not services.enrollment_remove(course=course, student=student):
             raise DomainError("This student is not enrolled in this course.", error_code="NOT_FOUND",
-                              status_code=status.HTTP_404_NOT_FOUND)
+                              kind=ErrorKind.NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)

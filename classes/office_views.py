@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from attendance.school_views import office_required
 from classes import services
 from classes.models import Course, TimetableSlot
 from classes.office_forms import AssignTeacherForm, CourseForm, SlotForm
-from smart_attendance.authenticated import AuthenticatedHttpRequest
+from school.authenticated import AuthenticatedHttpRequest
+from school.pages import office_required
 
 
 @office_required

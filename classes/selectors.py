@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
 
 from accounts.models import StudentProfile, User
 from classes.models import Course
@@ -19,6 +20,12 @@ def course_list_visible(*, user: User) -> QuerySet[Course]:
     if user.is_teacher:
         return courses.filter(teacher=user)
     return courses.filter(enrollments__student__user=user)
+
+
+
+def course_visible_or_404(*, user: User, course_id: int | str) -> Course:
+    """The course if `user` may see it; otherwise not found."""
+    return get_object_or_404(course_list_visible(user=user), pk=course_id)
 
 
 def course_list_active(*, user: User) -> QuerySet[Course]:

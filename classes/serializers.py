@@ -5,8 +5,8 @@ from rest_framework import serializers
 from accounts.models import Role, User
 from classes.models import Course, TimetableSlot
 from classes.selectors import course_list_visible
-from smart_attendance.api.validators import VisibleUniqueValidator
-from smart_attendance.ids import MAX_ID
+from school.api.validators import VisibleUniqueValidator
+from school.ids import MAX_ID
 
 
 class TimetableSlotSerializer(serializers.ModelSerializer):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
@@ -36,12 +36,23 @@ def course_update(*, course: Course, by: User, data: dict[str, Any]) -> Course:
 
 @transaction.atomic
 def course_delete(*, course: Course) -> None:
-    """Deletes a course with its sessions, their records and classroom photos (files included)."""
-    from attendance.services import sessions_delete  # attendance builds on classes
-
+    """Deletes a course with its sessions, their records and classroom photos (files included): each app
+    that keeps rows of the course deletes them first (registered with `course_dependent_register`)."""
     with transaction.atomic():
-        sessions_delete(sessions=course.sessions.all())
+        for dependent in _course_dependents:
+            dependent(course)
         course.delete()
+
+
+# Apps above this one that keep rows of a course and must delete them (and their files) with it, each
+# registered in its AppConfig.ready(): attendance deletes the course's sessions and classroom photos.
+CourseDependent = Callable[[Course], object]
+_course_dependents: list[CourseDependent] = []
+
+
+def course_dependent_register(dependent: CourseDependent) -> None:
+    if dependent not in _course_dependents:
+        _course_dependents.append(dependent)
 
 
 @transaction.atomic

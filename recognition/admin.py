@@ -8,10 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.access_log import How, Kind, access_log_add
 from accounts.models import User
 from recognition.models import FaceEmbedding
 from recognition.services import face_approve, face_embedding_delete
+from school.access_log import How, Kind, access_log_add
 
 
 @admin.register(FaceEmbedding)

@@ -33,7 +33,7 @@ from recognition.backends.base import (
     RecognitionUnavailable,
 )
 from recognition.backends.local import DlibBackend
-from smart_attendance.api.throttling import RecognitionAPIThrottle
+from school.api.throttling import RecognitionAPIThrottle
 
 SERVICE_NAME = "smart-attendance-recognition"
 _started = time.monotonic()

@@ -17,10 +17,10 @@ from accounts.selectors import student_list_visible
 from recognition import services
 from recognition.models import FaceEmbedding
 from recognition.serializers import FaceSerializer, ImageUploadSerializer, read_upload
-from smart_attendance.api.errors import DomainError
-from smart_attendance.api.permissions import IsStaff
-from smart_attendance.api.throttling import FaceEnrolThrottle
-from smart_attendance.authenticated import AuthenticatedRequest
+from school.api.permissions import IsStaff
+from school.api.throttling import FaceEnrolThrottle
+from school.authenticated import AuthenticatedRequest
+from school.errors import DomainError, ErrorKind
 
 
 def _visible_student(request: AuthenticatedRequest, student_id: int) -> StudentProfile:
@@ -94,7 +94,7 @@ class MyFacesView(APIView):
         student = StudentProfile.objects.filter(user=request.user).first()
         if student is None:
             raise DomainError("Only a student account has its own faces.", error_code="NOT_A_STUDENT",
-                              status_code=status.HTTP_403_FORBIDDEN)
+                              kind=ErrorKind.FORBIDDEN)
         return student
 
     @extend_schema(responses=FaceSerializer(many=True))

@@ -17,7 +17,7 @@ import numpy as np
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from recognition.backends.base import ErrorCode, InvalidImageError
+from recognition.errors import ErrorCode, InvalidImageError
 
 # Magic bytes of the formats we accept → Pillow's format name.
 _SIGNATURES = (

@@ -12,16 +12,15 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import status
 
-from accounts.consent import erasure_receipt_write
-from accounts.models import ConsentEvent, ErasureReceipt, StudentProfile, User
+from accounts.consent import Erased, erasure_receipt_write
+from accounts.models import ErasureReceipt, StudentProfile, User
 from recognition.backends import get_backend
 from recognition.backends.base import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
 from recognition.models import FaceEmbedding
 from recognition.quality import check_face_quality
-from smart_attendance.api.errors import DomainError
+from school.errors import DomainError, ErrorKind
 
 # Self-enrolled faces a student may have waiting for approval at once.
 MAX_PENDING_SELF_ENROLMENTS = 3
@@ -48,18 +47,18 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
     digest = content_hash(image)
     if FaceEmbedding.objects.filter(student=student, content_hash=digest).exists():
         raise DomainError("This photo is already enrolled for this student.", error_code="FACE_ALREADY_ENROLLED",
-                          status_code=status.HTTP_409_CONFLICT)
+                          kind=ErrorKind.CONFLICT)
     if by is not None and by.is_student and FaceEmbedding.objects.filter(
             student=student, approval=FaceEmbedding.Approval.PENDING).count() >= MAX_PENDING_SELF_ENROLMENTS:
         # A student must not fill the face limit with unreviewed photos.
         raise DomainError(
             f"{MAX_PENDING_SELF_ENROLMENTS} of your photos are already waiting for your teacher's approval; "
             "wait for their decision first.", error_code="FACE_APPROVALS_PENDING",
-            status_code=status.HTTP_409_CONFLICT)
+            kind=ErrorKind.CONFLICT)
     if FaceEmbedding.objects.filter(student=student).count() >= settings.MAX_FACES_PER_STUDENT:
         raise DomainError(
             f"{student.full_name} already has {settings.MAX_FACES_PER_STUDENT} faces enrolled; delete one first.",
-            error_code="FACE_LIMIT_REACHED", status_code=status.HTTP_409_CONFLICT)
+            error_code="FACE_LIMIT_REACHED", kind=ErrorKind.CONFLICT)
     decoded = decode_image(image)
     backend = get_backend()
     encoded = backend.encode_face(decoded)  # the pixels decoded above (a remote backend sends the bytes)
@@ -81,14 +80,14 @@ def _refuse_near_duplicate(*, student: StudentProfile, embedding: np.ndarray) ->
     if nearest < settings.FACE_DUPLICATE_DISTANCE:
         raise DomainError(
             "This face is already enrolled for this student (a copy of an enrolled photo); use a different "
-            "photo.", error_code="FACE_ALREADY_ENROLLED", status_code=status.HTTP_409_CONFLICT,
+            "photo.", error_code="FACE_ALREADY_ENROLLED", kind=ErrorKind.CONFLICT,
             details={"distance": round(nearest, 3), "max_distance": settings.FACE_DUPLICATE_DISTANCE})
 
 
 def _consent_required(student: StudentProfile) -> DomainError:
     return DomainError(
         f"{student.full_name} has no recorded consent for face recognition; record it first or mark "
-        "attendance manually.", error_code="CONSENT_REQUIRED", status_code=status.HTTP_403_FORBIDDEN)
+        "attendance manually.", error_code="CONSENT_REQUIRED", kind=ErrorKind.FORBIDDEN)
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def face_enrol_path(*, student: StudentProfile, path: Path, by: User | None) -> 
     except RecognitionError as exc:
         return EnrolOutcome(path, None, exc.error_code, exc.message)
     except DomainError as exc:
-        return EnrolOutcome(path, None, exc.error_code, str(exc.detail))
+        return EnrolOutcome(path, None, exc.error_code, exc.message)
 
 
 def photo_paths(folder: Path) -> list[Path]:
@@ -143,7 +142,7 @@ def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str
     except IntegrityError:
         _drop_file(face)  # the same photo enrolled by a concurrent request: keep theirs
         raise DomainError("This photo is already enrolled for this student.", error_code="FACE_ALREADY_ENROLLED",
-                          status_code=status.HTTP_409_CONFLICT) from None
+                          kind=ErrorKind.CONFLICT) from None
     except BaseException:
         _drop_file(face)
         raise
@@ -160,7 +159,7 @@ def face_reencode(*, face: FaceEmbedding) -> FaceEmbedding:
     change). Raises DomainError NO_SOURCE_IMAGE in embeddings-only mode."""
     if not face.source_image:
         raise DomainError("No photo was kept for this face; it must be enrolled again.",
-                          error_code="NO_SOURCE_IMAGE", status_code=status.HTTP_409_CONFLICT)
+                          error_code="NO_SOURCE_IMAGE", kind=ErrorKind.CONFLICT)
     with face.source_image.open("rb") as handle:
         data = handle.read()
     backend = get_backend()
@@ -199,19 +198,18 @@ def face_embedding_delete(*, face: FaceEmbedding, by: User | None = None,
     if by is not None and by.is_student and not face.self_enrolled:
         raise DomainError("This face was enrolled by the school; ask your teacher to remove it, or withdraw "
                           "consent to delete every face.", error_code="FACE_ENROLLED_BY_STAFF",
-                          status_code=status.HTTP_403_FORBIDDEN)
+                          kind=ErrorKind.FORBIDDEN)
     student = face.student
     embeddings, photos = _faces_delete([face])
     return erasure_receipt_write(student=student, rule=rule, embeddings=embeddings, photos=photos, by=by)
 
 
 @transaction.atomic
-def face_embeddings_delete(*, student: StudentProfile, rule: str, by: User | None = None,
-                           consent_event: ConsentEvent | None = None) -> ErasureReceipt:
-    """Deletes every enrolled face of a student and their stored photos; returns the receipt."""
+def face_embeddings_erase(student: StudentProfile) -> Erased:
+    """Deletes every enrolled face of a student and their stored photos (registered with
+    `accounts.consent.biometric_holder_register`: withdrawal and erasure reach the faces)."""
     embeddings, photos = _faces_delete(list(FaceEmbedding.objects.filter(student=student)))
-    return erasure_receipt_write(student=student, rule=rule, embeddings=embeddings, photos=photos, by=by,
-                                 consent_event=consent_event)
+    return Erased(embeddings=embeddings, photos=photos)
 
 
 @transaction.atomic
@@ -220,7 +218,7 @@ def face_approve(*, face: FaceEmbedding, by: User) -> FaceEmbedding:
     face = FaceEmbedding.objects.select_for_update().get(pk=face.pk)
     if not face.is_pending:
         raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
-                          status_code=status.HTTP_409_CONFLICT)
+                          kind=ErrorKind.CONFLICT)
     face.approval, face.approved_by, face.approved_at = FaceEmbedding.Approval.APPROVED, by, timezone.now()
     face.save(update_fields=["approval", "approved_by", "approved_at"])
     return face
@@ -232,5 +230,5 @@ def face_reject(*, face: FaceEmbedding, by: User) -> ErasureReceipt:
     face = FaceEmbedding.objects.select_for_update().select_related("student").get(pk=face.pk)
     if not face.is_pending:
         raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
-                          status_code=status.HTTP_409_CONFLICT)
+                          kind=ErrorKind.CONFLICT)
     return face_embedding_delete(face=face, by=by, rule=ErasureReceipt.Rule.FACE_REJECTED)

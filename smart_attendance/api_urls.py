@@ -15,10 +15,10 @@ from accounts.api import (
     ThrottledTokenObtainView,
     UserViewSet,
 )
-from accounts.me_api import MyAttendanceView, MyExportView
 from accounts.password_api import PasswordChangeView, PasswordResetConfirmView, PasswordResetRequestView
+from attendance.people.me_api import MyAttendanceView, MyExportView
 from classes.api import CourseViewSet
-from classes.calendar_api import ClosureViewSet, TermViewSet
+from school.calendar_api import ClosureViewSet, TermViewSet
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")

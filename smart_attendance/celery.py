@@ -1,6 +1,7 @@
 """The Celery application (SPEC §7): classroom photos and e-mails on workers when CELERY_BROKER_URL is set.
 
-Configured from Django's settings (the CELERY_* names); tasks live in each app's `tasks.py`. Start a
+Configured from Django's settings (the CELERY_* names); tasks live beside their services
+(`school/tasks.py`, `attendance/photos/tasks.py`). Start a
 worker with its scheduler (the sweep that re-queues photos whose message was lost):
 
     celery -A smart_attendance worker --beat --loglevel INFO
@@ -16,7 +17,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smart_attendance.settings")
 
 app = Celery("smart_attendance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Tasks live beside the services they call: school/tasks.py and attendance/photos/tasks.py.
+app.autodiscover_tasks(["school", "attendance.photos"])
 app.conf.beat_schedule = {
     # Photos stored while Redis was down, or whose worker died, are queued again (idempotent).
     "photos-resume": {"task": "attendance.photos_resume", "schedule": 60.0},

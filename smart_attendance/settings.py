@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     # Login throttling and lockout for the pages, the admin and the API's token endpoint.
     "axes",
     "django_prometheus",
+    "school",
     "accounts",
     "classes",
     "attendance",
@@ -119,9 +120,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Request latency and counts for /metrics (django-prometheus): first and last so it times everything.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "smart_attendance.middleware.RequestIDMiddleware",
+    "school.middleware.RequestIDMiddleware",
     # Refuses an oversized body from its Content-Length before any of it is read (413).
-    "smart_attendance.middleware.RequestSizeLimitMiddleware",
+    "school.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -148,7 +149,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "attendance.schooltime.school_time_context",
+                "school.clock.school_time_context",
             ],
         },
     },
@@ -227,7 +228,7 @@ STORAGES = {
 }
 if CLOUDINARY_URL:
     # Faces are biometric data: authenticated delivery, read back through expiring signed URLs only.
-    STORAGES["default"] = {"BACKEND": "smart_attendance.storage.PrivateMediaCloudinaryStorage"}
+    STORAGES["default"] = {"BACKEND": "school.storage.PrivateMediaCloudinaryStorage"}
 
 # Uploads: the largest accepted file (photo or roster) in bytes.
 MAX_UPLOAD_BYTES: int = env_number("MAX_UPLOAD_BYTES", 15 * 1024 * 1024, minimum=1024)
@@ -305,8 +306,8 @@ AXES_FAILURE_LIMIT: int = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximu
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "smart_attendance.api.throttling.axes_client_ip"
-AXES_LOCKOUT_CALLABLE = "smart_attendance.pages.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "school.api.throttling.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "school.pages.login_locked_out"
 AXES_VERBOSE = False
 # Failed attempts are kept (until the cool-off expires); successful logins are not logged with their
 # IP address and browser: Django's last_login is enough, and pupils' logins are personal data.
@@ -323,15 +324,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "smart_attendance.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "school.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "smart_attendance.api.openapi.SchoolAutoSchema",
-    "EXCEPTION_HANDLER": "smart_attendance.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "school.api.openapi.SchoolAutoSchema",
+    "EXCEPTION_HANDLER": "school.api.errors.exception_handler",
     # Scoped limits (smart_attendance/api/throttling.py), the same for the API and the pages.
     "DEFAULT_THROTTLE_RATES": {
         # Login attempts per client IP (API token, login page, admin login).
@@ -378,7 +379,7 @@ SPECTACULAR_SETTINGS = {
     # Stable names for choice sets used by several serializers.
     "ENUM_NAME_OVERRIDES": {
         "RecordStatusEnum": "attendance.models.AttendanceRecord.Status",
-        "ManualStatusEnum": "attendance.services.MANUAL_STATUSES",
+        "ManualStatusEnum": "attendance.register.services.MANUAL_STATUSES",
         "SessionStateEnum": "attendance.models.AttendanceSession.State",
         "PhotoStateEnum": "attendance.models.SessionPhoto.State",
     },
@@ -523,7 +524,7 @@ LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "smart_attendance.middleware.RequestIDLogFilter"}},
+    "filters": {"request_id": {"()": "school.middleware.RequestIDLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         # One JSON object per line for log shippers: time, level, logger, request id, message.

@@ -7,11 +7,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 
-from smart_attendance import health
-from smart_attendance.api.schema import SchemaView
-from smart_attendance.api.throttling import LoginThrottle
+from school import health
+from school.api.schema import SchemaView
+from school.api.throttling import LoginThrottle
+from school.pages import throttled
 from smart_attendance.api_urls import urlpatterns as api_v1
-from smart_attendance.pages import throttled
 
 admin.site.site_header = "Smart Attendance administration"
 admin.site.site_title = "Smart Attendance"
@@ -28,11 +28,9 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("school.urls")),
     path("", include("attendance.urls")),
-    path("", include("classes.urls")),
-    path("", include("accounts.urls")),
-    path("", include("accounts.student_views")),
-    path("", include("accounts.guardian_views")),
+    path("", include("attendance.people.urls")),
     path("", include("accounts.office_views")),
     path("", include("classes.office_views")),
 ]
@@ -47,5 +45,5 @@ if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:
 # biometric data, streamed only by login-protected views (face-image, session-photo-image).
 
 # Under /api/, an unknown URL and an unhandled exception answer JSON (smart_attendance/api/errors.py).
-handler404 = "smart_attendance.api.errors.not_found"
-handler500 = "smart_attendance.api.errors.server_error"
+handler404 = "school.api.errors.not_found"
+handler500 = "school.api.errors.server_error"

@@ -7,5 +7,5 @@ from django.urls import include, path
 urlpatterns = [path("", include("recognition.urls"))]
 
 # Under /api/, an unknown URL and an unhandled exception answer JSON (smart_attendance/api/errors.py).
-handler404 = "smart_attendance.api.errors.not_found"
-handler500 = "smart_attendance.api.errors.server_error"
+handler404 = "school.api.errors.not_found"
+handler500 = "school.api.errors.server_error"

@@ -49,7 +49,7 @@ def test_cloudinary_configuration_uses_authenticated_delivery() -> None:
                         "print(settings.STORAGES['default']['BACKEND'])",
                         DEBUG="true", CLOUDINARY_URL="cloudinary://123456:secret@demo-school")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "smart_attendance.storage.PrivateMediaCloudinaryStorage"
+    assert result.stdout.strip() == "school.storage.PrivateMediaCloudinaryStorage"
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def cloudinary_storage(monkeypatch: pytest.MonkeyPatch) -> Any:
     import cloudinary
 
     cloudinary.config(cloud_name="demo-school", api_key="123456", api_secret="not-a-real-secret")
-    from smart_attendance.storage import PrivateMediaCloudinaryStorage
+    from school.storage import PrivateMediaCloudinaryStorage
 
     return PrivateMediaCloudinaryStorage()
 

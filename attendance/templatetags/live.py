@@ -7,7 +7,8 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from attendance import live
+from attendance.checkin import services as checkin
+from attendance.live import services as live
 from attendance.models import AttendanceSession
 
 register = template.Library()
@@ -16,8 +17,6 @@ register = template.Library()
 @register.simple_tag
 def live_panel(session: AttendanceSession) -> dict[str, Any]:
     """Settings and state for templates/attendance/includes/live.html."""
-    from attendance import checkin  # the check-in module reads this panel's settings too
-
     return {
         "run": live.live_run_current(session=session),
         "min_frames": settings.LIVE_MIN_FRAMES,

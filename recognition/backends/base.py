@@ -12,65 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+# The interface's errors live in recognition.errors (the image decoder raises them too); callers import
+# them from either place.
+from recognition.errors import (  # noqa: F401
+    ErrorCode,
+    FaceQualityError,
+    InvalidImageError,
+    RecognitionError,
+    RecognitionUnavailable,
+)
+
 if TYPE_CHECKING:
     from recognition.images import DecodedImage
 
 EMBEDDING_SIZE = 128
-
-
-class ErrorCode:
-    """Stable error codes shared by the backends, the recognition HTTP API and the REST API."""
-
-    INVALID_IMAGE = "INVALID_IMAGE"
-    UNSUPPORTED_IMAGE_TYPE = "UNSUPPORTED_IMAGE_TYPE"
-    IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
-    NO_FACE_FOUND = "NO_FACE_FOUND"
-    MULTIPLE_FACES = "MULTIPLE_FACES"
-    FACE_TOO_SMALL = "FACE_TOO_SMALL"
-    FACE_BLURRY = "FACE_BLURRY"
-    FACE_TOO_DARK = "FACE_TOO_DARK"
-    FACE_TOO_BRIGHT = "FACE_TOO_BRIGHT"
-    INVALID_REQUEST = "INVALID_REQUEST"
-    MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
-    RECOGNITION_UNAVAILABLE = "RECOGNITION_UNAVAILABLE"
-    RECOGNITION_TIMEOUT = "RECOGNITION_TIMEOUT"
-    RECOGNITION_FAILED = "RECOGNITION_FAILED"
-
-
-class RecognitionError(Exception):
-    """A recognition failure with a stable `error_code`.
-
-    `retryable` says whether trying again later can help (the service is down, a timeout) or not
-    (the photo has no face). Callers map non-retryable errors to 4xx and retryable ones to 503.
-    """
-
-    def __init__(self, error_code: str, message: str, *, retryable: bool = False,
-                 details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.error_code = error_code
-        self.message = message
-        self.retryable = retryable
-        self.details = details or {}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.error_code!r}, {self.message!r}, retryable={self.retryable})"
-
-
-class InvalidImageError(RecognitionError):
-    """The bytes are not a usable image (corrupt, wrong type, too large)."""
-
-
-class FaceQualityError(RecognitionError):
-    """The image decodes but its faces do not meet the request (none, several, too small)."""
-
-
-class RecognitionUnavailable(RecognitionError):
-    """The model or the recognition service cannot answer now; retrying later can help."""
-
-    def __init__(self, message: str, *, error_code: str = ErrorCode.RECOGNITION_UNAVAILABLE,
-                 retry_after: int = 30, details: dict[str, Any] | None = None) -> None:
-        super().__init__(error_code, message, retryable=True, details=details)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,11 @@ scan decides between NO_FACE_FOUND and FACE_TOO_SMALL. The photo is decoded once
 from __future__ import annotations
 
 import math
-import threading
 import time
-import warnings
 from typing import Any
 
 import numpy as np
 from django.core.exceptions import ImproperlyConfigured
-from PIL import ImageFile
 
 from recognition import detectors, matching
 from recognition.backends.base import (
@@ -35,55 +32,12 @@ from recognition.backends.base import (
     ModelInfo,
     RecognitionBackend,
     RecognitionError,
-    RecognitionUnavailable,
 )
+from recognition.dlib_model import DLIB_LOCK, load_face_recognition
 from recognition.images import DecodedImage, decode_image
 
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
 _started = time.monotonic()
-_import_lock = threading.Lock()
-# dlib's models (the shared HOG detector, landmark predictor and ResNet encoder) keep scratch buffers
-# in the model objects: two threads of one process using them at once corrupt memory (the process
-# aborted under 6 concurrent self check-ins in a threaded server, benchmarks/live.py). One dlib call
-# at a time per process; processes (gunicorn workers) still run in parallel.
-DLIB_LOCK = threading.RLock()
-_api: Any = None
-
-
-def load_face_recognition() -> Any:
-    """`face_recognition.api`, imported on first use.
-
-    face_recognition calls quit() when its model package is missing, which would end the whole
-    web process: that SystemExit is turned into a clear MODEL_UNAVAILABLE error instead."""
-    global _api
-    if _api is None:
-        with _import_lock:
-            if _api is None:
-                try:
-                    with warnings.catch_warnings():
-                        # face_recognition_models uses pkg_resources, which warns at every start.
-                        warnings.simplefilter("ignore", UserWarning)
-                        import face_recognition_models  # noqa: F401  (checked first for a clear message)
-                except ImportError as exc:
-                    raise RecognitionUnavailable(
-                        "The face model package face_recognition_models is not installed.",
-                        error_code=ErrorCode.MODEL_UNAVAILABLE,
-                    ) from exc
-                truncated = ImageFile.LOAD_TRUNCATED_IMAGES
-                try:
-                    from face_recognition import api
-                except (ImportError, SystemExit, RuntimeError) as exc:
-                    raise RecognitionUnavailable(
-                        f"The face recognition library cannot be loaded: {exc!r}",
-                        error_code=ErrorCode.MODEL_UNAVAILABLE,
-                    ) from exc
-                # face_recognition makes Pillow accept truncated files silently (grey filler) at
-                # import; our decoder must refuse them, so the setting is put back.
-                ImageFile.LOAD_TRUNCATED_IMAGES = truncated
-                _api = api
-    return _api
-
-
 def dlib_version() -> str:
     try:
         import dlib

@@ -53,7 +53,8 @@ from recognition.backends.base import (
 )
 from recognition.backends.breaker import SharedBreaker
 from recognition.images import DecodedImage, image_to_jpeg
-from smart_attendance import metrics
+from school import metrics
+from school.middleware import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +103,6 @@ class HTTPBackend(RecognitionBackend):
     # --- transport ----------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
-        from smart_attendance.middleware import current_request_id
-
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["X-API-Key"] = self.api_key

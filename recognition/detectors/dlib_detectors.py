@@ -7,14 +7,13 @@ import numpy as np
 from PIL import Image
 
 from recognition.detectors.base import FaceDetector, Located, in_reading_order, resized, to_original
+from recognition.dlib_model import DLIB_LOCK, load_face_recognition
 
 
 class DlibDetector(FaceDetector):
     model = "hog"
 
     def locate(self, pixels: np.ndarray, *, smallest_face: float) -> list[Located]:
-        from recognition.backends.local import DLIB_LOCK, load_face_recognition
-
         api = load_face_recognition()
         height, width = pixels.shape[:2]
         # Small photos are enlarged (dlib's "upsample", expressed as the smallest face to find).

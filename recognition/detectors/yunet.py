@@ -46,6 +46,7 @@ from PIL import Image
 
 from recognition.backends.base import ErrorCode, FaceBox, RecognitionUnavailable
 from recognition.detectors.base import FaceDetector, Located, in_reading_order, resized, to_original
+from recognition.dlib_model import DLIB_LOCK
 
 COARSE_LONG_SIDE = 640
 VERIFY_FACE_PIXELS = 100  # HOG's window is 80 px: the doubtful face is enlarged a little beyond it
@@ -254,8 +255,6 @@ class YuNetDetector(FaceDetector):
         grey = Image.fromarray(region).convert("L")
         grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
                            Image.Resampling.BILINEAR)
-        from recognition.backends.local import DLIB_LOCK
-
         with DLIB_LOCK:  # a dlib detector is not safe to share between threads (dlib's documentation)
             rects, _, _ = hog_detector().run(np.asarray(grey), 0, self.verify_threshold)
         for rect in rects:

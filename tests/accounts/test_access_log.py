@@ -8,8 +8,8 @@ import datetime
 import pytest
 from django.core.files.base import ContentFile
 
-from accounts.models import AccessLogEntry
 from attendance.models import AttendanceSession, DetectedFace, SessionPhoto
+from school.models import AccessLogEntry
 from tests.conftest import api_client_for
 from tests.factories import CourseFactory, EnrollmentFactory, StudentFactory
 from tests.people_data import jpeg_bytes, stored_face

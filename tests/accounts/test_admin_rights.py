@@ -56,7 +56,7 @@ def test_the_last_admin_guard_in_the_api(admin_user: Any) -> None:
     assert first.get("/api/v1/users/").status_code == 401
     # With nobody else active, every way of removing `second` is refused, even by a superuser script.
     from accounts import services
-    from smart_attendance.api.errors import DomainError
+    from school.errors import DomainError
 
     for attempt in (lambda: services.user_update(user=second, data={"role": "teacher"}, by=None),
                     lambda: services.user_update(user=second, data={"is_active": False}, by=None),

@@ -210,14 +210,14 @@ def test_a_user_added_in_the_django_admin_gets_the_flags_of_their_role(admin_use
 def test_a_login_taken_at_the_same_moment_is_a_409_not_a_500(admin_user: Any) -> None:
     """The serializer's check passed for both requests; the unique constraint decides the second."""
     from accounts.services import student_update
-    from smart_attendance.api.errors import DomainError
+    from school.errors import DomainError, ErrorKind
 
     login = factories.StudentUserFactory()
     factories.StudentFactory(user=login)
     other = factories.StudentFactory()
     with pytest.raises(DomainError) as refused:
         student_update(student=other, by=admin_user, data={"user": login})
-    assert (refused.value.error_code, refused.value.status_code) == ("LOGIN_ALREADY_LINKED", 409)
+    assert (refused.value.error_code, refused.value.kind) == ("LOGIN_ALREADY_LINKED", ErrorKind.CONFLICT)
     other.refresh_from_db()
     assert other.user is None
 
@@ -227,7 +227,7 @@ def test_a_login_without_a_client_address_works_on_every_database(teacher: Any) 
     no address rather than the word "unknown", which PostgreSQL refuses as an inet (a 500)."""
     from django.http import HttpRequest
 
-    from smart_attendance.api.throttling import axes_client_ip
+    from school.api.throttling import axes_client_ip
 
     assert axes_client_ip(HttpRequest()) is None
     assert client_for(teacher).get("/").status_code == 200

@@ -42,7 +42,8 @@ def test_seed_demo_refuses_a_missing_faces_folder(tmp_path):
 def test_seed_demo_enrols_a_folder_per_person_and_recognition_works(faces):
     from io import StringIO
 
-    from attendance import photos, services
+    from attendance.photos import services as photos
+    from attendance.register import services
     from classes.models import Course
     from recognition.models import FaceEmbedding
 
@@ -62,11 +63,11 @@ def test_seed_demo_enrols_a_folder_per_person_and_recognition_works(faces):
 def test_seed_demo_builds_a_history_worth_looking_at(client, capsys):
     import time
 
-    from attendance.calendar import periods_of_day
     from attendance.models import AttendanceRecord, AttendanceSession
-    from attendance.schooltime import school_today
-    from attendance.selectors import at_risk_for_user
-    from classes.models import Closure, Term
+    from attendance.register.day import periods_of_day
+    from attendance.register.selectors import at_risk_for_user
+    from school.clock import school_today
+    from school.models import Closure, Term
 
     started = time.perf_counter()
     call_command("seed_demo", force=True)

@@ -16,10 +16,10 @@ from django.test import Client
 from accounts.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION, consent_record
 from accounts.models import ConsentEvent, ErasureReceipt, StudentProfile
 from accounts.services import student_delete
-from attendance.legacy import legacy_import
+from attendance.legacy.services import legacy_import
 from recognition.models import FaceEmbedding
 from recognition.services import face_enrol
-from smart_attendance.api.errors import DomainError
+from school.errors import DomainError
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -232,7 +232,7 @@ def test_student_page_shows_history_and_receipts(teacher: Any, faces: Path) -> N
 def test_students_without_consent_are_marked_manual_only_on_roster_and_session(teacher: Any) -> None:
     import datetime
 
-    from attendance.services import session_create
+    from attendance.register.services import session_create
 
     course = factories.CourseFactory(teacher=teacher)
     without = factories.StudentFactory(consent_given=False, last_name="Withoutconsent")

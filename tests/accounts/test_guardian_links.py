@@ -11,8 +11,8 @@ import pytest
 from django.core import mail
 
 from accounts.guardian import Purpose, guardian_token_make
-from attendance.models import OutboxMessage
 from recognition.models import FaceEmbedding
+from school.models import OutboxMessage
 from tests.factories import CourseFactory, EnrollmentFactory, StudentFactory
 from tests.people_data import finalised_session, stored_face
 
@@ -85,7 +85,7 @@ def test_revoked_links_are_refused_and_new_ones_work(client, teacher, child):
 
 def test_absence_email_carries_a_working_attendance_link(client, teacher, child, settings,
                                                         django_capture_on_commit_callbacks):
-    from attendance.notifications import session_finalized
+    from attendance.register.notices import session_finalized
 
     settings.SITE_URL = "https://attendance.school.example"
     session = finalised_session(child.courses.get(), DAY + datetime.timedelta(days=1),
@@ -134,8 +134,8 @@ def test_another_teacher_cannot_send_or_revoke(client, other_teacher, child):
 
 
 def test_daily_summary_carries_one_attendance_link_per_child(client, child, django_capture_on_commit_callbacks):
-    from attendance.daily_mail import guardian_summaries_queue
-    from attendance.selectors import school_settings_get
+    from attendance.register.daily_mail import guardian_summaries_queue
+    from school.selectors import school_settings_get
 
     settings_row = school_settings_get()
     settings_row.guardian_daily_summary = True

@@ -53,7 +53,7 @@ def test_reset_by_email_sets_a_new_password_and_the_link_works_once(
 
 
 def test_reset_mail_goes_through_the_outbox(client, teacher, django_capture_on_commit_callbacks):
-    from attendance.models import OutboxMessage
+    from school.models import OutboxMessage
 
     _reset_mail(client, teacher.email, django_capture_on_commit_callbacks)
     message = OutboxMessage.objects.get(to=teacher.email)
@@ -179,7 +179,7 @@ def test_student_lands_on_their_own_page_after_login(client, student_user):
 
 
 def test_the_link_leaves_the_outbox_once_sent(client, teacher, django_capture_on_commit_callbacks):
-    from attendance.models import OutboxMessage
+    from school.models import OutboxMessage
 
     link = _reset_mail(client, teacher.email, django_capture_on_commit_callbacks)
     message = OutboxMessage.objects.get(to=teacher.email)

@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.test import Client
 
-from attendance import selectors, services
 from attendance.models import AttendanceSession
+from attendance.register import selectors, services
 from classes.models import Course
-from smart_attendance.api.validators import VisibleUniqueValidator
+from school.api.validators import VisibleUniqueValidator
 from tests import factories
 from tests.conftest import api_client_for
 
@@ -140,7 +140,7 @@ def test_a_login_without_a_client_address_is_logged_without_one(admin_user: Any)
     # the address in an IP column, where PostgreSQL refused the placeholder "unknown" with a 500.
     from django.test import RequestFactory
 
-    from smart_attendance.api.throttling import axes_client_ip
+    from school.api.throttling import axes_client_ip
 
     request = RequestFactory().get("/")
     del request.META["REMOTE_ADDR"]

@@ -54,7 +54,7 @@ def world(db: None, settings: Any) -> dict[str, Any]:
     factories.EnrollmentFactory(course=course, student=student)
     for _ in range(2):
         factories.EnrollmentFactory(course=course, student=factories.StudentFactory(created_by=teacher))
-    from attendance import services
+    from attendance.register import services
 
     services.session_create(course=course, date="2026-11-20", by=teacher)
     return {"teacher": teacher, "student": student_login, "admin": factories.AdminFactory(username="fuzz_admin")}

@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from attendance import services
 from attendance.models import AttendanceRecord, AttendanceSession
+from attendance.register import services
 from classes.models import Course, TimetableSlot
 from tests import factories
 

@@ -10,8 +10,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
-from attendance import photos, services
 from attendance.models import AttendanceCorrection, AttendanceRecord, SessionPhoto
+from attendance.photos import services as photos
+from attendance.register import services
 from classes.models import Course
 from recognition.models import FaceEmbedding
 from tests.classroom import EnrolledClass

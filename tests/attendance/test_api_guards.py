@@ -13,8 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from attendance import photos, services
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
+from attendance.photos import services as photos
+from attendance.register import services
 from recognition.backends.base import RecognitionUnavailable
 from recognition.backends.local import DlibBackend
 from recognition.models import FaceEmbedding

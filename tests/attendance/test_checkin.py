@@ -15,8 +15,10 @@ from django.db import IntegrityError
 from django.test import Client
 
 from accounts.models import StudentProfile
-from attendance import checkin, services
-from attendance.models import AttendanceRecord, AttendanceSession, CheckinAttempt, CheckinWindow, SchoolSettings
+from attendance.checkin import services as checkin
+from attendance.models import AttendanceRecord, AttendanceSession, CheckinAttempt, CheckinWindow
+from attendance.register import services
+from school.models import SchoolSettings
 from tests import factories
 from tests.classroom import EnrolledClass
 

@@ -112,7 +112,8 @@ def test_reencode_faces_reports_faces_without_photo(enrolled_class: EnrolledClas
 
 def test_purge_biometrics_applies_retention_and_consent(
         enrolled_class: EnrolledClass, teacher: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from attendance import photos, services
+    from attendance.photos import services as photos
+    from attendance.register import services
 
     session = services.session_create(course=enrolled_class.course, date="2026-10-01", by=teacher)
     photos.session_photo_process(session=session, image=enrolled_class.bytes("probes/obama1.jpg"), by=teacher)

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from attendance import notifications, services
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession
+from attendance.register import notices as notifications
+from attendance.register import services
 from tests import factories
 from tests.classroom import EnrolledClass
 from tests.conftest import api_client_for

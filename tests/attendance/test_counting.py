@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from accounts.models import TeacherSettings
-from attendance import services
+from attendance.register import services
 from recognition.services import face_enrol
 from tests import factories
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from attendance import services
-from attendance.models import OutboxMessage
-from attendance.outbox import outbox_send_due
+from attendance.register import services
+from school.models import OutboxMessage
+from school.outbox import outbox_send_due
 from tests import factories
 
 pytestmark = pytest.mark.django_db

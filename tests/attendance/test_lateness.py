@@ -13,9 +13,10 @@ from django.utils import timezone
 from PIL import ExifTags, Image
 
 from accounts.models import TeacherSettings
-from attendance import photos, services
-from attendance.capture_time import EXIF, UPLOAD, exif_capture_time, photo_capture_time
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession
+from attendance.photos import services as photos
+from attendance.photos.capture_time import EXIF, UPLOAD, exif_capture_time, photo_capture_time
+from attendance.register import services
 from tests.classroom import EnrolledClass
 
 pytestmark = pytest.mark.django_db
@@ -194,8 +195,8 @@ def test_confirming_a_pending_match_seen_late_marks_late(enrolled_class: Enrolle
 def test_an_unknown_face_assigned_from_a_late_photo_is_late(enrolled_class: EnrolledClass, period: AttendanceSession,
                                                              teacher: Any) -> None:
     """The teacher says who the unknown face is; the photo's time still decides present or late."""
-    from attendance import review
     from attendance.models import DetectedFace
+    from attendance.photos import review
 
     photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 09:25:00")
     photos.session_photo_process(session=period, image=photo, by=teacher)

@@ -11,8 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import StudentProfile
-from attendance import photos, services
 from attendance.models import AttendanceRecord, AttendanceSession
+from attendance.photos import services as photos
+from attendance.register import services
 from classes.models import Course
 from recognition.backends import get_backend
 from recognition.models import FaceEmbedding

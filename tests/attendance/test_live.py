@@ -14,9 +14,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import TeacherSettings
-from attendance import services
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
-from attendance.schooltime import school_now
+from attendance.register import services
+from school.clock import school_now
 from tests.attendance.live_frames import post_frame, tiny_jpeg
 from tests.classroom import EnrolledClass
 

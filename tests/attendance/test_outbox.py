@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from attendance import services
-from attendance.models import AttendanceRecord, AttendanceSession, OutboxMessage, SchoolSettings
-from attendance.outbox import _claim, outbox_add, outbox_send_due
+from attendance.models import AttendanceRecord, AttendanceSession
+from attendance.register import services
+from school.models import OutboxMessage, SchoolSettings
+from school.outbox import _claim, outbox_add, outbox_send_due
 from tests import factories
 from tests.attendance.mail_backends import FailingSMTPBackend
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from attendance import processing, services
 from attendance.models import AttendanceRecord, DetectedFace, SessionPhoto
+from attendance.photos import processing
+from attendance.register import services
 from tests.recognition.servers import free_port_url
 
 pytestmark = pytest.mark.django_db
@@ -151,13 +152,19 @@ def test_with_a_queue_the_outbox_is_sent_by_a_task_not_the_request(settings: Any
                                                                     django_capture_on_commit_callbacks: Any) -> None:
     from django.core import mail
 
-    from attendance import tasks
-    from attendance.models import OutboxMessage
+    from celery import current_app
+
+    from school import outbox, tasks
+    from school.models import OutboxMessage
 
     settings.PHOTO_PROCESSING = "queue"
     AttendanceRecord.objects.filter(session=session).update(status="unmarked")
     queued: list[Any] = []
-    monkeypatch.setattr(tasks.outbox_send, "delay", lambda ids: queued.append(ids))
+    def send_task(name: str, args: list[Any]) -> None:  # what the broker would receive
+        assert name == outbox.OUTBOX_SEND_TASK == tasks.outbox_send.name
+        queued.append(args[0])
+
+    monkeypatch.setattr(current_app, "send_task", send_task)
     with django_capture_on_commit_callbacks(execute=True):
         services.session_finalize(session=session, by=teacher)
     messages = list(OutboxMessage.objects.values_list("pk", flat=True))

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from attendance import processing
 from attendance.models import AttendanceRecord, DetectedFace, SessionPhoto
+from attendance.photos import processing
 from smart_attendance.celery import app as celery_app
 from tests.recognition.servers import Script, django_server, stub_server
 from tests.stack import celery_worker, database_url

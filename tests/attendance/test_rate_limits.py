@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from attendance import services
 from attendance.models import AttendanceSession
+from attendance.register import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,11 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from attendance import periods, selectors, services
-from attendance.calendar import is_school_day, periods_of_day, registers_not_taken
-from attendance.models import AttendanceRecord, AttendanceSession, SchoolSettings
-from classes.models import Closure, Term
+from attendance.models import AttendanceRecord, AttendanceSession
+from attendance.register import periods, selectors, services
+from attendance.register.day import periods_of_day, registers_not_taken
+from school.calendar import is_school_day
+from school.models import Closure, SchoolSettings, Term
 from tests.attendance.school_day import DAY, client_for, freeze, held, in_london, timetabled_course  # noqa: F401
 from tests.classroom import EnrolledClass
 
@@ -216,7 +217,7 @@ def test_a_photo_with_broken_exif_uses_the_upload_time() -> None:
 
     from PIL import Image
 
-    from attendance.capture_time import UPLOAD, photo_capture_time
+    from attendance.photos.capture_time import UPLOAD, photo_capture_time
 
     buffer = io.BytesIO()
     Image.new("RGB", (32, 32), "white").save(buffer, format="JPEG", exif=b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff")

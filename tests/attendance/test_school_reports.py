@@ -14,8 +14,8 @@ import pytest
 from django.test import Client
 from PIL import Image
 
-from attendance import periods, services
-from classes.models import Closure, Term
+from attendance.register import periods, services
+from school.models import Closure, Term
 from tests.attendance.school_day import DAY, client_for, freeze, held, in_london, timetabled_course  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_london")]
@@ -193,7 +193,7 @@ def test_the_office_calendar_page_adds_and_removes_entries(admin_user: Any) -> N
 
 
 def test_the_school_settings_page(admin_user: Any) -> None:
-    from attendance.selectors import school_settings_get
+    from school.selectors import school_settings_get
 
     client = client_for(admin_user)
     assert client.get("/office/settings/").status_code == 200

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from attendance import services
 from attendance.models import AttendanceRecord, LiveEvidence
-from attendance.schooltime import school_today
+from attendance.register import services
+from school.clock import school_today
 from tests.attendance.live_frames import frame_scene
 from tests.browser.y4m import write_y4m
 from tests.classroom import make_class

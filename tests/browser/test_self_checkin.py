@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from attendance import checkin, services
+from attendance.checkin import services as checkin
 from attendance.models import AttendanceRecord, CheckinWindow
-from attendance.schooltime import school_today
+from attendance.register import services
+from school.clock import school_today
 from tests import factories
 from tests.classroom import make_class
 

@@ -190,7 +190,7 @@ def test_reviewing_a_30_face_photo_on_a_phone(browser: Any, live_server: Any, te
     student" go through, and nothing scrolls sideways."""
     import datetime
 
-    from attendance.services import session_create
+    from attendance.register.services import session_create
     from tests import scenes
 
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]

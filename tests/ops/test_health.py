@@ -74,7 +74,7 @@ def test_json_logs_carry_the_request_id(capsys: Any) -> None:
     from django.conf import settings
     from django.utils.log import configure_logging
 
-    from smart_attendance.middleware import _request_id
+    from school.middleware import _request_id
 
     config = json.loads(json.dumps(settings.LOGGING))
     config["handlers"]["console"]["formatter"] = "json"

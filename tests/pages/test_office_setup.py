@@ -154,7 +154,7 @@ def test_office_imports_a_roster(office, teacher):
 def test_archived_course_has_no_periods_and_leaves_the_dashboard(office, client, teacher):
     import datetime
 
-    from attendance.calendar import periods_of_day
+    from attendance.register.day import periods_of_day
 
     day = datetime.date(2026, 3, 2)  # a Monday
     kept, archived = CourseFactory(teacher=teacher, code="KEEP-1"), CourseFactory(teacher=teacher, code="GONE-1")

@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import TeacherSettings
-from attendance import photos, services
 from attendance.models import AttendanceRecord, AttendanceSession
+from attendance.photos import services as photos
+from attendance.register import services
 from recognition.models import FaceEmbedding
 from tests import factories
 from tests.classroom import EnrolledClass, make_class

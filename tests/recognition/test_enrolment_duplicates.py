@@ -11,7 +11,7 @@ from PIL import Image
 
 from recognition.models import FaceEmbedding
 from recognition.services import face_enrol
-from smart_attendance.api.errors import DomainError
+from school.errors import DomainError, ErrorKind
 from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -32,7 +32,7 @@ def test_the_same_face_at_another_jpeg_quality_is_not_enrolled_twice(teacher: An
         assert copy != original  # another file, another hash: the hash check alone lets it in
         with pytest.raises(DomainError) as refused:
             face_enrol(student=student, image=copy, by=teacher)
-        assert refused.value.error_code == "FACE_ALREADY_ENROLLED" and refused.value.status_code == 409
+        assert refused.value.error_code == "FACE_ALREADY_ENROLLED" and refused.value.kind is ErrorKind.CONFLICT
         assert refused.value.details["distance"] < 0.2
     assert FaceEmbedding.objects.filter(student=student).count() == 1
     # Another photo of the same person is real variety: enrolled.

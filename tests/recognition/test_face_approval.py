@@ -13,8 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import ErasureReceipt
-from attendance import photos, services
 from attendance.models import AttendanceRecord
+from attendance.photos import services as photos
+from attendance.register import services
 from recognition.models import FaceEmbedding
 from recognition.services import face_enrol
 from tests.classroom import EnrolledClass, make_class

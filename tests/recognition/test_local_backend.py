@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from recognition.backends.base import ErrorCode, FaceQualityError, MatchStatus
+from recognition.errors import RecognitionUnavailable
 from recognition.matching import CandidateSet
 
 pytestmark = pytest.mark.slow
@@ -113,7 +114,7 @@ def fail_import(monkeypatch: Any, module: str, error: BaseException) -> Any:
     """Makes `import module` raise `error`, as on a machine where it is broken; forgets the loaded API."""
     import builtins
 
-    from recognition.backends import local
+    from recognition import dlib_model
 
     real_import = builtins.__import__
 
@@ -122,25 +123,27 @@ def fail_import(monkeypatch: Any, module: str, error: BaseException) -> Any:
             raise error
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(local, "_api", None)
+    monkeypatch.setattr(dlib_model, "_api", None)
     monkeypatch.setattr(builtins, "__import__", importer)
-    return local
+    return dlib_model
 
 
 def test_a_missing_model_package_is_an_error_not_an_exit(monkeypatch: Any, read: Any) -> None:
-    local = fail_import(monkeypatch, "face_recognition_models", ImportError("no face_recognition_models"))
-    backend = local.DlibBackend()
+    fail_import(monkeypatch, "face_recognition_models", ImportError("no face_recognition_models"))
+    from recognition.backends.local import DlibBackend
+
+    backend = DlibBackend()
     health = backend.health()
     assert health.ok is False and health.details["error_code"] == ErrorCode.MODEL_UNAVAILABLE
-    with pytest.raises(local.RecognitionUnavailable) as caught:
+    with pytest.raises(RecognitionUnavailable) as caught:
         backend.encode_face(read("people/obama/obama.jpg"))
     assert caught.value.error_code == ErrorCode.MODEL_UNAVAILABLE and caught.value.retryable
 
 
 def test_face_recognition_quitting_on_import_is_caught(monkeypatch: Any) -> None:
-    local = fail_import(monkeypatch, "face_recognition", SystemExit("Please install `face_recognition_models`"))
-    with pytest.raises(local.RecognitionUnavailable) as caught:
-        local.load_face_recognition()
+    dlib_model = fail_import(monkeypatch, "face_recognition", SystemExit("Please install `face_recognition_models`"))
+    with pytest.raises(RecognitionUnavailable) as caught:
+        dlib_model.load_face_recognition()
     assert caught.value.error_code == ErrorCode.MODEL_UNAVAILABLE
 
 

@@ -18,7 +18,7 @@ from recognition.backends.base import (
     RecognitionUnavailable,
 )
 from recognition.backends.remote import HTTPBackend
-from smart_attendance.middleware import _request_id
+from school.middleware import _request_id
 from tests.recognition.servers import Script, django_server, free_port_url, stub_server
 
 pytestmark = pytest.mark.slow

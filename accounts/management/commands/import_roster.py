@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts import roster
 from accounts.models import User
 from classes.models import Course
-from smart_attendance.progress import progress_on
+from school.progress import progress_on
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ import datetime
 
 from django.core.management.base import CommandError
 
-from attendance.schooltime import school_today
+from school.clock import school_today
 
 
 def parse_day(value: str | None) -> datetime.date:

