@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import io
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -14,11 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from accounts import roster, services
+from accounts import services
 from accounts.models import Role, StudentProfile, User
 from accounts.office_forms import InviteForm, RosterUploadForm, StudentForm, StudentLoginForm
 from school.access_log import Kind, access_log_list
-from school.api.throttling import LoginThrottle, RosterImportThrottle
+from school.api.throttling import LoginThrottle
 from school.authenticated import AuthenticatedHttpRequest
 from school.pages import office_required, throttled
 
@@ -121,37 +120,10 @@ def student_edit(request: AuthenticatedHttpRequest, student_id: int) -> HttpResp
         status=400 if form.errors or (login_form is not None and login_form.errors) else 200)
 
 
-@office_required
-@require_POST
-@throttled(RosterImportThrottle)
-def students_import(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The roster CSV (the same importer as `manage.py import_roster`), every row's outcome shown."""
-    form = RosterUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, "Choose a CSV file.")
-        return redirect("office-students")
-    try:
-        roster.roster_size_check(size=form.cleaned_data["file"].size)
-        text = io.StringIO(form.cleaned_data["file"].read().decode("utf-8-sig"), newline="")
-        result = roster.roster_import(file=text, by=request.user)
-    except UnicodeDecodeError:
-        messages.error(request, "The file is not a UTF-8 text (CSV) file.")
-        return redirect("office-students")
-    except roster.RosterFileError as exc:
-        messages.error(request, f"The roster was not imported: {exc}.")
-        return redirect("office-students")
-    messages.success(request, f"Roster imported: {result.created} new, {result.updated} updated, "
-                              f"{result.enrolled} enrolled.")
-    for line, problem in result.errors:
-        messages.error(request, f"Line {line} not imported: {problem}")
-    return redirect("office-students")
-
-
 urlpatterns = [
     path("office/access-log/", access_log, name="office-access-log"),
     path("office/teachers/", teachers, name="office-teachers"),
     path("office/teachers/<int:user_id>/active/", teacher_active, name="office-teacher-active"),
     path("office/students/", students, name="office-students"),
-    path("office/students/import/", students_import, name="office-students-import"),
     path("office/students/<int:student_id>/", student_edit, name="office-student-edit"),
 ]

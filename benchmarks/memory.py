@@ -45,7 +45,7 @@ def make_inputs(folder: Path, faces: Path) -> None:
     import numpy as np
     from PIL import Image
 
-    from recognition.backends.base import ErrorCode  # noqa: F401 - fails early outside the project
+    from recognition.errors import ErrorCode  # noqa: F401 - fails early outside the project
 
     # A 16-bit grayscale PNG just under the pixel cap: a few hundred KB on the wire.
     values = np.zeros((6000, 7990), dtype=np.uint16)
@@ -89,7 +89,7 @@ def peak_mb() -> float:
 
 def decode_case(path: Path) -> Callable[[], str]:
     def run() -> str:
-        from recognition.backends.base import InvalidImageError
+        from recognition.errors import InvalidImageError
         from recognition.images import decode_image
 
         data = path.read_bytes()
@@ -195,8 +195,8 @@ def http_case(kind: str, folder: Path) -> Callable[[], str]:
 
 def roster_case(path: Path) -> Callable[[], str]:
     def run() -> str:
-        from accounts import roster
         from accounts.models import User
+        from classes import roster
 
         user = User.objects.get_or_create(username="bench-teacher")[0]
         roster.roster_size_check(size=path.stat().st_size)

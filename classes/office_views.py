@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpResponse
@@ -9,11 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from classes import services
+from accounts.office_forms import RosterUploadForm
+from classes import roster, services
 from classes.models import Course, TimetableSlot
 from classes.office_forms import AssignTeacherForm, CourseForm, SlotForm
+from school.api.throttling import RosterImportThrottle
 from school.authenticated import AuthenticatedHttpRequest
-from school.pages import office_required
+from school.pages import office_required, throttled
 
 
 @office_required
@@ -77,7 +81,35 @@ def slot_delete(request: AuthenticatedHttpRequest, course_id: int, slot_id: int)
     return redirect("office-course-timetable", course_id=course_id)
 
 
+@office_required
+@require_POST
+@throttled(RosterImportThrottle)
+def students_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The roster CSV (the same importer as `manage.py import_roster`), every row's outcome shown."""
+    form = RosterUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a CSV file.")
+        return redirect("office-students")
+    try:
+        roster.roster_size_check(size=form.cleaned_data["file"].size)
+        text = io.StringIO(form.cleaned_data["file"].read().decode("utf-8-sig"), newline="")
+        result = roster.roster_import(file=text, by=request.user)
+    except UnicodeDecodeError:
+        messages.error(request, "The file is not a UTF-8 text (CSV) file.")
+        return redirect("office-students")
+    except roster.RosterFileError as exc:
+        messages.error(request, f"The roster was not imported: {exc}.")
+        return redirect("office-students")
+    messages.success(request, f"Roster imported: {result.created} new, {result.updated} updated, "
+                              f"{result.enrolled} enrolled.")
+    for line, problem in result.errors:
+        messages.error(request, f"Line {line} not imported: {problem}")
+    return redirect("office-students")
+
+
 urlpatterns = [
+    # The office's roster upload (students and their enrolments), on the students page of accounts.
+    path("office/students/import/", students_import, name="office-students-import"),
     path("office/courses/", courses, name="office-courses"),
     path("office/courses/<int:course_id>/teacher/", course_assign, name="office-course-assign"),
     path("office/courses/<int:course_id>/archive/", course_archive, name="office-course-archive"),

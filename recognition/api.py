@@ -24,15 +24,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from recognition import matching
-from recognition.backends.base import (
-    EMBEDDING_SIZE,
-    ErrorCode,
-    FaceQualityError,
-    InvalidImageError,
-    RecognitionError,
-    RecognitionUnavailable,
-)
 from recognition.backends.local import DlibBackend
+from recognition.errors import ErrorCode, FaceQualityError, InvalidImageError, RecognitionError, RecognitionUnavailable
+from recognition.results import EMBEDDING_SIZE
 from school.api.throttling import RecognitionAPIThrottle
 
 SERVICE_NAME = "smart-attendance-recognition"

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recognition.backends.base import EMBEDDING_SIZE, ErrorCode, FaceMatch, MatchStatus, RecognitionError
+from recognition.errors import ErrorCode, RecognitionError
+from recognition.results import EMBEDDING_SIZE, FaceMatch, MatchStatus
 
 DEFAULT_CONFIDENT_THRESHOLD = 0.50
 DEFAULT_UNCERTAIN_THRESHOLD = 0.60
@@ -82,6 +83,13 @@ class CandidateSet:
                    - 2.0 * queries @ self.matrix.T)
         per_embedding = np.sqrt(np.maximum(squared, 0.0))
         return np.minimum.reduceat(per_embedding, self.starts[:-1], axis=1)
+
+
+def nearest_distance(query: Sequence[float] | np.ndarray,
+                     embeddings: Sequence[Sequence[float]] | Sequence[np.ndarray] | np.ndarray) -> float:
+    """The distance from one face to the closest of a person's embeddings (the measure every match uses)."""
+    rows = as_embeddings(np.asarray(embeddings, dtype=np.float64))
+    return float(CandidateSet.from_mapping({"one": rows}).distances(as_embeddings(np.asarray(query)))[0, 0])
 
 
 def as_embeddings(values: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 from django.conf import settings
 from django.db import models
 
-from recognition.backends.base import EMBEDDING_SIZE
+from recognition.results import EMBEDDING_SIZE
 
 # Little-endian float32: 512 bytes a face, the same bytes on every database and machine.
 VECTOR_DTYPE = np.dtype("<f4")

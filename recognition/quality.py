@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from recognition.backends.base import ErrorCode, FaceBox, FaceQualityError
+from recognition.errors import ErrorCode, FaceQualityError
+from recognition.results import FaceBox
 
 MIN_FACE_PIXELS = 80  # dlib's detector window: smaller faces give unreliable embeddings
 MIN_SHARPNESS = 40.0

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from recognition.backends.base import ErrorCode, InvalidImageError
+from recognition.errors import ErrorCode, InvalidImageError
 from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
 

@@ -16,8 +16,9 @@ from django.utils import timezone
 from accounts.consent import Erased, erasure_receipt_write
 from accounts.models import ErasureReceipt, StudentProfile, User
 from recognition.backends import get_backend
-from recognition.backends.base import RecognitionError
+from recognition.errors import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
+from recognition.matching import nearest_distance
 from recognition.models import FaceEmbedding
 from recognition.quality import check_face_quality
 from school.errors import DomainError, ErrorKind
@@ -76,7 +77,7 @@ def _refuse_near_duplicate(*, student: StudentProfile, embedding: np.ndarray) ->
     existing = [face.embedding for face in FaceEmbedding.objects.filter(student=student)]
     if not existing:
         return
-    nearest = float(np.min(np.linalg.norm(np.asarray(existing) - embedding, axis=1)))
+    nearest = nearest_distance(embedding, existing)
     if nearest < settings.FACE_DUPLICATE_DISTANCE:
         raise DomainError(
             "This face is already enrolled for this student (a copy of an enrolled photo); use a different "

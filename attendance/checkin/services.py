@@ -30,14 +30,16 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import StudentProfile, User
+from attendance.faces.analysis import thresholds_for
 from attendance.models import AttendanceRecord, AttendanceSession, CheckinAttempt, CheckinWindow
-from attendance.photos.capture_time import CaptureTime
-from attendance.photos.services import thresholds_for
 from attendance.register import lateness
+from attendance.register.capture_time import CaptureTime
+from attendance.register.marking import is_teachers, record_mark_seen
 from attendance.register.services import records_ensure, require_open
 from recognition.backends import get_backend
-from recognition.backends.base import RecognitionError, RecognitionUnavailable
+from recognition.errors import RecognitionError, RecognitionUnavailable
 from recognition.images import decode_image, image_to_jpeg
+from recognition.matching import nearest_distance
 from recognition.models import FaceEmbedding
 from school.errors import DomainError, ErrorKind
 from school.models import SchoolSettings
@@ -227,7 +229,7 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes, device_i
     if _checked_in(session, student):
         return _refused(window, user, student, device_id, "ALREADY_CHECKED_IN",
                         "You have already checked in to this lesson.", started)
-    if record.source == Source.MANUAL:
+    if is_teachers(record):
         return _refused(window, user, student, device_id, "TEACHER_DECIDED",
                         f"Your teacher has already marked you {record.get_status_display().lower()}.", started)
     reasons: list[str] = []
@@ -251,7 +253,7 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes, device_i
             raise
         except RecognitionError as exc:
             return _refused(window, user, student, device_id, exc.error_code, exc.message, started)
-        distance = float(np.min(np.linalg.norm(np.asarray(embeddings) - encoded.embedding, axis=1)))
+        distance = nearest_distance(encoded.embedding, embeddings)
         if distance >= uncertain:
             return _refused(window, user, student, device_id, "FACE_MISMATCH",
                             "The selfie does not match your enrolled face; try again facing the camera, or ask "
@@ -340,15 +342,11 @@ def _accept(*, window: CheckinWindow, user: User, student: StudentProfile, devic
             window.session = session
             window_check(window)
             attempt.save()  # one check-in per student and session: a unique constraint backs the check above
-            if record.source != Source.MANUAL and record.status in (Status.UNMARKED, Status.PENDING):
+            if not is_teachers(record) and record.status in (Status.UNMARKED, Status.PENDING):
                 lateness.note_seen(record, CaptureTime(at=timezone.now(), source="self"))
-                record.status = (Status.PENDING if reasons
-                                 else lateness.arrival_status(record, lateness.late_after(session)))
-                record.source = Source.SELF
-                record.distance = distance
-                record.face = None
-                record.reason = ("Self check-in: " + attempt.reason if reasons else "Self check-in")[:200]
-                record.confident_threshold, record.uncertain_threshold = thresholds
+                record_mark_seen(record=record, sure=not reasons, source=Source.SELF,
+                                 deadline=lateness.late_after(session), thresholds=thresholds, distance=distance,
+                                 reason="Self check-in: " + attempt.reason if reasons else "Self check-in")
                 record.save()
             attempt.record = record
             attempt.save(update_fields=["record"])

@@ -25,7 +25,7 @@ from attendance.checkin import services as checkin
 from attendance.models import CheckinAttempt, CheckinWindow
 from attendance.register import selectors
 from attendance.register.selectors import session_visible_or_404
-from recognition.backends.base import RecognitionError, RecognitionUnavailable
+from recognition.errors import RecognitionError, RecognitionUnavailable
 from recognition.images import upload_bytes
 from school.api.errors import STATUS_OF_KIND
 from school.api.throttling import PhotoUploadThrottle

@@ -40,8 +40,8 @@ from accounts.consent import consent_record
 from accounts.models import ConsentEvent, StudentProfile, User
 from attendance.models import AttendanceRecord, AttendanceSession
 from classes.models import Course, Enrollment
-from recognition.backends.base import EMBEDDING_SIZE
 from recognition.models import FaceEmbedding
+from recognition.results import EMBEDDING_SIZE
 
 LEGACY_LABEL = "legacy"
 LEGACY_MODEL = ("dlib_face_recognition_resnet_model_v1", "legacy-import")

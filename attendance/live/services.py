@@ -25,13 +25,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import StudentProfile, User
+from attendance.faces.analysis import PhotoAnalysis, detected_faces, photo_analyse
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
-from attendance.photos.capture_time import CaptureTime
-from attendance.photos.services import PhotoAnalysis, detected_faces, photo_analyse
 from attendance.register import lateness
+from attendance.register.capture_time import CaptureTime
+from attendance.register.marking import is_teachers, record_mark_seen
 from attendance.register.services import records_ensure, require_open
-from recognition.backends.base import FaceMatch, MatchStatus
 from recognition.images import decode_image, image_to_jpeg
+from recognition.results import FaceMatch, MatchStatus
 from school.errors import DomainError, ErrorKind
 
 logger = logging.getLogger(__name__)
@@ -226,14 +227,12 @@ def _evidence_add(*, session: AttendanceSession, run: LiveRun, analysis: PhotoAn
     for student_id, decision in decisions.items():
         record, item, face = records[student_id], evidence[student_id], by_student.get(student_id)
         lateness.note_seen(record, CaptureTime(at=item.first_seen_at, source=LIVE))
-        record.status = lateness.arrival_status(record, deadline) if decision == Status.PRESENT else decision
-        record.source = Source.FACE
-        record.face = face
-        record.distance = face.distance if face else item.best_distance
         frames = item.confident_frames + item.uncertain_frames
-        record.reason = ((face.reason if face and face.reason else "")
-                         or f"Live: matched in {frames} frames ({item.confident_frames} confident)")[:200]
-        record.confident_threshold, record.uncertain_threshold = analysis.confident, analysis.uncertain
+        record_mark_seen(record=record, sure=decision == Status.PRESENT, source=Source.FACE, deadline=deadline,
+                         thresholds=(analysis.confident, analysis.uncertain),
+                         distance=face.distance if face else item.best_distance, face=face,
+                         reason=((face.reason if face and face.reason else "")
+                                 or f"Live: matched in {frames} frames ({item.confident_frames} confident)"))
         record.save()
         item.face = face
         item.save(update_fields=["face"])
@@ -252,7 +251,7 @@ def _is_confident(status: str, student_id: Hashable, analysis: PhotoAnalysis) ->
 
 def _decide(item: LiveEvidence, record: AttendanceRecord | None) -> str:
     """The status the evidence now calls for, or "" for no change."""
-    if record is None or record.source == Source.MANUAL or record.status not in _OPEN_STATUSES:
+    if record is None or is_teachers(record) or record.status not in _OPEN_STATUSES:
         return ""  # a teacher's decision, or already marked: nothing to do
     needed = settings.LIVE_MIN_FRAMES
     if item.confident_frames >= needed:

@@ -10,10 +10,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts import roster
 from accounts.selectors import student_list_visible
 from attendance.register.selectors import student_counts
-from classes import services
+from classes import roster, services
 from classes.forms import EnrolForm, RosterForm
 from classes.selectors import course_list_active, course_list_visible, course_visible_or_404
 from recognition.models import FaceEmbedding

@@ -50,18 +50,6 @@ def student_required(view: View) -> View:
     return wrapper
 
 
-def students_home(view: View) -> View:
-    """Sends a logged-in student who opens the staff home (/) to their own page instead of a 403."""
-
-    @wraps(view)
-    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.user.is_authenticated and request.user.is_student:
-            return redirect("my-page")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 @student_required
 def me(request: AuthenticatedHttpRequest, student: StudentProfile) -> HttpResponse:
     return render(request, "accounts/me.html", {

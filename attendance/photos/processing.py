@@ -4,7 +4,7 @@ Without a broker (`PHOTO_PROCESSING=inline`, the embedded default) `session_phot
 request path of `attendance.photos.services.session_photo_process`, unchanged. With one, the upload is
 stored at once as a `queued` photo (its raw bytes kept in storage until processed) and a Celery task
 runs `photo_process_stored`, which detects, matches and applies the records through the same
-`photos.photo_analyse` and `photos.photo_apply` as the request path.
+`attendance.faces.analysis.photo_analyse` and `photos.photo_apply` as the request path.
 
 Nothing is lost when a part fails: a photo whose task message never reached Redis, or whose worker
 died, is queued again by the sweep (`photos_resume`); while recognition is unavailable the photo waits
@@ -28,12 +28,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from attendance.faces.analysis import photo_analyse
 from attendance.models import AttendanceSession, SessionPhoto
 from attendance.photos import services as photos
-from attendance.photos.capture_time import photo_capture_time
 from attendance.register import services
+from attendance.register.capture_time import photo_capture_time
 from classes.models import Course
-from recognition.backends.base import ErrorCode, RecognitionError, RecognitionUnavailable
+from recognition.errors import ErrorCode, RecognitionError, RecognitionUnavailable
 from recognition.images import check_image
 from recognition.services import content_hash
 from school import metrics
@@ -164,7 +165,7 @@ def photo_process_stored(*, photo_id: int) -> StoredPhotoOutcome:
         _photo_fail(photo_id, ErrorCode.INVALID_IMAGE, "The uploaded file is missing from storage; upload it again.")
         return StoredPhotoOutcome()
     try:
-        analysis = photos.photo_analyse(course=session.course, image=image)
+        analysis = photo_analyse(course=session.course, image=image)
         stored = photos.stored_copy(analysis.decoded)
     except RecognitionUnavailable as exc:
         return StoredPhotoOutcome(retry_in=_photo_wait(photo_id, exc))

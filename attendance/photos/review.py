@@ -18,10 +18,10 @@ from PIL import Image
 
 from accounts.models import StudentProfile, User
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
-from attendance.photos.capture_time import CaptureTime
 from attendance.register import lateness
+from attendance.register.capture_time import CaptureTime
 from attendance.register.services import Source, Status, record_correct, require_open
-from recognition.backends.base import RecognitionError
+from recognition.errors import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
 from recognition.models import FaceEmbedding
 from recognition.services import face_enrol

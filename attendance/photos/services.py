@@ -10,28 +10,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
-import numpy as np
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import StudentProfile, User
-from accounts.selectors import teacher_settings_get
+from attendance.faces.analysis import PhotoAnalysis, detected_faces, photo_analyse
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
-from attendance.photos.capture_time import CaptureTime, photo_capture_time
 from attendance.register import lateness
+from attendance.register.capture_time import CaptureTime, photo_capture_time
+from attendance.register.marking import MARKED_FIELDS, is_teachers, record_mark_seen
 from attendance.register.periods import session_for_now, slot_now
 from attendance.register.services import records_ensure, require_open
 from classes.models import Course
-from recognition.backends import get_backend
-from recognition.backends.base import Detection, FaceMatch, MatchStatus
 from recognition.images import DecodedImage, decode_image, image_to_jpeg
-from recognition.models import FaceEmbedding
-from recognition.selectors import Candidates, candidates_for
 from recognition.services import content_hash
 from school import metrics
 
@@ -56,55 +51,6 @@ class PhotoResult:
     def queued(self) -> bool:
         """Stored for a worker: its faces and records come later (see the photo's state)."""
         return self.photo.state != SessionPhoto.State.DONE
-
-
-def course_candidates(course: Course) -> Candidates:
-    # Only consenting, enrolled students are candidates (SPEC §2.3, §8), with approved faces only.
-    embeddings = FaceEmbedding.objects.matchable().filter(student__enrollments__course=course)
-    return candidates_for(key=("course", course.pk), embeddings=embeddings)
-
-
-def thresholds_for(course: Course) -> tuple[float, float]:
-    teacher_settings = teacher_settings_get(user=course.teacher)
-    return float(teacher_settings.confident_threshold), float(teacher_settings.uncertain_threshold)
-
-
-@dataclass
-class PhotoAnalysis:
-    """What recognition says about a photo, computed before anything is written."""
-
-    digest: str
-    decoded: DecodedImage
-    detection: Detection
-    matches: list[FaceMatch]
-    look_alikes: dict[Hashable, list[Hashable]]
-    names: dict[Hashable, str]
-    confident: float
-    uncertain: float
-    started: float
-
-
-def photo_analyse(*, course: Course, image: bytes | DecodedImage) -> PhotoAnalysis:
-    """Detects and matches the faces of a classroom photo against the course's candidates.
-    Raises RecognitionError subclasses; writes nothing. The photo is decoded once, here (or by
-    the caller, who passes the DecodedImage)."""
-    started = time.perf_counter()
-    decoded = image if isinstance(image, DecodedImage) else decode_image(image)
-    candidates = course_candidates(course)
-    confident, uncertain = thresholds_for(course)
-    backend = get_backend()
-    detection = backend.detect_faces(decoded)
-    embeddings = [face.embedding for face in detection.faces]
-    matches = backend.match_faces(np.asarray(embeddings), candidates.candidate_set, confident_threshold=confident,
-                                  uncertain_threshold=uncertain) if embeddings else []
-    look_alikes = candidates.look_alikes(confident)
-    involved: set[Hashable] = set()
-    for match in matches:
-        if match.student_id in look_alikes:  # their reason names the look-alikes
-            involved.update([match.student_id, *look_alikes[match.student_id]])
-    return PhotoAnalysis(digest=content_hash(decoded.source), decoded=decoded, detection=detection, matches=matches,
-                         look_alikes=look_alikes,
-                         names=_student_names(involved), confident=confident, uncertain=uncertain, started=started)
 
 
 def session_photo_process(*, session: AttendanceSession, image: bytes, by: User | None,
@@ -197,45 +143,10 @@ def photo_duplicate(session: AttendanceSession, digest: str) -> PhotoResult | No
                        processing_time_ms=0.0)
 
 
-def detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[DetectedFace]:
-    faces: list[DetectedFace] = []
-    matches: list[FaceMatch | None] = [*analysis.matches] or [None] * len(analysis.detection.faces)
-    # One face per student per photo (a database constraint): should a backend name a student for
-    # two faces, the closer one keeps them.
-    closest: dict[Hashable, FaceMatch] = {}
-    for match in matches:
-        if match is not None and match.student_id is not None and (
-                match.student_id not in closest
-                or (match.distance or 0.0) < (closest[match.student_id].distance or 0.0)):
-            closest[match.student_id] = match
-    for face, match in zip(analysis.detection.faces, matches, strict=True):
-        kind, reason, student_id = DetectedFace.Match.UNKNOWN, "", None
-        if match is not None and match.student_id is not None and closest[match.student_id] is match:
-            student_id = match.student_id
-            kind = (DetectedFace.Match.CONFIDENT if match.status == MatchStatus.CONFIDENT
-                    else DetectedFace.Match.UNCERTAIN)
-            if kind == DetectedFace.Match.CONFIDENT and student_id in analysis.look_alikes:
-                kind = DetectedFace.Match.UNCERTAIN
-                reason = "Looks like " + ", ".join(
-                    analysis.names.get(other, "another student") for other in analysis.look_alikes[student_id])
-        faces.append(DetectedFace(
-            photo=photo, face_index=len(faces), box_top=face.box.top, box_right=face.box.right,
-            box_bottom=face.box.bottom, box_left=face.box.left, face_area_ratio=face.face_area_ratio,
-            student_id=student_id, distance=None if match is None else match.distance, match=kind, reason=reason))
-    return faces
-
-
 def stored_copy(decoded: DecodedImage) -> bytes:
     """What is kept of a classroom photo: a JPEG without EXIF (no GPS, no device data), made from
     the pixels already decoded for recognition."""
     return image_to_jpeg(decoded.pixels, quality=88)
-
-
-def _student_names(ids: set[Hashable]) -> dict[Hashable, str]:
-    if not ids:
-        return {}
-    return {s.pk: s.full_name
-            for s in StudentProfile.objects.filter(pk__in=cast("set[Any]", ids)).only("first_name", "last_name")}
 
 
 def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confident: float,
@@ -245,7 +156,7 @@ def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confid
     changed = []
     for face in faces:
         record = records.get(face.student_id) if face.student_id else None
-        if record is None or record.source == Source.MANUAL:
+        if record is None or is_teachers(record):
             continue  # a teacher's decision stands
         earlier = lateness.note_seen(record, seen)  # lateness counts from the first sighting
         if record.distance is not None and face.distance is not None and record.distance <= face.distance:
@@ -255,17 +166,11 @@ def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confid
                     record.status = lateness.arrival_status(record, deadline)
                 changed.append(record)
             continue
-        record.status = (lateness.arrival_status(record, deadline) if face.match == DetectedFace.Match.CONFIDENT
-                         else Status.PENDING)
-        record.source = Source.FACE
-        record.distance = face.distance
-        record.face = face
-        record.reason = face.reason
-        record.confident_threshold, record.uncertain_threshold = confident, uncertain
+        record_mark_seen(record=record, sure=face.match == DetectedFace.Match.CONFIDENT, source=Source.FACE,
+                         deadline=deadline, thresholds=(confident, uncertain), distance=face.distance, face=face,
+                         reason=face.reason)
         changed.append(record)
-    AttendanceRecord.objects.bulk_update(
-        changed, ["status", "source", "distance", "face", "reason", "confident_threshold", "uncertain_threshold",
-                  "seen_at", "seen_at_source", "updated_at"])
+    AttendanceRecord.objects.bulk_update(changed, MARKED_FIELDS)
     return changed
 
 

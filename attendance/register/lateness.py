@@ -7,7 +7,7 @@ import datetime
 
 from accounts.selectors import teacher_settings_get
 from attendance.models import AttendanceRecord, AttendanceSession
-from attendance.photos.capture_time import CaptureTime
+from attendance.register.capture_time import CaptureTime
 from school.clock import school_datetime
 
 Status = AttendanceRecord.Status

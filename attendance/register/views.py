@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from attendance.models import AttendanceRecord, AttendanceSession
-from attendance.people.student_views import students_home
 from attendance.register import lateness, school_views, selectors, services
 from attendance.register.forms import CorrectionForm, FinalizeForm
 from attendance.register.selectors import session_visible_or_404
@@ -27,6 +26,7 @@ from school.pages import (
     REFUSALS,
     refusal_text,
     staff_required,
+    students_home,
 )
 
 Status = AttendanceRecord.Status

@@ -1,4 +1,5 @@
-"""The recognition backend interface, its result types and its typed errors.
+"""The recognition backend interface (its result types are in recognition.results, its errors in
+recognition.errors).
 
 Like Django's e-mail backends: a base class here, sibling implementations (`local`, `remote`),
 and a cached factory (`recognition.backends.get_backend`) that builds the one configured in
@@ -7,107 +8,14 @@ and a cached factory (`recognition.backends.get_backend`) that builds the one co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-# The interface's errors live in recognition.errors (the image decoder raises them too); callers import
-# them from either place.
-from recognition.errors import (  # noqa: F401
-    ErrorCode,
-    FaceQualityError,
-    InvalidImageError,
-    RecognitionError,
-    RecognitionUnavailable,
-)
+from recognition.results import Detection, EncodedFace, FaceMatch, Health, ModelInfo
 
 if TYPE_CHECKING:
     from recognition.images import DecodedImage
-
-EMBEDDING_SIZE = 128
-
-
-@dataclass(frozen=True)
-class FaceBox:
-    """A face's box in pixels of the original (EXIF-rotated) image, dlib's (top, right, bottom, left)."""
-
-    top: int
-    right: int
-    bottom: int
-    left: int
-
-    @property
-    def width(self) -> int:
-        return self.right - self.left
-
-    @property
-    def height(self) -> int:
-        return self.bottom - self.top
-
-    def as_dict(self) -> dict[str, int]:
-        return {"top": self.top, "right": self.right, "bottom": self.bottom, "left": self.left}
-
-
-@dataclass(frozen=True)
-class Face:
-    """One face found in an image: its 128-d embedding, box and share of the image's area."""
-
-    embedding: np.ndarray  # shape (128,), float64
-    box: FaceBox
-    face_area_ratio: float
-
-
-@dataclass(frozen=True)
-class EncodedFace(Face):
-    """The single face of an enrolment photo, with the image's size (width, height)."""
-
-    image_size: tuple[int, int] = (0, 0)
-
-
-@dataclass(frozen=True)
-class Detection:
-    """Every face of a classroom photo."""
-
-    faces: list[Face]
-    image_size: tuple[int, int]  # (width, height)
-    processing_time_ms: float
-
-
-class MatchStatus:
-    CONFIDENT = "confident"
-    UNCERTAIN = "uncertain"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class FaceMatch:
-    """The outcome for one query face: the assigned student (or None), the distance and a status."""
-
-    face_index: int
-    student_id: Any | None
-    distance: float | None
-    status: str
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """The embedding model, and the detectors that find classroom faces and enrolment faces."""
-
-    name: str
-    version: str
-    detector: str
-    enrolment_detector: str = ""
-
-
-@dataclass
-class Health:
-    ok: bool
-    backend: str
-    model: ModelInfo | None
-    models_loaded: bool
-    uptime_seconds: float
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 class RecognitionBackend:

@@ -14,7 +14,7 @@ from typing import Any
 import pybreaker
 from django.core.cache import caches
 
-from recognition.backends.base import RecognitionError, RecognitionUnavailable
+from recognition.errors import RecognitionError, RecognitionUnavailable
 
 logger = logging.getLogger(__name__)
 

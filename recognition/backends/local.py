@@ -20,21 +20,11 @@ import numpy as np
 from django.core.exceptions import ImproperlyConfigured
 
 from recognition import detectors, matching
-from recognition.backends.base import (
-    Detection,
-    EncodedFace,
-    ErrorCode,
-    Face,
-    FaceBox,
-    FaceMatch,
-    FaceQualityError,
-    Health,
-    ModelInfo,
-    RecognitionBackend,
-    RecognitionError,
-)
+from recognition.backends.base import RecognitionBackend
 from recognition.dlib_model import DLIB_LOCK, load_face_recognition
+from recognition.errors import ErrorCode, FaceQualityError, RecognitionError
 from recognition.images import DecodedImage, decode_image
+from recognition.results import Detection, EncodedFace, Face, FaceBox, FaceMatch, Health, ModelInfo
 
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
 _started = time.monotonic()

@@ -35,24 +35,11 @@ import tenacity
 from requests.adapters import HTTPAdapter
 
 from recognition import matching
-from recognition.backends.base import (
-    EMBEDDING_SIZE,
-    Detection,
-    EncodedFace,
-    ErrorCode,
-    Face,
-    FaceBox,
-    FaceMatch,
-    FaceQualityError,
-    Health,
-    InvalidImageError,
-    ModelInfo,
-    RecognitionBackend,
-    RecognitionError,
-    RecognitionUnavailable,
-)
+from recognition.backends.base import RecognitionBackend
 from recognition.backends.breaker import SharedBreaker
+from recognition.errors import ErrorCode, FaceQualityError, InvalidImageError, RecognitionError, RecognitionUnavailable
 from recognition.images import DecodedImage, image_to_jpeg
+from recognition.results import EMBEDDING_SIZE, Detection, EncodedFace, Face, FaceBox, FaceMatch, Health, ModelInfo
 from school import metrics
 from school.middleware import current_request_id
 

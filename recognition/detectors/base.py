@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from recognition.backends.base import FaceBox
+from recognition.results import FaceBox
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from recognition.backends.base import ErrorCode, FaceBox, RecognitionUnavailable
 from recognition.detectors.base import FaceDetector, Located, in_reading_order, resized, to_original
 from recognition.dlib_model import DLIB_LOCK
+from recognition.errors import ErrorCode, RecognitionUnavailable
+from recognition.results import FaceBox
 
 COARSE_LONG_SIDE = 640
 VERIFY_FACE_PIXELS = 100  # HOG's window is 80 px: the doubtful face is enlarged a little beyond it

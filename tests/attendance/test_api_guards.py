@@ -13,11 +13,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
+from attendance.faces.analysis import course_candidates
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.photos import services as photos
 from attendance.register import services
-from recognition.backends.base import RecognitionUnavailable
 from recognition.backends.local import DlibBackend
+from recognition.errors import RecognitionUnavailable
 from recognition.models import FaceEmbedding
 from recognition.selectors import candidates_for
 from tests import factories
@@ -197,7 +198,7 @@ def test_report_csv_is_safe_against_formula_injection(teacher: Any, teacher_api:
 def _process(teacher: Any, course: Any, data: bytes) -> int:
     course = type(course).objects.get(pk=course.pk)  # fresh, as in a request
     session = services.session_create(course=course, date="2026-11-20", label=str(len(data)), by=teacher)
-    photos.course_candidates(course)  # warm: a changed roster costs one more query, once
+    course_candidates(course)  # warm: a changed roster costs one more query, once
     with CaptureQueriesContext(connection) as queries:
         photos.session_photo_process(session=session, image=data, by=teacher)
     return len(queries)

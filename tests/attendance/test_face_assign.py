@@ -9,8 +9,8 @@ import pytest
 from django.db import IntegrityError
 
 from attendance.models import AttendanceCorrection, AttendanceRecord, DetectedFace
-from recognition.backends.base import FaceMatch
 from recognition.backends.local import DlibBackend
+from recognition.results import FaceMatch
 from tests.attendance.test_flow import open_session, upload
 from tests.classroom import EnrolledClass
 

@@ -15,8 +15,8 @@ from PIL import ExifTags, Image
 from accounts.models import TeacherSettings
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession
 from attendance.photos import services as photos
-from attendance.photos.capture_time import EXIF, UPLOAD, exif_capture_time, photo_capture_time
 from attendance.register import services
+from attendance.register.capture_time import EXIF, UPLOAD, exif_capture_time, photo_capture_time
 from tests.classroom import EnrolledClass
 
 pytestmark = pytest.mark.django_db

@@ -150,9 +150,8 @@ def test_the_session_page_lists_photos_in_progress(client: Any, teacher: Any, se
 def test_with_a_queue_the_outbox_is_sent_by_a_task_not_the_request(settings: Any, teacher: Any, session: Any,
                                                                     monkeypatch: pytest.MonkeyPatch,
                                                                     django_capture_on_commit_callbacks: Any) -> None:
-    from django.core import mail
-
     from celery import current_app
+    from django.core import mail
 
     from school import outbox, tasks
     from school.models import OutboxMessage

@@ -217,7 +217,7 @@ def test_a_photo_with_broken_exif_uses_the_upload_time() -> None:
 
     from PIL import Image
 
-    from attendance.photos.capture_time import UPLOAD, photo_capture_time
+    from attendance.register.capture_time import UPLOAD, photo_capture_time
 
     buffer = io.BytesIO()
     Image.new("RGB", (32, 32), "white").save(buffer, format="JPEG", exif=b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff")

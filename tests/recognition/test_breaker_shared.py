@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from recognition.backends.base import RecognitionUnavailable
 from recognition.backends.remote import HTTPBackend
+from recognition.errors import RecognitionUnavailable
 from tests.recognition.servers import Script, stub_server
 from tests.stack import ROOT
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.stack
 OPEN_THE_BREAKER = """
 import django, sys
 django.setup()
-from recognition.backends.base import RecognitionUnavailable
+from recognition.errors import RecognitionUnavailable
 from recognition.backends.remote import HTTPBackend
 backend = HTTPBackend(URL=sys.argv[1], MAX_RETRIES=0, BREAKER_THRESHOLD=2, BREAKER_RESET_SECONDS=30)
 for _ in range(2):

@@ -15,10 +15,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from recognition import detectors, matching
-from recognition.backends.base import MatchStatus, RecognitionError
 from recognition.backends.local import DlibBackend
 from recognition.detectors import yunet
+from recognition.errors import RecognitionError
 from recognition.images import decode_image
+from recognition.results import MatchStatus
 from tests import scenes
 from tests.classroom import ENROLMENT_PHOTOS
 

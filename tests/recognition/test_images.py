@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recognition.backends.base import ErrorCode, InvalidImageError
+from recognition.errors import ErrorCode, InvalidImageError
 from recognition.images import decode_image, sniff_format
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recognition.backends.base import ErrorCode, FaceQualityError, MatchStatus
-from recognition.errors import RecognitionUnavailable
+from recognition.errors import ErrorCode, FaceQualityError, RecognitionUnavailable
 from recognition.matching import CandidateSet
+from recognition.results import MatchStatus
 
 pytestmark = pytest.mark.slow
 

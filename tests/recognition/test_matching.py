@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recognition.backends.base import ErrorCode, MatchStatus, RecognitionError
+from recognition.errors import ErrorCode, RecognitionError
 from recognition.matching import CandidateSet, match_faces
+from recognition.results import MatchStatus
 
 
 def unit(seed: int) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
-from recognition.backends.base import ErrorCode, FaceQualityError
+from recognition.errors import ErrorCode, FaceQualityError
 from recognition.images import decode_image
 from recognition.quality import MAX_BRIGHTNESS, MIN_BRIGHTNESS, MIN_SHARPNESS, check_face_quality
 

@@ -10,14 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recognition.backends.base import (
-    ErrorCode,
-    FaceQualityError,
-    InvalidImageError,
-    RecognitionError,
-    RecognitionUnavailable,
-)
 from recognition.backends.remote import HTTPBackend
+from recognition.errors import ErrorCode, FaceQualityError, InvalidImageError, RecognitionError, RecognitionUnavailable
 from school.middleware import _request_id
 from tests.recognition.servers import Script, django_server, free_port_url, stub_server
 

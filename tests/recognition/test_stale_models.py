@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from attendance.photos.services import course_candidates
+from attendance.faces.analysis import course_candidates
 from recognition.backends import remote
 from recognition.backends.remote import HTTPBackend
 from recognition.models import FaceEmbedding

@@ -16,7 +16,7 @@ from attendance.photos import processing
 from attendance.photos import services as photos
 from attendance.register import periods, services
 from classes.models import Course
-from recognition.backends.base import RecognitionError
+from recognition.errors import RecognitionError
 from school.errors import DomainError
 from school.progress import progress
 

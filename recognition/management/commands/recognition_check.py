@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recognition.backends import get_backend
-from recognition.backends.base import RecognitionError
+from recognition.errors import RecognitionError
 
 
 class Command(BaseCommand):

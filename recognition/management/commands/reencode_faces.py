@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recognition.backends import get_backend
-from recognition.backends.base import RecognitionError
+from recognition.errors import RecognitionError
 from recognition.models import FaceEmbedding
 from recognition.services import face_reencode
 from school.errors import DomainError

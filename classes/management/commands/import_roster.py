@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts import roster
 from accounts.models import User
+from classes import roster
 from classes.models import Course
 from school.progress import progress_on
 
