@@ -13,7 +13,7 @@ from typing import Any
 
 class ErrorKind(enum.Enum):
     """What sort of refusal this is; each edge decides what it means for its callers (see
-    `school.api.errors.STATUS_OF_KIND` for the REST API's statuses)."""
+    `school.statuses.STATUS_OF_KIND` for the statuses of the API and the pages)."""
 
     INVALID = "invalid"  # the request itself is wrong
     FORBIDDEN = "forbidden"  # allowed to see the object, not to do this with it

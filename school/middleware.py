@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from school.errors import DomainError
+from school.statuses import status_of
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -22,6 +27,16 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+@contextlib.contextmanager
+def request_id_bound(request_id: str) -> Iterator[str]:
+    """Runs the block with `request_id` as the current one (a Celery task carries its upload's id)."""
+    token = _request_id.set(request_id)
+    try:
+        yield request_id
+    finally:
+        _request_id.reset(token)
+
+
 class RequestIDMiddleware:
     """Takes the caller's X-Request-ID (or makes one), exposes it to logs and echoes it back."""
 
@@ -32,11 +47,8 @@ class RequestIDMiddleware:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = _request_id.set(request_id)
-        try:
+        with request_id_bound(request_id):
             response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
 
@@ -80,3 +92,28 @@ def _too_large(request: HttpRequest, length: int, limit: int) -> HttpResponse:
         return HttpResponse(f"413 Request Entity Too Large: {message}", status=413,
                             content_type="text/plain; charset=utf-8")
     return JsonResponse(body, status=413)
+
+
+class DomainErrorPageMiddleware:
+    """A page whose service refused (a domain error the view did not turn into a message itself) answers
+    the refusal's status with its message on a page, never a 500. The REST API has its own handler
+    (school.api.errors); this one leaves /api/ alone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
+            return None
+        status = status_of(exception)
+        if "application/json" in request.headers.get("Accept", ""):  # the pages' scripts
+            response: HttpResponse = JsonResponse({"ok": False, "message": exception.message}, status=status)
+        else:
+            response = render(request, "refusal.html", {"message": exception.message, "status": status},
+                              status=status)
+        if exception.retry_after is not None:
+            response["Retry-After"] = str(exception.retry_after)
+        return response

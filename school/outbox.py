@@ -82,7 +82,7 @@ def _send_after_commit(message_id: int) -> None:
         logger.exception("outbox: sending message %s after commit failed", message_id)
 
 
-def _claim(message_id: int, now: datetime.datetime) -> bool:
+def message_claim(message_id: int, now: datetime.datetime) -> bool:
     """pending (due) → sending, atomically: only one sender wins a message."""
     return bool(OutboxMessage.objects.filter(_due(now), pk=message_id).update(status=Status.SENDING, claimed_at=now))
 
@@ -113,7 +113,7 @@ def outbox_send_due(*, ids: Iterable[int] | None = None, limit: int = 200,
     for message_id in candidates.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]:
         if failures_in_a_row >= ROUND_MAX_FAILURES:
             break  # the server is down: the rest stays due for the next round
-        if not _claim(message_id, now):
+        if not message_claim(message_id, now):
             continue  # another sender has it
         message = OutboxMessage.objects.get(pk=message_id)
         try:

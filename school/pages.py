@@ -15,10 +15,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
-from school.api.errors import status_of
 from school.api.throttling import ScopedUserThrottle, first_refusal, login_cooloff_seconds
 from school.authenticated import AuthenticatedHttpRequest
 from school.errors import DomainError, ErrorKind
+from school.statuses import status_of
 
 View = Callable[..., HttpResponseBase]
 

@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "school.middleware.RequestIDMiddleware",
     # Refuses an oversized body from its Content-Length before any of it is read (413).
     "school.middleware.RequestSizeLimitMiddleware",
+    # A refusal a page did not show itself answers its status and message, never a 500 (school/errors.py).
+    "school.middleware.DomainErrorPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

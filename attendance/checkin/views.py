@@ -27,11 +27,11 @@ from attendance.register import selectors
 from attendance.register.selectors import session_visible_or_404
 from recognition.errors import RecognitionError, RecognitionUnavailable
 from recognition.images import upload_bytes
-from school.api.errors import STATUS_OF_KIND
 from school.api.throttling import PhotoUploadThrottle
 from school.authenticated import AuthenticatedHttpRequest
 from school.errors import DomainError, ErrorKind
 from school.pages import private_image, refusal_status, refusal_text, staff_required, throttled
+from school.statuses import STATUS_OF_KIND
 
 SCAN_KEY = "checkin_scan"
 

@@ -9,7 +9,7 @@ from celery import shared_task
 
 from attendance.photos import processing
 from school import metrics
-from school.middleware import _request_id
+from school.middleware import request_id_bound
 
 
 @shared_task(bind=True, name=processing.PHOTO_PROCESS_TASK, acks_late=True, reject_on_worker_lost=True,
@@ -18,15 +18,12 @@ def photo_process(self: Any, photo_id: int, request_id: str | None = None) -> st
     """Detects, matches and applies one stored classroom photo; while recognition is unavailable it
     is retried with backoff (the photo shows "waiting for recognition") until the photo's deadline.
     Logs carry the upload's request id (and the recognition service receives it)."""
-    token = _request_id.set(request_id or f"task-{self.request.id}")
-    try:
+    with request_id_bound(request_id or f"task-{self.request.id}"):
         outcome = processing.photo_process_stored(photo_id=photo_id)
         if outcome.retry_in is not None:
             metrics.TASK_RETRIES.labels(task="attendance.photo_process").inc()
             raise self.retry(countdown=outcome.retry_in, kwargs={"request_id": request_id})
         return "done" if outcome.result is not None else "nothing to do"
-    finally:
-        _request_id.reset(token)
 
 
 @shared_task(name="attendance.photos_resume")

@@ -17,28 +17,9 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from school.errors import DomainError, ErrorKind
+from school.errors import DomainError
 from school.middleware import current_request_id
-
-# The REST API's status for each kind of domain refusal (school.errors); the pages use the same table.
-STATUS_OF_KIND: dict[ErrorKind, int] = {
-    ErrorKind.INVALID: status.HTTP_400_BAD_REQUEST,
-    ErrorKind.FORBIDDEN: status.HTTP_403_FORBIDDEN,
-    ErrorKind.NOT_FOUND: status.HTTP_404_NOT_FOUND,
-    ErrorKind.CONFLICT: status.HTTP_409_CONFLICT,
-    ErrorKind.GONE: status.HTTP_410_GONE,
-    ErrorKind.TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    ErrorKind.UNSUPPORTED: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-    ErrorKind.UNPROCESSABLE: status.HTTP_422_UNPROCESSABLE_ENTITY,
-    ErrorKind.BUSY: status.HTTP_429_TOO_MANY_REQUESTS,
-    ErrorKind.UPSTREAM: status.HTTP_502_BAD_GATEWAY,
-    ErrorKind.UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
-}
-
-
-def status_of(exc: DomainError) -> int:
-    """The HTTP status of a domain refusal."""
-    return STATUS_OF_KIND[exc.kind]
+from school.statuses import status_of
 
 
 class DomainRefusal(exceptions.APIException):

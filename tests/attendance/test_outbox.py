@@ -15,7 +15,7 @@ from django.utils import timezone
 from attendance.models import AttendanceRecord, AttendanceSession
 from attendance.register import services
 from school.models import OutboxMessage, SchoolSettings
-from school.outbox import _claim, outbox_add, outbox_send_due
+from school.outbox import message_claim, outbox_add, outbox_send_due
 from tests import factories
 from tests.attendance.mail_backends import FailingSMTPBackend
 
@@ -109,8 +109,8 @@ def test_a_message_is_claimed_by_one_sender_only() -> None:
     with transaction.atomic():
         message = outbox_add(to="guardian@family.example", kind="other", subject="Hello", body="Body")
     now = timezone.now()
-    assert _claim(message.pk, now) is True
-    assert _claim(message.pk, now) is False  # a second worker loses
+    assert message_claim(message.pk, now) is True
+    assert message_claim(message.pk, now) is False  # a second worker loses
     assert outbox_send_due(now=now)["sent"] == 0  # the claimed message is not sent by another round
     # A sender that died holding it: offered again after the claim timeout.
     assert outbox_send_due(now=now + datetime.timedelta(hours=1))["sent"] == 1

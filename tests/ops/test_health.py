@@ -74,16 +74,15 @@ def test_json_logs_carry_the_request_id(capsys: Any) -> None:
     from django.conf import settings
     from django.utils.log import configure_logging
 
-    from school.middleware import _request_id
+    from school.middleware import request_id_bound
 
     config = json.loads(json.dumps(settings.LOGGING))
     config["handlers"]["console"]["formatter"] = "json"
     configure_logging(settings.LOGGING_CONFIG, config)
-    token = _request_id.set("req-7")
     try:
-        logging.getLogger("attendance.test").warning("photo %s queued", 12)
+        with request_id_bound("req-7"):
+            logging.getLogger("attendance.test").warning("photo %s queued", 12)
     finally:
-        _request_id.reset(token)
         configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
     line = [row for row in capsys.readouterr().err.splitlines() if "queued" in row][-1]
     record = json.loads(line)

@@ -12,7 +12,7 @@ import pytest
 
 from recognition.backends.remote import HTTPBackend
 from recognition.errors import ErrorCode, FaceQualityError, InvalidImageError, RecognitionError, RecognitionUnavailable
-from school.middleware import _request_id
+from school.middleware import request_id_bound
 from tests.recognition.servers import Script, django_server, free_port_url, stub_server
 
 pytestmark = pytest.mark.slow
@@ -161,14 +161,10 @@ def test_a_closed_port_is_unavailable_and_unhealthy(read: Any) -> None:
 def test_the_api_key_and_request_id_are_sent(service: str, settings: Any, read: Any) -> None:
     settings.RECOGNITION_API_KEY = "k3y"
     script = Script(upstream=service)
-    token = _request_id.set("req-42")
-    try:
-        with stub_server(script) as url:
-            assert remote(url, API_KEY="k3y").encode_face(read("people/obama/obama.jpg")).embedding.shape == (128,)
-            with pytest.raises(RecognitionError) as refused:
-                remote(url, API_KEY="wrong").encode_face(read("people/obama/obama.jpg"))
-    finally:
-        _request_id.reset(token)
+    with request_id_bound("req-42"), stub_server(script) as url:
+        assert remote(url, API_KEY="k3y").encode_face(read("people/obama/obama.jpg")).embedding.shape == (128,)
+        with pytest.raises(RecognitionError) as refused:
+            remote(url, API_KEY="wrong").encode_face(read("people/obama/obama.jpg"))
     assert refused.value.error_code == "RECOGNITION_UNAUTHORIZED" and not refused.value.retryable
     headers = script.hits[0][2]
     assert headers["X-API-Key"] == "k3y" and headers["X-Request-ID"] == "req-42"
