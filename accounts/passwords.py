@@ -3,7 +3,7 @@
 Django's own machinery does the work: `default_token_generator` makes the one-time tokens (they hash the
 password and the last login, so a link stops working once used, and PASSWORD_RESET_TIMEOUT expires it),
 `PasswordResetForm`/`SetPasswordForm`/`PasswordChangeForm` validate. The only change is that every
-e-mail goes through the outbox (attendance/outbox.py), so a failing mail server loses nothing.
+e-mail goes through the outbox (school/outbox.py), so a failing mail server loses nothing.
 """
 
 from __future__ import annotations

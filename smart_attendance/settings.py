@@ -335,7 +335,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "school.api.openapi.SchoolAutoSchema",
     "EXCEPTION_HANDLER": "school.api.errors.exception_handler",
-    # Scoped limits (smart_attendance/api/throttling.py), the same for the API and the pages.
+    # Scoped limits (school/api/throttling.py), the same for the API and the pages.
     "DEFAULT_THROTTLE_RATES": {
         # Login attempts per client IP (API token, login page, admin login).
         "auth": env_rate("AUTH_THROTTLE_RATE", "20/min"),
@@ -464,7 +464,7 @@ FACE_DUPLICATE_DISTANCE = env_number("FACE_DUPLICATE_DISTANCE", 0.2, cast=float,
 PHOTO_RETENTION_DAYS: int = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
 AT_RISK_THRESHOLD_PERCENT: int = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
 
-# --- Live mode and self check-in (attendance/live.py, attendance/checkin.py) -------------------
+# --- Live mode and self check-in (attendance/live/, attendance/checkin/) ------------------------------
 
 # A student is marked by live mode after this many frames with a confident match (1 frame never suffices
 # unless set so: one frame can be a passer-by).

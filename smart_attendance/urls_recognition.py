@@ -6,6 +6,6 @@ from django.urls import include, path
 
 urlpatterns = [path("", include("recognition.urls"))]
 
-# Under /api/, an unknown URL and an unhandled exception answer JSON (smart_attendance/api/errors.py).
+# Under /api/, an unknown URL and an unhandled exception answer JSON (school/api/errors.py).
 handler404 = "school.api.errors.not_found"
 handler500 = "school.api.errors.server_error"

@@ -1,6 +1,6 @@
 """E-mails of attendance decisions: absences to guardians, low attendance to the teacher, the follow-up
 of a corrected absence. Each is an outbox row written in the transaction of the decision (see
-attendance/outbox.py), so a failing mail server never undoes a decision and no message is lost."""
+school/outbox.py), so a failing mail server never undoes a decision and no message is lost."""
 
 from __future__ import annotations
 

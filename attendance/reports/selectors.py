@@ -1,6 +1,6 @@
 """Reports beyond one course: the school-wide day report for the office, a student's report across
 courses, and a course's register (students by sessions) for a date range. Each has CSV rows; the PDF
-comes from attendance/pdf.py."""
+comes from attendance/reports/pdf.py."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from rest_framework import permissions, serializers
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The one error shape of the API (smart_attendance/api/errors.py)."""
+    """The one error shape of the API (school/api/errors.py)."""
 
     error_code = serializers.CharField(help_text="Stable: clients branch on it.")
     message = serializers.CharField(help_text="For people; may change.")
