@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerView
 
 from school import health
@@ -24,6 +25,10 @@ urlpatterns = [
     # locks a username + IP out after repeated wrong passwords.
     path("accounts/", include("accounts.auth_views")),
     path("admin/login/", throttled(LoginThrottle)(admin.site.login)),
+    # The admin pages of models that moved to `school` in the re-layering: old bookmarks still land.
+    re_path(r"^admin/(?:accounts|attendance|classes)/(?P<model>accesslogentry|outboxmessage|schoolsettings|term|closure)"
+            r"/(?P<rest>.*)$", RedirectView.as_view(url="/admin/school/%(model)s/%(rest)s", permanent=True,
+                                                   query_string=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),

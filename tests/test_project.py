@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib import admin
@@ -199,3 +200,15 @@ def test_api_docs_load_swagger_ui_from_our_own_static_files(client):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     # The file the page names is really there (offline, nothing else to fetch).
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+@pytest.mark.django_db
+def test_admin_bookmarks_of_models_moved_to_school_still_land(client: Any, admin_user: Any) -> None:
+    """The re-layering moved five models to the `school` app: their old admin addresses redirect."""
+    client.force_login(admin_user)
+    response = client.get("/admin/classes/term/?o=1")
+    assert response.status_code == 301 and response["Location"] == "/admin/school/term/?o=1"
+    response = client.get("/admin/attendance/outboxmessage/7/change/")
+    assert response.status_code == 301 and response["Location"] == "/admin/school/outboxmessage/7/change/"
+    assert client.get("/admin/school/term/").status_code == 200
+    assert client.get("/admin/attendance/attendancesession/").status_code == 200  # not moved: not redirected
