@@ -120,7 +120,7 @@ def enrolled_class(teacher: Any, faces: Path) -> Any:
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     # The SQLite test database is a file, not memory, so that the Celery worker process of the stack
     # tests (tests/stack.py) opens the same database as the test, and so that threads of the
-    # concurrency tests (tests/attendance/test_concurrency.py) see SQLite's real locking: a shared
+    # concurrency tests (tests/attendance/register/test_concurrency.py) see SQLite's real locking: a shared
     # in-memory database locks whole tables and behaves nothing like production.
     import tempfile
 

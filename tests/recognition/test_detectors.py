@@ -161,7 +161,7 @@ def test_identities_are_recognised_at_every_size(composed: dict[str, scenes.Scen
 def test_a_poster_face_is_found_and_is_nobody(composed: dict[str, scenes.Scene], detections: dict[str, Any],
                                               enrolled: dict[str, np.ndarray]) -> None:
     """A face on a poster is a face: it is found, matches nobody, and the teacher dismisses it as
-    "not a student" in the review (tests/attendance/test_review.py)."""
+    "not a student" in the review (tests/attendance/photos/test_review.py)."""
     name, scene = next((n, s) for n, s in composed.items() if any(f.poster for f in s.faces))
     poster = next(i for i, f in enumerate(scene.faces) if f.poster)
     pairs, _ = scenes.found_faces(scene, boxes_of(detections[name]))

@@ -11,7 +11,7 @@ from django.db import IntegrityError
 from attendance.models import AttendanceCorrection, AttendanceRecord, DetectedFace
 from recognition.backends.local import DlibBackend
 from recognition.results import FaceMatch
-from tests.attendance.test_flow import open_session, upload
+from tests.attendance.photos.test_flow import open_session, upload
 from tests.classroom import EnrolledClass
 
 pytestmark = pytest.mark.django_db

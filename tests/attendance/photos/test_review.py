@@ -15,7 +15,7 @@ from PIL import Image
 from accounts.models import TeacherSettings
 from attendance.models import AttendanceCorrection, AttendanceRecord, DetectedFace, SessionPhoto
 from tests import scenes
-from tests.attendance.test_flow import open_session, upload
+from tests.attendance.photos.test_flow import open_session, upload
 from tests.classroom import EnrolledClass
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

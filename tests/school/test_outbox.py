@@ -17,11 +17,11 @@ from attendance.register import services
 from school.models import OutboxMessage, SchoolSettings
 from school.outbox import message_claim, outbox_add, outbox_send_due
 from tests import factories
-from tests.attendance.mail_backends import FailingSMTPBackend
+from tests.school.mail_backends import FailingSMTPBackend
 
 pytestmark = pytest.mark.django_db
 
-FAILING = "tests.attendance.mail_backends.FailingSMTPBackend"
+FAILING = "tests.school.mail_backends.FailingSMTPBackend"
 
 
 @pytest.fixture
@@ -216,11 +216,11 @@ def test_senders_running_at_once_send_each_message_exactly_once(settings: Any) -
 
     from django.db import connection
 
-    from tests.attendance.mail_backends import SlowRecordingBackend
+    from tests.school.mail_backends import SlowRecordingBackend
 
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip("SQLite's shared in-memory test database locks whole tables: no concurrent writers")
-    settings.EMAIL_BACKEND = "tests.attendance.mail_backends.SlowRecordingBackend"
+    settings.EMAIL_BACKEND = "tests.school.mail_backends.SlowRecordingBackend"
     SlowRecordingBackend.accepted = []
     for index in range(30):
         with transaction.atomic():
