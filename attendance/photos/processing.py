@@ -24,7 +24,7 @@ from typing import cast
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -95,22 +95,11 @@ def session_photo_store(*, session: AttendanceSession, image: bytes, by: User | 
     taken = photo_capture_time(image, session_date=session.date)
     photo = SessionPhoto(session=session, content_hash=digest, uploaded_by=by, state=State.QUEUED,
                          taken_at=taken.at, taken_at_source=taken.source)
-    photo.upload.save("upload", ContentFile(image), save=False)
-    try:
-        with transaction.atomic():
-            session = AttendanceSession.objects.select_for_update().get(pk=session.pk)
-            services.require_open(session)  # finalising takes the same lock: no photo slips in after it
-            photo.session = session
-            photo.save()
-            transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
-    except IntegrityError:  # the same photo uploaded concurrently
-        if photo.upload.name:
-            photo.upload.storage.delete(photo.upload.name)
-        return cast(photos.PhotoResult, photos.photo_duplicate(session, digest))
-    except BaseException:
-        if photo.upload.name:
-            photo.upload.storage.delete(photo.upload.name)
-        raise
+    return photos.photo_store(photo=photo, file_field="upload", name="upload", content=image, then=_queued)
+
+
+def _queued(photo: SessionPhoto, session: AttendanceSession) -> photos.PhotoResult:
+    transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
     return photos.PhotoResult(photo=photo, faces=[], duplicate=False, processing_time_ms=0.0)
 
 

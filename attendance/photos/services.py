@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -73,31 +74,42 @@ def session_photo_process(*, session: AttendanceSession, image: bytes, by: User 
     # (3-12 MP; benchmarks/attendance.py).
     stored = stored_copy(analysis.decoded)
     taken = photo_capture_time(image, session_date=session.date)  # EXIF of the upload, not the stored copy
-    saved: list[SessionPhoto] = []
+    photo = SessionPhoto(session=session, content_hash=analysis.digest, uploaded_by=by, taken_at=taken.at,
+                         taken_at_source=taken.source)
+    return photo_store(photo=photo, file_field="image", name="photo.jpg", content=stored,
+                       then=lambda photo, session: photo_apply(photo=photo, session=session, analysis=analysis))
+
+
+def photo_store(*, photo: SessionPhoto, file_field: str, name: str, content: bytes,
+                then: Callable[[SessionPhoto, AttendanceSession], PhotoResult]) -> PhotoResult:
+    """Stores a new photo of an open session: the file, then the row under the session's lock (finalising
+    takes the same lock: no photo slips in after it), then `then(photo, session)` in the same
+    transaction. The same photo stored concurrently is the existing one (`duplicate`); nothing
+    half-written stays: a rolled-back photo leaves no file in storage. The request path (the photo
+    processed at once) and the queued path (the upload kept for a worker) both store through here."""
+    file = getattr(photo, file_field)
+    file.save(name, ContentFile(content), save=False)
     try:
         with transaction.atomic():
-            session = AttendanceSession.objects.select_for_update().get(pk=session.pk)
+            session = AttendanceSession.objects.select_for_update().get(pk=photo.session_id)
             require_open(session)
-            photo = SessionPhoto(session=session, content_hash=analysis.digest, uploaded_by=by, taken_at=taken.at,
-                                 taken_at_source=taken.source)
-            photo.image.save("photo.jpg", ContentFile(stored), save=False)
-            saved.append(photo)
+            photo.session = session
             try:
                 with transaction.atomic():
                     photo.save()
-            except IntegrityError:  # the same photo processed concurrently
-                if photo.image.name:
-                    photo.image.storage.delete(photo.image.name)
-                saved.clear()
-                return cast(PhotoResult, photo_duplicate(session, analysis.digest))
-            result = photo_apply(photo=photo, session=session, analysis=analysis)
+            except IntegrityError:  # the same photo stored concurrently
+                _file_delete(file)
+                return cast(PhotoResult, photo_duplicate(session, photo.content_hash))
+            return then(photo, session)
     except BaseException:
-        # Nothing half-written: a rolled-back photo must not leave its file in storage.
-        for orphan in saved:
-            if orphan.image.name:
-                orphan.image.storage.delete(orphan.image.name)
+        _file_delete(file)
         raise
-    return result
+
+
+def _file_delete(file: Any) -> None:
+    if file.name:
+        file.storage.delete(file.name)
+        file.name = ""
 
 
 def photo_apply(*, photo: SessionPhoto, session: AttendanceSession, analysis: PhotoAnalysis) -> PhotoResult:

@@ -14,8 +14,8 @@ from attendance.legacy import services as legacy
 class Command(BaseCommand):
     help = ("Imports a mongoexport of the reference system (students.json with face_embeddings, subjects.json, "
             "attendance.json; JSON lines or arrays, Extended JSON) in one transaction. Embeddings are imported "
-            "only with consent: recorded in the export, or stated with --consent-recorded. See attendance/legacy/services.py "
-            "for the fields read.")
+            "only with consent: recorded in the export, or stated with --consent-recorded. See "
+            "attendance/legacy/services.py for the fields read.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path, help="the folder with the exported collections")
