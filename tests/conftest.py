@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests import factories
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "faces"
 
@@ -53,6 +57,24 @@ def api_client_for(user: Any | None) -> APIClient:
     if user is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
+
+
+class ClientFor(Protocol):
+    """The `client_for` fixture: `client_for(user)` is a page client logged in as `user`."""
+
+    def __call__(self, user: User) -> Client: ...
+
+
+@pytest.fixture
+def client_for() -> ClientFor:
+    """A test client with the session of `user` (force_login: no password, no login page, no lockout)."""
+
+    def logged_in(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return logged_in
 
 
 @pytest.fixture

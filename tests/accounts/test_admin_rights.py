@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from accounts.models import User
 from tests import factories
-from tests.conftest import api_client_for
+from tests.conftest import ClientFor, api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -75,14 +74,8 @@ def test_deleting_a_teacher_with_courses_is_409(admin_api: Any) -> None:
     assert response.json()["error_code"] == "HAS_COURSES" and response.json()["details"]["courses"] == [course.pk]
 
 
-def admin_client(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def test_the_django_admin_refuses_to_demote_oneself(admin_user: Any) -> None:
-    client = admin_client(admin_user)
+def test_the_django_admin_refuses_to_demote_oneself(admin_user: Any, client_for: ClientFor) -> None:
+    client = client_for(admin_user)
     page = client.get(f"/admin/accounts/user/{admin_user.pk}/change/")
     assert page.status_code == 200
     form = page.context["adminform"].form
@@ -102,8 +95,8 @@ def test_the_django_admin_refuses_to_demote_oneself(admin_user: Any) -> None:
     assert admin_user.role == "admin" and admin_user.is_superuser
 
 
-def test_the_django_admin_cannot_delete_the_last_admin(admin_user: Any) -> None:
-    client = admin_client(admin_user)
+def test_the_django_admin_cannot_delete_the_last_admin(admin_user: Any, client_for: ClientFor) -> None:
+    client = client_for(admin_user)
     assert client.post(f"/admin/accounts/user/{admin_user.pk}/delete/", {"post": "yes"}).status_code == 403
     teacher = factories.TeacherFactory(username="t1")
     response = client.post("/admin/accounts/user/", {"action": "delete_selected", "post": "yes",

@@ -14,15 +14,9 @@ from accounts.models import Role, StudentProfile, User
 from attendance.models import AttendanceRecord, AttendanceSession
 from classes.models import Enrollment
 from tests import factories
-from tests.conftest import api_client_for
+from tests.conftest import ClientFor, api_client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # --- item 2: a roster's course_code names only the importer's own courses ---------------------------
@@ -33,7 +27,8 @@ def _import(client: Client, course_id: int, text: str) -> str:
     return client.post(f"/courses/{course_id}/roster/", {"file": upload}, follow=True).content.decode()
 
 
-def test_roster_cannot_enrol_into_another_teachers_course(teacher: Any, other_teacher: Any) -> None:
+def test_roster_cannot_enrol_into_another_teachers_course(teacher: Any, other_teacher: Any,
+                                                          client_for: ClientFor) -> None:
     mine = factories.CourseFactory(teacher=teacher, code="MINE-1")
     theirs = factories.CourseFactory(teacher=other_teacher, code="THEIRS-1")
     page = _import(client_for(teacher), mine.pk,
@@ -43,7 +38,8 @@ def test_roster_cannot_enrol_into_another_teachers_course(teacher: Any, other_te
     assert "Line 2 not imported" in page
 
 
-def test_roster_errors_do_not_reveal_which_course_codes_exist(teacher: Any, other_teacher: Any) -> None:
+def test_roster_errors_do_not_reveal_which_course_codes_exist(teacher: Any, other_teacher: Any,
+                                                              client_for: ClientFor) -> None:
     mine = factories.CourseFactory(teacher=teacher, code="MINE-1")
     factories.CourseFactory(teacher=other_teacher, code="THEIRS-1")
     existing = _import(client_for(teacher), mine.pk,
@@ -54,7 +50,7 @@ def test_roster_errors_do_not_reveal_which_course_codes_exist(teacher: Any, othe
     assert "no course with code &#x27;NOPE-1&#x27; among the courses you may enrol into" in missing
 
 
-def test_roster_still_enrols_into_the_teachers_other_course(teacher: Any) -> None:
+def test_roster_still_enrols_into_the_teachers_other_course(teacher: Any, client_for: ClientFor) -> None:
     mine = factories.CourseFactory(teacher=teacher, code="MINE-1")
     other_of_mine = factories.CourseFactory(teacher=teacher, code="MINE-2")
     _import(client_for(teacher), mine.pk, "student_number,first_name,last_name,course_code\n902,Ada,L,mine-2\n")
@@ -64,7 +60,8 @@ def test_roster_still_enrols_into_the_teachers_other_course(teacher: Any) -> Non
 # --- item 3: a teacher's student page shows only the history the teacher may see ---------------------
 
 
-def test_student_page_history_is_scoped_to_the_viewers_courses(teacher: Any, other_teacher: Any) -> None:
+def test_student_page_history_is_scoped_to_the_viewers_courses(teacher: Any, other_teacher: Any,
+                                                               client_for: ClientFor) -> None:
     student = factories.StudentFactory(created_by=teacher)
     mine = factories.CourseFactory(teacher=teacher, code="MATH-1")
     theirs = factories.CourseFactory(teacher=other_teacher, code="SECRET-COUNSELLING")
@@ -131,7 +128,7 @@ def test_admin_links_a_free_login(admin_api: Any) -> None:
 # --- item 9: the role decides the admin powers ------------------------------------------------------
 
 
-def test_a_superuser_switched_to_teacher_loses_the_admin(admin_api: Any) -> None:
+def test_a_superuser_switched_to_teacher_loses_the_admin(admin_api: Any, client_for: ClientFor) -> None:
     boss = factories.AdminFactory(username="boss")
     response = admin_api.patch(f"/api/v1/users/{boss.pk}/", {"role": "teacher"}, format="json")
     assert response.status_code == 200
@@ -141,7 +138,7 @@ def test_a_superuser_switched_to_teacher_loses_the_admin(admin_api: Any) -> None
     assert api_client_for(boss).get("/api/v1/users/").status_code == 403
 
 
-def test_a_teacher_promoted_to_admin_gets_the_admin(admin_api: Any, teacher: Any) -> None:
+def test_a_teacher_promoted_to_admin_gets_the_admin(admin_api: Any, teacher: Any, client_for: ClientFor) -> None:
     admin_api.patch(f"/api/v1/users/{teacher.pk}/", {"role": "admin"}, format="json")
     teacher.refresh_from_db()
     assert teacher.is_staff and teacher.is_superuser
@@ -156,7 +153,7 @@ def test_the_database_refuses_a_superuser_whose_role_is_not_admin(teacher: Any) 
         User.objects.create(username="sneaky", role=Role.STUDENT, is_staff=True)
 
 
-def test_changing_the_role_in_the_django_admin_drops_the_flags(admin_user: Any) -> None:
+def test_changing_the_role_in_the_django_admin_drops_the_flags(admin_user: Any, client_for: ClientFor) -> None:
     boss = factories.AdminFactory(username="boss")
     client = client_for(admin_user)
     response = client.post(f"/admin/accounts/user/{boss.pk}/change/", {
@@ -174,7 +171,8 @@ def test_is_school_admin_follows_the_role_only(admin_user: Any) -> None:
     assert not factories.TeacherFactory().is_school_admin
 
 
-def test_the_admin_cannot_link_a_teachers_login_to_a_student(admin_user: Any, teacher: Any) -> None:
+def test_the_admin_cannot_link_a_teachers_login_to_a_student(admin_user: Any, teacher: Any,
+                                                             client_for: ClientFor) -> None:
     student = factories.StudentFactory(student_number="T1")
     client_for(admin_user).post(f"/admin/accounts/studentprofile/{student.pk}/change/", {
         "student_number": "T1", "first_name": "A", "last_name": "B", "guardian_email": "", "user": teacher.pk,
@@ -185,7 +183,8 @@ def test_the_admin_cannot_link_a_teachers_login_to_a_student(admin_user: Any, te
 
 
 def test_the_user_page_offers_a_student_profile_only_for_student_logins(admin_user: Any, teacher: Any,
-                                                                         student_user: Any) -> None:
+                                                                         student_user: Any,
+                                                                         client_for: ClientFor) -> None:
     client = client_for(admin_user)
     teacher_page = client.get(f"/admin/accounts/user/{teacher.pk}/change/").content.decode()
     student_page = client.get(f"/admin/accounts/user/{student_user.pk}/change/").content.decode()
@@ -196,7 +195,7 @@ def test_the_user_page_offers_a_student_profile_only_for_student_logins(admin_us
 
 @pytest.mark.parametrize(("role", "powers"), [("admin", True), ("teacher", False)])
 def test_a_user_added_in_the_django_admin_gets_the_flags_of_their_role(admin_user: Any, role: str,
-                                                                       powers: bool) -> None:
+                                                                       powers: bool, client_for: ClientFor) -> None:
     response = client_for(admin_user).post("/admin/accounts/user/add/", {
         "username": "newbie", "password1": "a-long-passphrase-77", "password2": "a-long-passphrase-77",
         "usable_password": "true", "role": role,
@@ -222,7 +221,7 @@ def test_a_login_taken_at_the_same_moment_is_a_409_not_a_500(admin_user: Any) ->
     assert other.user is None
 
 
-def test_a_login_without_a_client_address_works_on_every_database(teacher: Any) -> None:
+def test_a_login_without_a_client_address_works_on_every_database(teacher: Any, client_for: ClientFor) -> None:
     """force_login (and a server behind a unix socket) has no REMOTE_ADDR: django-axes must record
     no address rather than the word "unknown", which PostgreSQL refuses as an inet (a 500)."""
     from django.http import HttpRequest

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from accounts.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION, consent_record
 from accounts.models import ConsentEvent, ErasureReceipt, StudentProfile
@@ -21,16 +20,11 @@ from recognition.models import FaceEmbedding
 from recognition.services import face_enrol
 from school.errors import DomainError
 from tests import factories
+from tests.conftest import ClientFor
 
 pytestmark = pytest.mark.django_db
 
 OBAMA = "people/obama/obama.jpg"
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def enrolled(faces: Path, teacher: Any, **student: Any) -> tuple[StudentProfile, FaceEmbedding]:
@@ -116,7 +110,7 @@ def test_enrolment_racing_a_withdrawal_leaves_no_embedding(teacher: Any, faces: 
     assert not list(Path(default_storage.location).rglob("*.jpg"))  # no orphan photo either
 
 
-def test_admin_cannot_edit_consent_directly(admin_user: Any) -> None:
+def test_admin_cannot_edit_consent_directly(admin_user: Any, client_for: ClientFor) -> None:
     student = factories.StudentFactory(consent_given=False, student_number="A1")
     client = client_for(admin_user)
     page = client.get(f"/admin/accounts/studentprofile/{student.pk}/change/").content.decode()
@@ -130,7 +124,8 @@ def test_admin_cannot_edit_consent_directly(admin_user: Any) -> None:
 
 
 def test_admin_actions_go_through_the_consent_history(admin_user: Any, faces: Path,
-                                                     django_capture_on_commit_callbacks: Any) -> None:
+                                                     django_capture_on_commit_callbacks: Any,
+                                                     client_for: ClientFor) -> None:
     student, face = enrolled(faces, admin_user)
     client = client_for(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -144,7 +139,8 @@ def test_admin_actions_go_through_the_consent_history(admin_user: Any, faces: Pa
     assert student.consent_given and student.consent_recorded_by == admin_user
 
 
-def test_admin_shows_history_and_receipts_read_only(admin_user: Any, teacher: Any, faces: Path) -> None:
+def test_admin_shows_history_and_receipts_read_only(admin_user: Any, teacher: Any, faces: Path,
+                                                    client_for: ClientFor) -> None:
     student, _ = enrolled(faces, teacher)
     consent_record(student=student, given=False, by=teacher, channel="page", given_by_name="Mr Guardian")
     client = client_for(admin_user)
@@ -174,7 +170,7 @@ def test_legacy_import_reads_consent_strings_as_they_mean(tmp_path: Path, admin_
     assert [(e.action, e.channel) for e in events] == ([("grant", "import")] if consented else [])
 
 
-def test_roster_import_records_consent_in_the_history(teacher: Any) -> None:
+def test_roster_import_records_consent_in_the_history(teacher: Any, client_for: ClientFor) -> None:
     course = factories.CourseFactory(teacher=teacher)
     upload = SimpleUploadedFile("r.csv", b"student_number,first_name,last_name,consent\nR1,Ada,L,yes\n")
     client_for(teacher).post(f"/courses/{course.pk}/roster/", {"file": upload})
@@ -216,7 +212,7 @@ def test_consent_api_refuses_a_bad_party(teacher_api: Any, teacher: Any) -> None
     assert response.status_code == 400 and "given_by" in response.json()["details"]
 
 
-def test_student_page_shows_history_and_receipts(teacher: Any, faces: Path) -> None:
+def test_student_page_shows_history_and_receipts(teacher: Any, faces: Path, client_for: ClientFor) -> None:
     student, _ = enrolled(faces, teacher)
     client = client_for(teacher)
     client.post(f"/students/{student.pk}/consent/", {"consent_given": "no", "confirm": "on", "given_by": "guardian",
@@ -229,7 +225,8 @@ def test_student_page_shows_history_and_receipts(teacher: Any, faces: Path) -> N
     assert (event.channel, event.given_by) == ("page", "guardian")
 
 
-def test_students_without_consent_are_marked_manual_only_on_roster_and_session(teacher: Any) -> None:
+def test_students_without_consent_are_marked_manual_only_on_roster_and_session(teacher: Any,
+                                                                               client_for: ClientFor) -> None:
     import datetime
 
     from attendance.register.services import session_create

@@ -15,7 +15,7 @@ from attendance.register import selectors, services
 from classes.models import Course
 from school.api.validators import VisibleUniqueValidator
 from tests import factories
-from tests.conftest import api_client_for
+from tests.conftest import ClientFor, api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +46,8 @@ def test_a_course_reference_of_unusual_digits_is_not_found(teacher: Any, teacher
     assert response.status_code == 404, response.content
 
 
-def test_the_history_page_ignores_a_course_filter_of_unusual_digits(teacher: Any) -> None:
-    client = Client()
-    client.force_login(teacher)
+def test_the_history_page_ignores_a_course_filter_of_unusual_digits(teacher: Any, client_for: ClientFor) -> None:
+    client = client_for(teacher)
     for reference in ("¹", "99999999999999999999999", "abc"):
         assert client.get("/sessions/", {"course": reference}).status_code == 200
 
@@ -109,7 +108,8 @@ def test_a_page_error_stays_a_page(teacher: Any, monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_double_submitted_open_session_form_opens_one_session(teacher: Any,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                client_for: ClientFor) -> None:
     course = factories.CourseFactory(teacher=teacher)
     create = services.session_create
 
@@ -118,8 +118,7 @@ def test_a_double_submitted_open_session_form_opens_one_session(teacher: Any,
         return create(**kwargs)
 
     monkeypatch.setattr(services, "session_create", created_meanwhile)
-    client = Client()
-    client.force_login(teacher)
+    client = client_for(teacher)
 
     response = client.post(f"/courses/{course.pk}/take/", {"date": "2026-11-20", "label": ""})
 
@@ -135,7 +134,7 @@ def test_a_closure_without_its_optional_kind_is_a_holiday(admin_api: Any) -> Non
     assert response.json()["kind"] == "holiday"
 
 
-def test_a_login_without_a_client_address_is_logged_without_one(admin_user: Any) -> None:
+def test_a_login_without_a_client_address_is_logged_without_one(admin_user: Any, client_for: ClientFor) -> None:
     # gunicorn on a unix socket (and Django's force_login) gives no REMOTE_ADDR: django-axes stores
     # the address in an IP column, where PostgreSQL refused the placeholder "unknown" with a 500.
     from django.test import RequestFactory
@@ -146,6 +145,5 @@ def test_a_login_without_a_client_address_is_logged_without_one(admin_user: Any)
     del request.META["REMOTE_ADDR"]
     assert axes_client_ip(request) is None
     assert axes_client_ip(RequestFactory().get("/", REMOTE_ADDR="203.0.113.7")) == "203.0.113.7"
-    client = Client()
-    client.force_login(admin_user)
+    client = client_for(admin_user)
     assert client.get("/admin/").status_code == 200

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from attendance.models import AttendanceRecord, AttendanceSession
@@ -24,12 +23,6 @@ LONDON = zoneinfo.ZoneInfo("Europe/London")
 def in_london(settings: Any) -> None:
     """The school's time zone for these tests."""
     settings.TIME_ZONE = "Europe/London"
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def freeze(monkeypatch: pytest.MonkeyPatch, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:

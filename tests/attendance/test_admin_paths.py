@@ -16,15 +16,14 @@ from attendance.register import services
 from classes.models import Course
 from recognition.models import FaceEmbedding
 from tests.classroom import EnrolledClass
+from tests.conftest import ClientFor
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(admin_user: Any) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
+def admin_client(admin_user: Any, client_for: ClientFor) -> Client:
+    return client_for(admin_user)
 
 
 @pytest.fixture

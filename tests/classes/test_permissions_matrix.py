@@ -140,11 +140,8 @@ def test_teacher_still_sees_the_whole_roster(world):
     assert {row["id"] for row in body["results"]} == {world["me"].pk, world["classmate"].pk}
 
 
-def test_student_gets_403_on_every_staff_page(world, student_user):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(student_user)
+def test_student_gets_403_on_every_staff_page(world, student_user, client_for):
+    client = client_for(student_user)
     home = client.get("/")  # the staff home sends a student to their own page
     assert home.status_code == 302 and home["Location"] == "/me/"
     for url in [f"/students/{world['me'].pk}/", f"/courses/{world['course'].pk}/", "/students/",

@@ -16,18 +16,13 @@ from attendance.register import services
 from recognition.models import FaceEmbedding
 from tests import factories
 from tests.classroom import EnrolledClass, make_class
+from tests.conftest import ClientFor
 
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
-def teacher_client(teacher: Any) -> Client:
+def teacher_client(teacher: Any, client_for: ClientFor) -> Client:
     return client_for(teacher)
 
 
@@ -60,7 +55,7 @@ OWNED = {"/courses/", "/sessions/", "/students/", "/settings/", "/"}  # lists: f
 
 
 def test_another_teacher_gets_404_on_everything_of_theirs(other_teacher: Any, enrolled_class: EnrolledClass,
-                                                          session: AttendanceSession) -> None:
+                                                          session: AttendanceSession, client_for: ClientFor) -> None:
     client = client_for(other_teacher)
     for url in page_urls(enrolled_class, session):
         response = client.get(url)
@@ -78,7 +73,8 @@ def test_another_teacher_gets_404_on_everything_of_theirs(other_teacher: Any, en
 
 
 def test_students_get_403_and_anonymous_users_the_login_page(student_user: Any, enrolled_class: EnrolledClass,
-                                                              session: AttendanceSession) -> None:
+                                                              session: AttendanceSession,
+                                                              client_for: ClientFor) -> None:
     student = client_for(student_user)
     anonymous = Client()
     for url in page_urls(enrolled_class, session):

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from accounts.models import ErasureReceipt
 from attendance.models import AttendanceRecord
@@ -19,7 +18,7 @@ from attendance.register import services
 from recognition.models import FaceEmbedding
 from recognition.services import face_enrol
 from tests.classroom import EnrolledClass, make_class
-from tests.conftest import api_client_for
+from tests.conftest import ClientFor, api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -122,12 +121,11 @@ def test_another_teacher_cannot_approve(pupil_class: EnrolledClass, student_user
 
 
 def test_the_student_page_approves_and_rejects(pupil_class: EnrolledClass, student_user: Any, teacher: Any,
-                                               django_capture_on_commit_callbacks: Any) -> None:
+                                               django_capture_on_commit_callbacks: Any, client_for: ClientFor) -> None:
     obama = pupil_class.students["obama"]
     first = face_enrol(student=obama, image=pupil_class.bytes("people/obama/obama.jpg"), by=student_user)
     second = face_enrol(student=obama, image=pupil_class.bytes("people/obama/obama2.jpg"), by=student_user)
-    client = Client()
-    client.force_login(teacher)
+    client = client_for(teacher)
     page = client.get(f"/students/{obama.pk}/").content.decode()
     assert page.count("waiting for approval") == 2 and 'value="approve"' in page
     client.post(f"/students/{obama.pk}/faces/{first.pk}/review/", {"decision": "approve"})

@@ -17,6 +17,7 @@ from attendance.register import services
 from school.models import OutboxMessage, SchoolSettings
 from school.outbox import message_claim, outbox_add, outbox_send_due
 from tests import factories
+from tests.conftest import ClientFor
 from tests.school.mail_backends import FailingSMTPBackend
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +118,8 @@ def test_a_message_is_claimed_by_one_sender_only() -> None:
     assert len(mail.outbox) == 1
 
 
-def test_after_max_attempts_a_message_is_failed_and_can_be_sent_again(settings: Any, admin_user: Any) -> None:
+def test_after_max_attempts_a_message_is_failed_and_can_be_sent_again(settings: Any, admin_user: Any,
+                                                                      client_for: ClientFor) -> None:
     settings.EMAIL_BACKEND = FAILING
     settings.OUTBOX_MAX_ATTEMPTS = 2
     message = outbox_add(to="guardian@family.example", kind="other", subject="Hello", body="Body")
@@ -126,10 +128,7 @@ def test_after_max_attempts_a_message_is_failed_and_can_be_sent_again(settings: 
     message.refresh_from_db()
     assert message.status == "failed" and message.attempts == 2
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from django.test import Client
-
-    client = Client()
-    client.force_login(admin_user)
+    client = client_for(admin_user)
     page = client.get("/office/outbox/?status=failed")
     assert page.status_code == 200 and b"guardian@family.example" in page.content
     assert b"Service not available" in page.content

@@ -21,6 +21,7 @@ from attendance.register import services
 from school.models import SchoolSettings
 from tests import factories
 from tests.classroom import EnrolledClass
+from tests.conftest import ClientFor
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +225,8 @@ def test_checkins_share_the_upload_rate_limit(settings: Any, session: Attendance
 
 def test_the_qr_code_rotates_and_only_the_sessions_teacher_sees_it(client: Client, teacher: Any, other_teacher: Any,
                                                                    session: AttendanceSession,
-                                                                   enrolled_class: EnrolledClass) -> None:
+                                                                   enrolled_class: EnrolledClass,
+                                                                   client_for: ClientFor) -> None:
     client.force_login(teacher)
     url = f"/sessions/{session.pk}/checkin/qr.svg"
     assert client.get(url).status_code == 404  # no window open
@@ -237,8 +239,7 @@ def test_the_qr_code_rotates_and_only_the_sessions_teacher_sees_it(client: Clien
     assert first.content.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"')  # shown in an <img>
     assert first.content != second.content  # a new token each time
     assert "no-cache" in first["Cache-Control"] or "no-store" in first["Cache-Control"]
-    other = Client()
-    other.force_login(other_teacher)
+    other = client_for(other_teacher)
     assert other.get(url).status_code == 404
     student = pupil(enrolled_class, "obama")
     assert student.get(url).status_code == 403

@@ -12,6 +12,7 @@ from django.test import Client
 from attendance.models import AttendanceSession
 from attendance.register import services
 from tests import factories
+from tests.conftest import ClientFor
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +37,8 @@ def session(teacher: Any) -> AttendanceSession:
 
 
 @pytest.fixture
-def page(teacher: Any) -> Client:
-    client = Client()
-    client.force_login(teacher)
-    return client
+def page(teacher: Any, client_for: ClientFor) -> Client:
+    return client_for(teacher)
 
 
 def test_photo_uploads_are_limited_per_teacher_across_api_and_page(settings: Any, teacher_api: Any, page: Client,

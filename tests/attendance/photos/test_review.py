@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 import pytest
-from django.test import Client
 from PIL import Image
 
 from accounts.models import TeacherSettings
@@ -17,6 +16,7 @@ from attendance.models import AttendanceCorrection, AttendanceRecord, DetectedFa
 from tests import scenes
 from tests.attendance.photos.test_flow import open_session, upload
 from tests.classroom import EnrolledClass
+from tests.conftest import ClientFor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -67,9 +67,9 @@ def test_crops_go_with_the_purged_photo(teacher_api: Any, reviewed: dict) -> Non
     assert all(face["crop_url"] is None for face in detail["review_faces"])
 
 
-def test_the_session_page_shows_crops_and_preselects_nobody(teacher: Any, reviewed: dict) -> None:
-    client = Client()
-    client.force_login(teacher)
+def test_the_session_page_shows_crops_and_preselects_nobody(teacher: Any, reviewed: dict,
+                                                            client_for: ClientFor) -> None:
+    client = client_for(teacher)
     page = client.get(f"/sessions/{reviewed['id']}/").content.decode()
     for face in reviewed["review_faces"]:
         assert face["crop_url"] in page
@@ -85,7 +85,8 @@ def test_the_session_page_shows_crops_and_preselects_nobody(teacher: Any, review
     assert DetectedFace.objects.get(pk=unknown["id"]).match == "unknown"
 
 
-def test_not_a_student_is_audited_and_leaves_the_review(teacher: Any, teacher_api: Any, reviewed: dict) -> None:
+def test_not_a_student_is_audited_and_leaves_the_review(teacher: Any, teacher_api: Any, reviewed: dict,
+                                                        client_for: ClientFor) -> None:
     unknown = next(f for f in reviewed["review_faces"] if f["match"] == "unknown")
     response = teacher_api.post(f"/api/v1/sessions/{reviewed['id']}/faces/{unknown['id']}/dismiss/",
                                 {"note": "poster on the wall"}, format="json")
@@ -95,8 +96,7 @@ def test_not_a_student_is_audited_and_leaves_the_review(teacher: Any, teacher_ap
 
     # A pending match dismissed: the student is "not seen yet" again, and the record says why.
     pending = next(f for f in reviewed["review_faces"] if f["match"] == "uncertain")
-    client = Client()
-    client.force_login(teacher)
+    client = client_for(teacher)
     client.post(f"/sessions/{reviewed['id']}/faces/{pending['id']}/dismiss/")
     record = AttendanceRecord.objects.get(session_id=reviewed["id"], student_id=pending["student"])
     assert (record.status, record.source, record.face_id) == ("unmarked", "none", None)
@@ -129,29 +129,27 @@ def test_a_refused_enrolment_keeps_the_assignment(teacher_api: Any, enrolled_cla
 
 
 def test_a_pending_face_is_shown_next_to_the_students_enrolled_face(teacher: Any, other_teacher: Any,
-                                                                     reviewed: dict) -> None:
+                                                                     reviewed: dict, client_for: ClientFor) -> None:
     from recognition.models import FaceEmbedding
 
     pending = next(f for f in reviewed["review_faces"] if f["match"] == "uncertain")
     enrolled = FaceEmbedding.objects.get(student_id=pending["student"])
-    client = Client()
-    client.force_login(teacher)
+    client = client_for(teacher)
     page = client.get(f"/sessions/{reviewed['id']}/").content.decode()
     url = f"/faces/{enrolled.pk}/enrolment-crop"
     assert url in page
     response = client.get(url)
     assert response.status_code == 200 and max(jpeg_size(response.content)) <= 160
-    stranger = Client()
-    stranger.force_login(other_teacher)
+    stranger = client_for(other_teacher)
     assert stranger.get(url).status_code == 404
 
 
-def test_confirming_a_match_decided_meanwhile_changes_nothing(teacher: Any, reviewed: dict) -> None:
+def test_confirming_a_match_decided_meanwhile_changes_nothing(teacher: Any, reviewed: dict,
+                                                              client_for: ClientFor) -> None:
     """A stale page's "Confirm" does not overwrite a decision taken since (the record is locked and
     checked)."""
     pending = next(f for f in reviewed["review_faces"] if f["match"] == "uncertain")
-    client = Client()
-    client.force_login(teacher)
+    client = client_for(teacher)
     url = f"/sessions/{reviewed['id']}/records/{pending['student']}/decide/"
     assert client.post(url, {"decision": "reject"}).status_code == 302
     answer = client.post(url, {"decision": "confirm"}, follow=True).content.decode()

@@ -18,6 +18,7 @@ from attendance.photos import services as photos
 from attendance.register import services
 from attendance.register.capture_time import EXIF, UPLOAD, exif_capture_time, photo_capture_time
 from tests.classroom import EnrolledClass
+from tests.conftest import ClientFor
 
 pytestmark = pytest.mark.django_db
 
@@ -177,17 +178,14 @@ def test_the_teacher_can_correct_an_automatic_late_mark(enrolled_class: Enrolled
 
 
 def test_confirming_a_pending_match_seen_late_marks_late(enrolled_class: EnrolledClass, teacher: Any,
-                                                         period: AttendanceSession) -> None:
-    from django.test import Client
-
+                                                         period: AttendanceSession, client_for: ClientFor) -> None:
     # Biden is only uncertain under a 0.40 confident threshold (distance 0.42 on this photo).
     TeacherSettings.objects.create(user=teacher, confident_threshold="0.40", uncertain_threshold="0.60")
     photo = with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 09:20:00")
     photos.session_photo_process(session=period, image=photo, by=teacher)
     biden = enrolled_class.students["biden"]
     assert record_of(period, biden).status == "pending"
-    client = Client()
-    client.force_login(teacher)
+    client = client_for(teacher)
     client.post(f"/sessions/{period.pk}/records/{biden.pk}/decide/", {"decision": "confirm"})
     assert record_of(period, biden).status == "late"
 

@@ -14,8 +14,9 @@ from attendance.register import periods, selectors, services
 from attendance.register.day import periods_of_day, registers_not_taken
 from school.calendar import is_school_day
 from school.models import Closure, SchoolSettings, Term
-from tests.attendance.school_day import DAY, client_for, freeze, held, in_london, timetabled_course  # noqa: F401
+from tests.attendance.school_day import DAY, freeze, held, in_london, timetabled_course  # noqa: F401
 from tests.classroom import EnrolledClass
+from tests.conftest import ClientFor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_london")]
 
@@ -74,7 +75,8 @@ def test_a_slot_opens_its_session_once_with_its_label_and_start(teacher: Any) ->
 
 
 def test_taking_the_register_of_a_period_from_the_dashboard(teacher: Any, other_teacher: Any,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            client_for: ClientFor) -> None:
     freeze(monkeypatch, DAY, 9, 5)
     school = timetabled_course(teacher=teacher)
     client = client_for(teacher)
@@ -93,7 +95,8 @@ def test_taking_the_register_of_a_period_from_the_dashboard(teacher: Any, other_
     assert not AttendanceSession.objects.exists() and b"no Period 09:00 today" in response.content
 
 
-def test_the_take_page_offers_the_running_period(teacher: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_take_page_offers_the_running_period(teacher: Any, monkeypatch: pytest.MonkeyPatch,
+                                                 client_for: ClientFor) -> None:
     school = timetabled_course(teacher=teacher)
     freeze(monkeypatch, DAY, 8, 50)  # pupils coming in, ten minutes before the start
     page = client_for(teacher).get(f"/courses/{school.course.pk}/take/")
@@ -122,7 +125,8 @@ def test_the_one_shot_photo_during_a_period_goes_to_that_periods_session(
 
 
 def test_the_dashboard_lists_todays_periods_in_order_with_their_state(teacher: Any,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      client_for: ClientFor) -> None:
     freeze(monkeypatch, DAY, 11, 0)
     school = timetabled_course(teacher=teacher, periods=((13, 14), (8, 9), (10, 11)))
     _, first, second = school.slots
@@ -143,7 +147,7 @@ def test_the_dashboard_lists_todays_periods_in_order_with_their_state(teacher: A
 
 def test_registers_not_taken_after_the_cutoff(teacher: Any, other_teacher: Any, admin_user: Any,
                                               monkeypatch: pytest.MonkeyPatch,
-                                              django_capture_on_commit_callbacks: Any) -> None:
+                                              django_capture_on_commit_callbacks: Any, client_for: ClientFor) -> None:
     SchoolSettings.objects.create(register_cutoff_minutes=30)
     mine = timetabled_course(teacher=teacher, periods=((8, 9), (9, 10)))
     theirs = timetabled_course(teacher=other_teacher, code="ART-2", periods=((8, 9),))
@@ -171,7 +175,7 @@ def test_registers_not_taken_after_the_cutoff(teacher: Any, other_teacher: Any, 
     assert registers_not_taken(day=DAY, now=after) == []
 
 
-def test_the_late_grace_is_a_teacher_setting(teacher: Any, teacher_api: Any) -> None:
+def test_the_late_grace_is_a_teacher_setting(teacher: Any, teacher_api: Any, client_for: ClientFor) -> None:
     from accounts.models import TeacherSettings
 
     client = client_for(teacher)
@@ -200,7 +204,7 @@ def test_mark_attendance_during_a_period_uses_its_session(enrolled_class: Enroll
     assert session.records.filter(status="present").count() == 2  # three minutes in: on time
 
 
-def test_a_session_opened_by_hand_can_have_a_start_time(teacher: Any) -> None:
+def test_a_session_opened_by_hand_can_have_a_start_time(teacher: Any, client_for: ClientFor) -> None:
     school = timetabled_course(teacher=teacher)
     client = client_for(teacher)
     client.post(f"/courses/{school.course.pk}/take/", {"date": "2026-11-18", "label": "Catch-up",

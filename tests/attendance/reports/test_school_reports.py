@@ -16,7 +16,8 @@ from PIL import Image
 
 from attendance.register import periods, services
 from school.models import Closure, Term
-from tests.attendance.school_day import DAY, client_for, freeze, held, in_london, timetabled_course  # noqa: F401
+from tests.attendance.school_day import DAY, freeze, held, in_london, timetabled_course  # noqa: F401
+from tests.conftest import ClientFor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_london")]
 
@@ -56,7 +57,7 @@ def pdf_checked(content: bytes, tmp_path: Path) -> str:
                           timeout=60).stdout
 
 
-def test_the_office_sees_the_whole_school_today(admin_user: Any, school: dict[str, Any]) -> None:
+def test_the_office_sees_the_whole_school_today(admin_user: Any, school: dict[str, Any], client_for: ClientFor) -> None:
     page = client_for(admin_user).get("/office/report/")
     assert page.status_code == 200
     report = page.context["report"]
@@ -72,12 +73,13 @@ def test_the_office_sees_the_whole_school_today(admin_user: Any, school: dict[st
     assert 'role="img"' in text  # the at-risk rates are drawn
 
 
-def test_the_school_report_is_for_the_office_only(teacher: Any, school: dict[str, Any]) -> None:
+def test_the_school_report_is_for_the_office_only(teacher: Any, school: dict[str, Any], client_for: ClientFor) -> None:
     for url in ("/office/report/", "/office/calendar/", "/office/outbox/", "/office/settings/"):
         assert client_for(teacher).get(url).status_code == 403, url
 
 
-def test_the_school_report_downloads_as_csv_and_pdf(admin_user: Any, school: dict[str, Any], tmp_path: Path) -> None:
+def test_the_school_report_downloads_as_csv_and_pdf(admin_user: Any, school: dict[str, Any], tmp_path: Path,
+                                                    client_for: ClientFor) -> None:
     client = client_for(admin_user)
     history = sorted(school["history"].students, key=lambda s: s.last_name)
     csv_response = client.get("/office/report/?format=csv")
@@ -91,14 +93,14 @@ def test_the_school_report_downloads_as_csv_and_pdf(admin_user: Any, school: dic
     assert "ART-2" in text
 
 
-def test_a_holiday_shows_on_the_school_report(admin_user: Any, school: dict[str, Any]) -> None:
+def test_a_holiday_shows_on_the_school_report(admin_user: Any, school: dict[str, Any], client_for: ClientFor) -> None:
     Closure.objects.create(name="Founders' day", starts_on=DAY, ends_on=DAY)
     report = client_for(admin_user).get("/office/report/").context["report"]
     assert report.closure.name == "Founders' day" and report.missing == []
 
 
 def test_a_students_report_across_courses(teacher: Any, admin_user: Any, school: dict[str, Any],
-                                          tmp_path: Path) -> None:
+                                          tmp_path: Path, client_for: ClientFor) -> None:
     pupil = sorted(school["history"].students, key=lambda s: s.last_name)[2]
     from tests import factories
 
@@ -118,13 +120,13 @@ def test_a_students_report_across_courses(teacher: Any, admin_user: Any, school:
     assert pupil.full_name in text and "HIST-8B" in text
 
 
-def test_someone_elses_student_report_is_404(other_teacher: Any, school: dict[str, Any]) -> None:
+def test_someone_elses_student_report_is_404(other_teacher: Any, school: dict[str, Any], client_for: ClientFor) -> None:
     pupil = school["history"].students[0]
     assert client_for(other_teacher).get(f"/students/{pupil.pk}/report/").status_code == 404
 
 
 def test_the_course_report_downloads_as_pdf(teacher: Any, other_teacher: Any, school: dict[str, Any],
-                                            tmp_path: Path) -> None:
+                                            tmp_path: Path, client_for: ClientFor) -> None:
     course = school["history"].course
     response = client_for(teacher).get(f"/courses/{course.pk}/report.pdf")
     text = pdf_checked(response.content, tmp_path)
@@ -175,7 +177,7 @@ def test_the_calendar_through_the_api(admin_api: Any, teacher_api: Any) -> None:
     assert admin_api.delete(f"/api/v1/calendar/closures/{holiday.json()['id']}/").status_code == 204
 
 
-def test_the_office_calendar_page_adds_and_removes_entries(admin_user: Any) -> None:
+def test_the_office_calendar_page_adds_and_removes_entries(admin_user: Any, client_for: ClientFor) -> None:
     client = client_for(admin_user)
     response = client.post("/office/calendar/", {"term-name": "Spring", "term-starts_on": "2027-01-05",
                                                  "term-ends_on": "2027-03-26"})
@@ -192,7 +194,7 @@ def test_the_office_calendar_page_adds_and_removes_entries(admin_user: Any) -> N
     assert not Closure.objects.exists()
 
 
-def test_the_school_settings_page(admin_user: Any) -> None:
+def test_the_school_settings_page(admin_user: Any, client_for: ClientFor) -> None:
     from school.selectors import school_settings_get
 
     client = client_for(admin_user)
@@ -237,7 +239,7 @@ def test_the_reports_through_the_api(admin_api: Any, teacher_api: Any, other_tea
 
 
 def test_the_new_pages_need_a_login_and_the_right_role(client: Client, student_user: Any,
-                                                      school: dict[str, Any]) -> None:
+                                                      school: dict[str, Any], client_for: ClientFor) -> None:
     pupil = school["history"].students[0]
     urls = ["/office/report/", "/office/calendar/", "/office/outbox/", "/office/settings/",
             f"/students/{pupil.pk}/report/", f"/courses/{school['history'].course.pk}/report.pdf"]
