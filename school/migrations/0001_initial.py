@@ -10,11 +10,20 @@ MOVED = {"accesslogentry": "accounts", "schoolsettings": "attendance", "outboxme
 
 
 def content_types_follow(apps, schema_editor):
-    """The moved models keep their content types (and with them permissions and admin history)."""
+    """The moved models keep their content types (and with them the permissions granted to users and
+    groups, and the admin's history). Should the new code have run before this migration and made
+    `school` content types of its own (with fresh permissions nobody holds), those give way to the old."""
     ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
     for model, old_app in MOVED.items():
-        if not ContentType.objects.filter(app_label="school", model=model).exists():
-            ContentType.objects.filter(app_label=old_app, model=model).update(app_label="school")
+        old = ContentType.objects.filter(app_label=old_app, model=model).first()
+        if old is None:
+            continue  # a new database: post_migrate makes the school content types
+        made_early = ContentType.objects.filter(app_label="school", model=model).first()
+        if made_early is not None:
+            Permission.objects.filter(content_type=made_early).delete()
+            made_early.delete()
+        ContentType.objects.filter(pk=old.pk).update(app_label="school")
 
 
 def content_types_go_back(apps, schema_editor):
@@ -32,6 +41,7 @@ class Migration(migrations.Migration):
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("auth", "0012_alter_user_first_name_max_length"),
         ("accounts", "0006_access_log_moves_to_school"),
         ("attendance", "0008_school_settings_and_outbox_move_to_school"),
         ("classes", "0005_calendar_moves_to_school"),
