@@ -9,6 +9,8 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 if TYPE_CHECKING:
+    # The one name from a layer above in the core, for the type checker only (never imported at run
+    # time; import-linter's exclude_type_checking_imports): the logged-in user is accounts' User.
     from accounts.models import User
 
     class AuthenticatedHttpRequest(HttpRequest):
