@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -15,13 +16,16 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from tests import factories
 
 if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
+
     from accounts.models import User
+    from tests.classroom import EnrolledClass
 
 FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "faces"
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
+def _media_in_tmp(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
@@ -52,7 +56,7 @@ def manifest(faces: Path) -> dict[str, Any]:
     return json.loads((faces / "manifest.json").read_text())
 
 
-def api_client_for(user: Any | None) -> APIClient:
+def api_client_for(user: User | None) -> APIClient:
     client = APIClient()
     if user is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
@@ -78,42 +82,42 @@ def client_for() -> ClientFor:
 
 
 @pytest.fixture
-def admin_user(db: None) -> Any:
-    return factories.AdminFactory(username="admin")
+def admin_user(db: None) -> User:
+    return factories.AdminFactory.create(username="admin")
 
 
 @pytest.fixture
-def teacher(db: None) -> Any:
-    return factories.TeacherFactory(username="teacher_a")
+def teacher(db: None) -> User:
+    return factories.TeacherFactory.create(username="teacher_a")
 
 
 @pytest.fixture
-def other_teacher(db: None) -> Any:
-    return factories.TeacherFactory(username="teacher_b")
+def other_teacher(db: None) -> User:
+    return factories.TeacherFactory.create(username="teacher_b")
 
 
 @pytest.fixture
-def student_user(db: None) -> Any:
-    return factories.StudentUserFactory(username="pupil")
+def student_user(db: None) -> User:
+    return factories.StudentUserFactory.create(username="pupil")
 
 
 @pytest.fixture
-def admin_api(admin_user: Any) -> APIClient:
+def admin_api(admin_user: User) -> APIClient:
     return api_client_for(admin_user)
 
 
 @pytest.fixture
-def teacher_api(teacher: Any) -> APIClient:
+def teacher_api(teacher: User) -> APIClient:
     return api_client_for(teacher)
 
 
 @pytest.fixture
-def other_teacher_api(other_teacher: Any) -> APIClient:
+def other_teacher_api(other_teacher: User) -> APIClient:
     return api_client_for(other_teacher)
 
 
 @pytest.fixture
-def student_api(student_user: Any) -> APIClient:
+def student_api(student_user: User) -> APIClient:
     return api_client_for(student_user)
 
 
@@ -123,7 +127,7 @@ def anonymous_api() -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _fast_test_settings(settings: Any) -> None:
+def _fast_test_settings(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES = {**settings.STORAGES,
@@ -131,7 +135,7 @@ def _fast_test_settings(settings: Any) -> None:
 
 
 @pytest.fixture
-def enrolled_class(teacher: Any, faces: Path) -> Any:
+def enrolled_class(teacher: User, faces: Path) -> EnrolledClass:
     """A course of the five people of ../shared/faces/people, enrolled with the real model."""
     from tests.classroom import make_class
 
@@ -155,7 +159,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server (Debian) on a free loopback port for this test session."""
     from tests.stack import redis_server
 

@@ -1,4 +1,10 @@
-"""Helpers of the school-day tests: a frozen school clock and a small timetabled school."""
+"""Helpers of the school-day tests: a frozen school clock and a small timetabled school.
+
+The clock is time-machine's: frozen (tick=False), it stops every clock of the process that says what
+time it is (timezone.now, datetime.now, time.time: JWTs, signed links and sessions too), not
+time.monotonic. A test that uses a JWT (`teacher_api`) starts frozen with the marker
+`pytest.mark.time_machine(school_time(...), tick=False)`, so that its token is issued in the frozen
+time: a token issued in the real "now", later than the frozen clock, is refused as not yet valid."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from time_machine import TimeMachineFixture
 
 from attendance.models import AttendanceRecord, AttendanceSession
 from attendance.register import services
@@ -25,10 +31,17 @@ def in_london(settings: Any) -> None:
     settings.TIME_ZONE = "Europe/London"
 
 
-def freeze(monkeypatch: pytest.MonkeyPatch, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-    """Puts the server's clock at a school time (Europe/London) on `day`."""
-    moment = datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=LONDON)
-    monkeypatch.setattr(timezone, "now", lambda: moment.astimezone(datetime.UTC))
+def school_time(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    """A school time (Europe/London) on `day`."""
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=LONDON)
+
+
+def freeze(clock: TimeMachineFixture, day: datetime.date, hour: int,
+           minute: int = 0) -> datetime.datetime:
+    """Stops the server's clock at a school time (Europe/London) on `day` (`clock`: the time_machine
+    fixture); it stands there until the next `freeze` or the end of the test."""
+    moment = school_time(day, hour, minute)
+    clock.move_to(moment, tick=False)
     return moment
 
 

@@ -151,12 +151,14 @@ def test_office_imports_a_roster(office, teacher):
     assert not StudentProfile.objects.filter(student_number="R-2").exists()
 
 
-def test_archived_course_has_no_periods_and_leaves_the_dashboard(office, client, teacher):
+def test_archived_course_has_no_periods_and_leaves_the_dashboard(office, client, teacher, time_machine):
     import datetime
 
     from attendance.register.day import periods_of_day
+    from tests.attendance.school_day import freeze
 
     day = datetime.date(2026, 3, 2)  # a Monday
+    freeze(time_machine, day, 8)  # the dashboard shows today's periods: today is that Monday
     kept, archived = CourseFactory(teacher=teacher, code="KEEP-1"), CourseFactory(teacher=teacher, code="GONE-1")
     for course in (kept, archived):
         office.post(f"/office/courses/{course.pk}/timetable/", {"weekday": 0, "start_time": "09:00",
@@ -165,18 +167,19 @@ def test_archived_course_has_no_periods_and_leaves_the_dashboard(office, client,
     assert [p.course.code for p in periods_of_day(day=day, user=teacher)] == ["KEEP-1"]
     assert [p.course.code for p in periods_of_day(day=day)] == ["KEEP-1"]
     client.force_login(teacher)
-    assert b"GONE-1" not in client.get("/").content
+    dashboard = client.get("/").content
+    assert b"KEEP-1" in dashboard and b"GONE-1" not in dashboard
 
 
 def test_a_new_school_is_set_up_and_used_without_the_django_admin(
-        client, admin_user, monkeypatch, django_capture_on_commit_callbacks):
+        client, admin_user, time_machine, django_capture_on_commit_callbacks):
     """Office: invite a teacher, create their course with a Monday period, import the roster; the
     teacher chooses a password from the invitation, logs in and finds the period on the dashboard."""
     import datetime
 
     from tests.attendance.school_day import freeze
 
-    freeze(monkeypatch, datetime.date(2026, 3, 2), 8)  # a Monday morning
+    freeze(time_machine, datetime.date(2026, 3, 2), 8)  # a Monday morning
     client.force_login(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/office/teachers/", {"username": "mr.first", "first_name": "Finn", "last_name": "First",

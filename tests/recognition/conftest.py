@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from recognition.backends.local import DlibBackend
+
+ReadPhoto = Callable[[str], bytes]
+"""The `read` fixture: `read("people/obama/obama.jpg")` is that photo's bytes from ../shared/faces."""
 
 
 @pytest.fixture(scope="session")
@@ -17,5 +21,8 @@ def dlib_backend() -> DlibBackend:
 
 
 @pytest.fixture(scope="session")
-def read(faces: Any) -> Any:
-    return lambda relative: (faces / relative).read_bytes()
+def read(faces: Path) -> ReadPhoto:
+    def read_photo(relative: str) -> bytes:
+        return (faces / relative).read_bytes()
+
+    return read_photo

@@ -102,11 +102,14 @@ def test_the_teachers_decision_wins(teacher_api: Any, teacher: Any, session: Att
     assert record.status == "excused" and record.source == "manual"
 
 
-def test_a_student_first_seen_after_the_grace_is_late(teacher_api: Any, teacher: Any,
+# Frozen from the start of the test (before teacher_api's JWT is issued) at 10:30 in the school's time zone,
+# so that a period that started an hour ago is today's.
+@pytest.mark.time_machine(datetime.datetime(2026, 11, 20, 10, 30, tzinfo=datetime.UTC), tick=False)
+def test_a_student_first_seen_after_the_grace_is_late(settings: Any, teacher_api: Any, teacher: Any,
                                                       enrolled_class: EnrolledClass, faces: Path) -> None:
+    settings.TIME_ZONE = "UTC"
     now = school_now()
-    if now.hour < 1:
-        pytest.skip("the period must have started an hour ago today")
+    assert (now.date(), now.hour, now.minute) == (datetime.date(2026, 11, 20), 10, 30)
     session = services.session_create(course=enrolled_class.course, date=now.date(), by=teacher,
                                       starts_at=(now - datetime.timedelta(hours=1)).time())
     start(teacher_api, session)

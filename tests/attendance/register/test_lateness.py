@@ -9,8 +9,9 @@ import zoneinfo
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from PIL import ExifTags, Image
+from pytest_django.fixtures import Settings
+from time_machine import TimeMachineFixture
 
 from accounts.models import TeacherSettings
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession
@@ -20,10 +21,13 @@ from attendance.register.capture_time import EXIF, UPLOAD, exif_capture_time, ph
 from tests.classroom import EnrolledClass
 from tests.conftest import ClientFor
 
-pytestmark = pytest.mark.django_db
-
 DAY = datetime.date(2026, 11, 20)
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+# The clock stands at noon in Paris on DAY from the start of each test, before any fixture: the JWT of
+# teacher_api is issued in that time too (one issued in the real "now" would not be valid yet).
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.time_machine(datetime.datetime.combine(DAY, datetime.time(12), tzinfo=PARIS), tick=False)]
 
 
 def with_exif(image: bytes, taken: str, offset: str | None = None) -> bytes:
@@ -39,23 +43,27 @@ def with_exif(image: bytes, taken: str, offset: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
+class Clock:
+    """The server's clock, stopped at a school time on DAY by `set(hh, mm)`."""
+
+    def __init__(self, machine: TimeMachineFixture) -> None:
+        self.machine = machine
+
+    def set(self, hour: int, minute: int) -> None:
+        self.machine.move_to(datetime.datetime.combine(DAY, datetime.time(hour, minute), tzinfo=PARIS), tick=False)
+
+
 @pytest.fixture
-def school_clock(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The school in Paris; `set(hh, mm)` puts the server's clock at that school time on DAY."""
+def school_clock(settings: Settings, time_machine: TimeMachineFixture) -> Clock:
+    """The school in Paris, its clock at noon on DAY."""
     settings.TIME_ZONE = "Europe/Paris"
-
-    class Clock:
-        def set(self, hour: int, minute: int) -> None:
-            moment = datetime.datetime.combine(DAY, datetime.time(hour, minute), tzinfo=PARIS)
-            monkeypatch.setattr(timezone, "now", lambda: moment.astimezone(datetime.UTC))
-
-    clock = Clock()
+    clock = Clock(time_machine)
     clock.set(12, 0)
     return clock
 
 
 @pytest.fixture
-def period(enrolled_class: EnrolledClass, teacher: Any, school_clock: Any) -> AttendanceSession:
+def period(enrolled_class: EnrolledClass, teacher: Any, school_clock: Clock) -> AttendanceSession:
     return services.session_create(course=enrolled_class.course, date=DAY, label="Period 1", by=teacher,
                                    starts_at=datetime.time(9, 0))
 
@@ -65,7 +73,7 @@ def record_of(session: AttendanceSession, student: Any) -> AttendanceRecord:
 
 
 def test_exif_capture_time_is_read_with_its_offset_or_in_school_time(enrolled_class: EnrolledClass,
-                                                                     school_clock: Any) -> None:
+                                                                     school_clock: Clock) -> None:
     photo = enrolled_class.bytes("probes/obama_and_biden.jpg")
     assert exif_capture_time(photo) is None
     assert exif_capture_time(with_exif(photo, "2026:11:20 09:05:00")) == datetime.datetime(
@@ -78,7 +86,7 @@ def test_exif_capture_time_is_read_with_its_offset_or_in_school_time(enrolled_cl
 @pytest.mark.parametrize(("taken", "why"), [("2026:11:19 09:05:00", "another day"),
                                              ("2026:11:20 13:00:00", "in the future"),
                                              ("0000:00:00 00:00:00", "a camera without a clock")])
-def test_an_implausible_exif_time_falls_back_to_the_upload_time(enrolled_class: EnrolledClass, school_clock: Any,
+def test_an_implausible_exif_time_falls_back_to_the_upload_time(enrolled_class: EnrolledClass, school_clock: Clock,
                                                                 taken: str, why: str) -> None:
     school_clock.set(12, 0)
     result = photo_capture_time(with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), taken),
@@ -112,7 +120,7 @@ def test_the_exif_offset_is_converted_to_school_time(enrolled_class: EnrolledCla
 
 
 @pytest.mark.parametrize(("upload_at", "expected"), [((9, 10), "present"), ((9, 11), "late")])
-def test_without_exif_the_upload_time_decides(enrolled_class: EnrolledClass, teacher: Any, school_clock: Any,
+def test_without_exif_the_upload_time_decides(enrolled_class: EnrolledClass, teacher: Any, school_clock: Clock,
                                               period: AttendanceSession, upload_at: tuple[int, int],
                                               expected: str) -> None:
     school_clock.set(*upload_at)
@@ -155,7 +163,7 @@ def test_a_later_photo_does_not_make_a_present_student_late(enrolled_class: Enro
 
 
 def test_a_session_without_a_start_time_has_no_lateness(enrolled_class: EnrolledClass, teacher: Any,
-                                                        school_clock: Any) -> None:
+                                                        school_clock: Clock) -> None:
     session = services.session_create(course=enrolled_class.course, date=DAY, by=teacher)
     photos.session_photo_process(
         session=session, image=with_exif(enrolled_class.bytes("probes/obama_and_biden.jpg"), "2026:11:20 11:00:00"),

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from time_machine import TimeMachineFixture
 
 from attendance.models import AttendanceRecord, AttendanceSession
 from attendance.register import periods, selectors, services
 from attendance.register.day import periods_of_day, registers_not_taken
 from school.calendar import is_school_day
 from school.models import Closure, SchoolSettings, Term
-from tests.attendance.school_day import DAY, freeze, held, in_london, timetabled_course  # noqa: F401
+from tests.attendance.school_day import DAY, freeze, held, in_london, school_time, timetabled_course  # noqa: F401
 from tests.classroom import EnrolledClass
 from tests.conftest import ClientFor
 
@@ -75,9 +76,9 @@ def test_a_slot_opens_its_session_once_with_its_label_and_start(teacher: Any) ->
 
 
 def test_taking_the_register_of_a_period_from_the_dashboard(teacher: Any, other_teacher: Any,
-                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            time_machine: TimeMachineFixture,
                                                             client_for: ClientFor) -> None:
-    freeze(monkeypatch, DAY, 9, 5)
+    freeze(time_machine, DAY, 9, 5)
     school = timetabled_course(teacher=teacher)
     client = client_for(teacher)
     response = client.post(f"/periods/{school.slots[0].pk}/take/")
@@ -95,24 +96,24 @@ def test_taking_the_register_of_a_period_from_the_dashboard(teacher: Any, other_
     assert not AttendanceSession.objects.exists() and b"no Period 09:00 today" in response.content
 
 
-def test_the_take_page_offers_the_running_period(teacher: Any, monkeypatch: pytest.MonkeyPatch,
+def test_the_take_page_offers_the_running_period(teacher: Any, time_machine: TimeMachineFixture,
                                                  client_for: ClientFor) -> None:
     school = timetabled_course(teacher=teacher)
-    freeze(monkeypatch, DAY, 8, 50)  # pupils coming in, ten minutes before the start
+    freeze(time_machine, DAY, 8, 50)  # pupils coming in, ten minutes before the start
     page = client_for(teacher).get(f"/courses/{school.course.pk}/take/")
     assert b"Take the register for Period 09:00" in page.content
-    freeze(monkeypatch, DAY, 10, 5)  # the period is over
+    freeze(time_machine, DAY, 10, 5)  # the period is over
     page = client_for(teacher).get(f"/courses/{school.course.pk}/take/")
     assert b"Take the register for" not in page.content
 
 
+@pytest.mark.time_machine(school_time(DAY, 9, 25), tick=False)  # before teacher_api's token is issued
 def test_the_one_shot_photo_during_a_period_goes_to_that_periods_session(
-        teacher: Any, teacher_api: Any, enrolled_class: EnrolledClass, monkeypatch: pytest.MonkeyPatch) -> None:
+        teacher: Any, teacher_api: Any, enrolled_class: EnrolledClass) -> None:
     from classes.models import TimetableSlot
 
     slot = TimetableSlot.objects.create(course=enrolled_class.course, weekday=DAY.weekday(),
                                         start_time=datetime.time(9), end_time=datetime.time(10), label="Maths 1")
-    freeze(monkeypatch, DAY, 9, 25)
     photo = enrolled_class.photo("probes/obama_and_biden.jpg")
     response = teacher_api.post("/api/v1/attendance/mark/", {"course": enrolled_class.course.code, "image": photo},
                                 format="multipart")
@@ -125,9 +126,9 @@ def test_the_one_shot_photo_during_a_period_goes_to_that_periods_session(
 
 
 def test_the_dashboard_lists_todays_periods_in_order_with_their_state(teacher: Any,
-                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      time_machine: TimeMachineFixture,
                                                                       client_for: ClientFor) -> None:
-    freeze(monkeypatch, DAY, 11, 0)
+    freeze(time_machine, DAY, 11, 0)
     school = timetabled_course(teacher=teacher, periods=((13, 14), (8, 9), (10, 11)))
     _, first, second = school.slots
     finalised = periods.session_for_slot(slot=first, date=DAY, by=teacher)
@@ -146,7 +147,7 @@ def test_the_dashboard_lists_todays_periods_in_order_with_their_state(teacher: A
 
 
 def test_registers_not_taken_after_the_cutoff(teacher: Any, other_teacher: Any, admin_user: Any,
-                                              monkeypatch: pytest.MonkeyPatch,
+                                              time_machine: TimeMachineFixture,
                                               django_capture_on_commit_callbacks: Any, client_for: ClientFor) -> None:
     SchoolSettings.objects.create(register_cutoff_minutes=30)
     mine = timetabled_course(teacher=teacher, periods=((8, 9), (9, 10)))
@@ -155,9 +156,9 @@ def test_registers_not_taken_after_the_cutoff(teacher: Any, other_teacher: Any, 
                               by=teacher)
     opened = periods.session_for_slot(slot=theirs.slots[0], date=DAY, by=other_teacher)
 
-    before = freeze(monkeypatch, DAY, 9, 29)
+    before = freeze(time_machine, DAY, 9, 29)
     assert registers_not_taken(day=DAY, now=before) == []
-    after = freeze(monkeypatch, DAY, 9, 31)
+    after = freeze(time_machine, DAY, 9, 31)
     missing = registers_not_taken(day=DAY, now=after)
     assert {(p.course.code, p.state) for p in missing} == {("HIST-8B", "not_taken"), ("ART-2", "open")}
     assert [p.course.code for p in registers_not_taken(day=DAY, user=teacher, now=after)] == ["HIST-8B"]
@@ -189,14 +190,14 @@ def test_the_late_grace_is_a_teacher_setting(teacher: Any, teacher_api: Any, cli
 
 
 def test_mark_attendance_during_a_period_uses_its_session(enrolled_class: EnrolledClass, faces: Any,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                                          time_machine: TimeMachineFixture) -> None:
     from io import StringIO
 
     from classes.models import TimetableSlot
 
     TimetableSlot.objects.create(course=enrolled_class.course, weekday=DAY.weekday(), start_time=datetime.time(14),
                                  end_time=datetime.time(15), label="Period 6")
-    freeze(monkeypatch, DAY, 14, 3)
+    freeze(time_machine, DAY, 14, 3)
     call_command("mark_attendance", "--course", "MATH-7A", str(faces / "probes/obama_and_biden.jpg"),
                  stdout=StringIO(), stderr=StringIO())
     session = AttendanceSession.objects.get()

@@ -16,17 +16,19 @@ from PIL import Image
 
 from attendance.register import periods, services
 from school.models import Closure, Term
-from tests.attendance.school_day import DAY, freeze, held, in_london, timetabled_course  # noqa: F401
+from tests.attendance.school_day import DAY, held, in_london, school_time, timetabled_course  # noqa: F401
 from tests.conftest import ClientFor
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_london")]
+# The clock stands at DAY 15:00 from the start of each test, before any fixture: the JWTs of
+# teacher_api and admin_api are issued in that time too.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_london"),
+              pytest.mark.time_machine(school_time(DAY, 15), tick=False)]
 
 
 @pytest.fixture
-def school(teacher: Any, other_teacher: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def school(teacher: Any, other_teacher: Any) -> dict[str, Any]:
     """Two courses; pupil 0 of history absent three times in a row up to today; today one register is
-    finalised (history, pupil 1 absent) and one is missing (art)."""
-    freeze(monkeypatch, DAY, 15, 0)
+    finalised (history, pupil 1 absent) and one is missing (art). Today is DAY, 15:00 (the module's clock)."""
     history = timetabled_course(teacher=teacher, periods=((9, 10),))
     art = timetabled_course(teacher=other_teacher, code="ART-2", periods=((11, 12),))
     for offset in (3, 2, 1):
