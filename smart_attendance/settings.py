@@ -357,6 +357,8 @@ REST_FRAMEWORK = {
         # Live-mode webcam frames per user: one a second, with room for a second device.
         "live_frame": env_rate("LIVE_FRAME_THROTTLE_RATE", "120/min"),
     },
+    # Times of the school day are wall-clock times, "09:00" or "09:00:00" (the schema's pattern says so).
+    "TIME_INPUT_FORMATS": ["%H:%M:%S", "%H:%M"],
     # How many reverse proxies append to X-Forwarded-For in front of the app: 0 = use the
     # connection's address and ignore the header (a client could write anything into it).
     "NUM_PROXIES": NUM_PROXIES,
