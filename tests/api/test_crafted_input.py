@@ -217,3 +217,16 @@ def test_a_course_code_with_control_characters_is_refused(teacher_api: Any, code
     assert response.status_code == 400, response.content
     assert "control characters" in response.json()["details"]["code"][0]
     assert not Course.objects.filter(name="Maths").exists()
+
+
+@pytest.mark.parametrize("size", ["null", "0", "-3", "201", "1.5"])
+def test_a_page_size_that_is_not_1_to_200_is_refused(teacher_api: Any, size: str) -> None:
+    response = teacher_api.get("/api/v1/courses/", {"page_size": size})
+    assert response.status_code == 400, response.content
+    assert "page_size" in response.json()["details"]
+
+
+def test_a_page_size_within_bounds_is_used(teacher: Any, teacher_api: Any) -> None:
+    for _ in range(3):
+        factories.CourseFactory(teacher=teacher)
+    assert len(teacher_api.get("/api/v1/courses/", {"page_size": "2"}).json()["results"]) == 2
