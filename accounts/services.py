@@ -160,6 +160,9 @@ def student_consent_set(*, student: StudentProfile, consent_given: bool, by: Use
 def student_delete(*, student: StudentProfile, by: User | None = None) -> ErasureReceipt:
     """Deletes a student and, first, their biometric data and its files in storage. The erasure
     receipt and the consent history stay (with the student's number and name)."""
+    # The student's row is locked first, as deleting one of their faces locks it: the two wait for each
+    # other instead of writing a receipt for a student deleted in between.
+    StudentProfile.objects.select_for_update().filter(pk=student.pk).first()
     receipt = biometrics_erase(student=student, rule=ErasureReceipt.Rule.STUDENT_DELETED, by=by)
     student.delete()
     return receipt

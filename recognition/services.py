@@ -200,9 +200,21 @@ def face_embedding_delete(*, face: FaceEmbedding, by: User | None = None,
         raise DomainError("This face was enrolled by the school; ask your teacher to remove it, or withdraw "
                           "consent to delete every face.", error_code="FACE_ENROLLED_BY_STAFF",
                           kind=ErrorKind.FORBIDDEN)
-    student = face.student
-    embeddings, photos = _faces_delete([face])
-    return erasure_receipt_write(student=student, rule=rule, embeddings=embeddings, photos=photos, by=by)
+    locked = _face_locked(face)
+    embeddings, photos = _faces_delete([locked])
+    return erasure_receipt_write(student=locked.student, rule=rule, embeddings=embeddings, photos=photos, by=by)
+
+
+def _face_locked(face: FaceEmbedding) -> FaceEmbedding:
+    """`face` read again under a lock, its student's row locked first (as student_delete locks it, so
+    the two wait for each other instead of deadlocking). A face or student deleted by another request
+    since the caller read it is NOT_FOUND: never a receipt naming a deleted student (an IntegrityError)."""
+    student = StudentProfile.objects.select_for_update().filter(pk=face.student_id).first()
+    locked = FaceEmbedding.objects.select_for_update().filter(pk=face.pk, student=student).first()
+    if student is None or locked is None:
+        raise DomainError("This face no longer exists.", error_code="NOT_FOUND", kind=ErrorKind.NOT_FOUND)
+    locked.student = student
+    return locked
 
 
 @transaction.atomic
@@ -216,7 +228,7 @@ def face_embeddings_erase(student: StudentProfile) -> Erased:
 @transaction.atomic
 def face_approve(*, face: FaceEmbedding, by: User) -> FaceEmbedding:
     """Staff approve a self-enrolled face: from now on it is matched (audited: who, when)."""
-    face = FaceEmbedding.objects.select_for_update().get(pk=face.pk)
+    face = _face_locked(face)
     if not face.is_pending:
         raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
                           kind=ErrorKind.CONFLICT)
@@ -228,7 +240,7 @@ def face_approve(*, face: FaceEmbedding, by: User) -> FaceEmbedding:
 @transaction.atomic
 def face_reject(*, face: FaceEmbedding, by: User) -> ErasureReceipt:
     """Staff reject a self-enrolled face: it is deleted with its photo, and the receipt says who and when."""
-    face = FaceEmbedding.objects.select_for_update().select_related("student").get(pk=face.pk)
+    face = _face_locked(face)
     if not face.is_pending:
         raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
                           kind=ErrorKind.CONFLICT)

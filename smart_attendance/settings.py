@@ -301,12 +301,16 @@ else:
 # Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
 NUM_PROXIES: int = env_number("NUM_PROXIES", 0, minimum=0, maximum=5)
 
-# django-axes: a username is locked for one client IP after LOGIN_FAILURE_LIMIT wrong passwords in a
-# row, for LOGIN_LOCKOUT_MINUTES. Username + IP, not the username alone, so nobody can lock a
-# teacher out from elsewhere; attempts are kept in the database, shared by every worker.
+# django-axes: a username is locked after LOGIN_FAILURE_LIMIT wrong passwords in a row, for
+# LOGIN_LOCKOUT_MINUTES: for one client IP, except on a device that has logged in as that user before
+# (a signed device cookie, accounts/devices.py), which is counted on its own. So a pupil behind the
+# school's NAT cannot lock the teacher's own devices out; attempts are kept in the database.
 AXES_FAILURE_LIMIT: int = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "accounts.devices.axes_lockout_parameters"
+AXES_USERNAME_CALLABLE = "accounts.devices.axes_username"
+# How long a device that logged in stays trusted (its cookie's lifetime, renewed at each login).
+LOGIN_TRUSTED_DEVICE_DAYS: int = env_number("LOGIN_TRUSTED_DEVICE_DAYS", 90, minimum=1, maximum=400)
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "school.api.throttling.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "school.pages.login_locked_out"
@@ -337,8 +341,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "school.api.errors.exception_handler",
     # Scoped limits (school/api/throttling.py), the same for the API and the pages.
     "DEFAULT_THROTTLE_RATES": {
-        # Login attempts per client IP (API token, login page, admin login).
+        # Login attempts (API token, login page, admin login, password reset) per account name and client IP.
         "auth": env_rate("AUTH_THROTTLE_RATE", "20/min"),
+        # All of them per client IP: a school's NAT is one address for hundreds of pupils at the bell,
+        # so this bounds spraying many names without making the school one small budget.
+        "auth_address": env_rate("AUTH_ADDRESS_THROTTLE_RATE", "600/min"),
         # Classroom photos per user (session uploads and one-shot marking).
         "photo_upload": env_rate("PHOTO_UPLOAD_THROTTLE_RATE", "30/min"),
         # Face enrolments per user: a teacher enrolling a class of 30 with two photos each in one hour.
@@ -350,6 +357,8 @@ REST_FRAMEWORK = {
         # Live-mode webcam frames per user: one a second, with room for a second device.
         "live_frame": env_rate("LIVE_FRAME_THROTTLE_RATE", "120/min"),
     },
+    # Times of the school day are wall-clock times, "09:00" or "09:00:00" (the schema's pattern says so).
+    "TIME_INPUT_FORMATS": ["%H:%M:%S", "%H:%M"],
     # How many reverse proxies append to X-Forwarded-For in front of the app: 0 = use the
     # connection's address and ignore the header (a client could write anything into it).
     "NUM_PROXIES": NUM_PROXIES,

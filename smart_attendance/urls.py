@@ -49,6 +49,7 @@ if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:
 # No /media/ route in any configuration, DEBUG included: stored faces and classroom photos are
 # biometric data, streamed only by login-protected views (face-image, session-photo-image).
 
-# Under /api/, an unknown URL and an unhandled exception answer JSON (school/api/errors.py).
+# Under /api/, a request Django refuses, an unknown URL and an unhandled exception answer JSON (school/api/errors.py).
+handler400 = "school.api.errors.bad_request"
 handler404 = "school.api.errors.not_found"
 handler500 = "school.api.errors.server_error"

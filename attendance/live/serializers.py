@@ -55,6 +55,6 @@ class FrameResultSerializer(serializers.Serializer):
     seconds_left = serializers.IntegerField()
     repeated = serializers.BooleanField(help_text="The same picture as the previous frame (a frozen camera): "
                                                   "not counted as a new sighting.")
-    evidence_photo = serializers.IntegerField(source="photo.pk", default=None,
+    evidence_photo = serializers.IntegerField(source="photo.pk", default=None, allow_null=True,
                                               help_text="The photo this frame was kept as (it became evidence).")
     processing_time_ms = serializers.IntegerField()
