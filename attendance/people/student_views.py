@@ -22,7 +22,6 @@ from accounts.forms import ConsentForm
 from accounts.models import StudentProfile
 from attendance.people.own import own_attendance, own_data_export
 from recognition.models import FaceEmbedding
-from school.access_log import Kind, access_logged
 from school.authenticated import AuthenticatedHttpRequest
 from school.pages import private_image
 
@@ -81,7 +80,6 @@ def me_export(request: AuthenticatedHttpRequest, student: StudentProfile) -> Htt
     return response
 
 
-@access_logged(Kind.FACE_IMAGE, object_type="face", object_kwarg="face_id")
 @student_required
 def me_face_image(request: AuthenticatedHttpRequest, student: StudentProfile, face_id: int) -> HttpResponseBase:
     face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)
