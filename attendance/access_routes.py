@@ -27,6 +27,7 @@ ROUTES: dict[str, RouteClass] = {
     "session-photo-image": Logged(Kind.CLASSROOM_PHOTO, "classroom photo", "photo_id"),
     "api:face-crop": Logged(Kind.FACE_CROP, "detected face", "face_id"),
     "checkin-selfie": Logged(Kind.CHECKIN_SELFIE, "check-in attempt", "attempt_id"),
+    "my-checkin-selfie": Logged(Kind.CHECKIN_SELFIE, "check-in attempt", "attempt_id"),
     # Reports and registers over dates.
     "course-report-page": _report("course report", "course_id"),
     "course-report-csv": _report("course report", "course_id"),

@@ -104,6 +104,7 @@ READS: dict[str, tuple[str, Any]] = {
     "session-photo-image": ("teacher", lambda w: {"photo_id": w.photo.pk}),
     "api:face-crop": ("teacher", lambda w: {"session_id": w.photo.session_id, "face_id": w.detected.pk}),
     "checkin-selfie": ("teacher", lambda w: {"attempt_id": w.attempt.pk}),
+    "my-checkin-selfie": ("pupil", lambda w: {"attempt_id": w.attempt.pk}),
     "course-report-page": ("teacher", lambda w: {"course_id": w.photo.session.course_id}),
     "course-report-csv": ("teacher", lambda w: {"course_id": w.photo.session.course_id}),
     "course-report-pdf": ("teacher", lambda w: {"course_id": w.photo.session.course_id}),
