@@ -12,3 +12,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         checks.register(site_url_check)
+        # The access-log classification of this app's routes (school/access_log.py).
+        from accounts.access_routes import ROUTES
+        from school.access_log import access_routes_declare
+
+        access_routes_declare(ROUTES)

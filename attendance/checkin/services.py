@@ -1,10 +1,10 @@
 """Self check-in: the teacher opens a window, the page shows a QR code that changes every few seconds,
 a student scans it, logs in and sends a selfie that is compared 1:1 with their own enrolled faces.
 
-The QR code carries a signed, expiring token bound to the session and the window (django.core.signing
-with its own salt); the server checks its signature, its age, that the window is open and that the
-session is open. A good selfie makes the record `present` (or `late` by the period rule) with source
-`self`; without consent or enrolled faces, with an uncertain likeness, from a device another student
+The QR code carries a sealed (encrypted and authenticated, school/sealed.py), expiring token bound to
+the session and the window, with its own key; the server checks it is genuine, its age, that the window
+is open and that the session is open. A good selfie makes the record `present` (or `late` by the period
+rule) with source `self`; without consent or enrolled faces, with an uncertain likeness, from a device another student
 already checked in from, or outside the school's geofence, the record becomes `pending` with the reason.
 A teacher's own decision is never overwritten. Every attempt is logged (`CheckinAttempt`).
 """
@@ -43,6 +43,7 @@ from recognition.matching import nearest_distance
 from recognition.models import FaceEmbedding
 from school.errors import DomainError, ErrorKind
 from school.models import SchoolSettings
+from school.sealed import TokenExpired, TokenInvalid, seal, unseal
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +109,10 @@ def checkin_window_close(*, session: AttendanceSession, by: User | None) -> int:
 
 
 def checkin_token_make(*, window: CheckinWindow) -> str:
-    """A token for the QR code: signed, bound to the session and window, valid CHECKIN_TOKEN_SECONDS.
-    Each call gives a new token (a random nonce), so the code on the screen keeps changing."""
-    return signing.dumps({"s": window.session_id, "w": window.pk, "n": secrets.token_hex(4)}, salt=TOKEN_SALT,
-                         compress=False)
+    """A token for the QR code: sealed (encrypted, school/sealed.py: no readable ids in the URL or the
+    logs), bound to the session and window, valid CHECKIN_TOKEN_SECONDS. Each call gives a new token
+    (a random IV), so the code on the screen keeps changing."""
+    return seal({"s": window.session_id, "w": window.pk}, purpose=TOKEN_SALT)
 
 
 def checkin_token_verify(*, token: str) -> CheckinWindow:
@@ -119,12 +120,13 @@ def checkin_token_verify(*, token: str) -> CheckinWindow:
     (CHECKIN_TOKEN_INVALID), an old one (CHECKIN_TOKEN_EXPIRED), a closed window (CHECKIN_CLOSED) or a
     finalised session (SESSION_FINALIZED)."""
     try:
-        payload = signing.loads(token, salt=TOKEN_SALT, max_age=int(settings.CHECKIN_TOKEN_SECONDS))
-    except signing.SignatureExpired:
+        payload = unseal(token, purpose=TOKEN_SALT,
+                         max_age=datetime.timedelta(seconds=int(settings.CHECKIN_TOKEN_SECONDS)))
+    except TokenExpired:
         raise _refusal("CHECKIN_TOKEN_EXPIRED", "This code has expired: scan the code on the screen again.") from None
-    except signing.BadSignature:
+    except TokenInvalid:
         raise _refusal("CHECKIN_TOKEN_INVALID", "This is not a valid check-in code.") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("w"), int) or not isinstance(payload.get("s"), int):
+    if not isinstance(payload.get("w"), int) or not isinstance(payload.get("s"), int):
         raise _refusal("CHECKIN_TOKEN_INVALID", "This is not a valid check-in code.")
     window = CheckinWindow.objects.select_related("session__course").filter(pk=payload["w"]).first()
     if window is None or window.session_id != payload["s"]:

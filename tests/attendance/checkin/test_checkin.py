@@ -19,6 +19,7 @@ from attendance.checkin import services as checkin
 from attendance.models import AttendanceRecord, AttendanceSession, CheckinAttempt, CheckinWindow
 from attendance.register import services
 from school.models import SchoolSettings
+from school.sealed import seal
 from tests import factories
 from tests.classroom import EnrolledClass
 from tests.conftest import ClientFor
@@ -120,19 +121,21 @@ def test_tampered_expired_foreign_and_closed_tokens_are_refused(monkeypatch: Any
     token = checkin.checkin_token_make(window=window)
     tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
     assert phone.get(f"/checkin/{tampered}/").status_code == 400
-    # Another salt (a token of some other signed feature of the site) is not a check-in code.
-    foreign = signing.dumps({"s": session.pk, "w": window.pk, "n": "x"}, salt="something.else")
+    # Another purpose (a token of some other sealed or signed feature of the site) is not a check-in code.
+    foreign = seal({"s": session.pk, "w": window.pk}, purpose="something.else")
     assert phone.get(f"/checkin/{foreign}/").status_code == 400
-    # Signed for another session with this window's id: not for this lesson.
+    assert phone.get(f"/checkin/{signing.dumps({'s': session.pk, 'w': window.pk}, salt=checkin.TOKEN_SALT)}/"
+                     ).status_code == 400
+    # Sealed for another session with this window's id: not for this lesson.
     other = services.session_create(course=enrolled_class.course, date=datetime.date(2026, 11, 21), by=teacher)
-    wrong = signing.dumps({"s": other.pk, "w": window.pk, "n": "x"}, salt=checkin.TOKEN_SALT)
+    wrong = seal({"s": other.pk, "w": window.pk}, purpose=checkin.TOKEN_SALT)
     refused = phone.get(f"/checkin/{wrong}/")
     assert refused.status_code == 400 and b"not for this lesson" in refused.content
     # Made 31 seconds ago: expired.
     real_time = time.time
-    monkeypatch.setattr(signing.time, "time", lambda: real_time() - 31)
+    monkeypatch.setattr(time, "time", lambda: real_time() - 31)
     old = checkin.checkin_token_make(window=window)
-    monkeypatch.setattr(signing.time, "time", real_time)
+    monkeypatch.setattr(time, "time", real_time)
     assert phone.get(f"/checkin/{old}/").status_code == 410
     assert phone.get("/checkin/").status_code == 410  # nothing scanned: no selfie page
     # A closed window, then a finalised session.
