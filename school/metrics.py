@@ -31,6 +31,9 @@ RECOGNITION_LATENCY = Histogram("recognition_remote_call_seconds",
                                 buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 45, 60))
 RECOGNITION_ERRORS = Counter("recognition_remote_errors_total", "Failed remote recognition calls, by error code.",
                              ["operation", "error_code"])
+CACHE_FALLBACKS = Counter("cache_fallback_total",
+                          "Cache operations served by the process's local cache because the shared cache (Redis) "
+                          "failed, by operation.", ["operation"])
 
 _BREAKER_STATES = {"closed": 0.0, "half-open": 1.0, "open": 2.0}
 
@@ -44,6 +47,10 @@ def photo_processed(*, faces: int, upload_to_applied_seconds: float | None) -> N
 
 def photo_failed(*, error_code: str) -> None:
     PHOTOS_PROCESSED.labels(outcome="failed").inc()
+
+
+def cache_fallback(*, operation: str) -> None:
+    CACHE_FALLBACKS.labels(operation=operation).inc()
 
 
 # Gauges read when /metrics is scraped, from the apps above this one (each registers its own in its

@@ -287,23 +287,32 @@ SESSION_COOKIE_HTTPONLY = True
 
 # Throttle counters live in the default cache. With several worker processes they must share one
 # (REDIS_URL, or any CACHE_URL django-environ understands); otherwise each process counts alone.
+# A Redis cache falls back to the process's local cache while Redis fails (school/cache.py): an
+# outage degrades the limits to per-process counting instead of answering 500.
 _redis_url = env.str("REDIS_URL", default="")
+_REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+# A Redis that does not answer is given up quickly (then the local fallback serves).
+_REDIS_SOCKET_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 if env.str("CACHE_URL", default=""):
     try:
         CACHES = {"default": env.cache_url("CACHE_URL")}
     except Exception as exc:  # django-environ raises several types for a malformed URL
         raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL: {exc}") from exc
 elif _redis_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}}
+    CACHES = {"default": {"BACKEND": _REDIS_CACHE, "LOCATION": _redis_url}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if CACHES["default"]["BACKEND"] == _REDIS_CACHE:
+    CACHES["default"]["BACKEND"] = "school.cache.FallbackRedisCache"
+    CACHES["default"]["OPTIONS"] = {**_REDIS_SOCKET_OPTIONS, **CACHES["default"].get("OPTIONS", {})}
 
 # Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
 NUM_PROXIES: int = env_number("NUM_PROXIES", 0, minimum=0, maximum=5)
 
 # django-axes: a username is locked for one client IP after LOGIN_FAILURE_LIMIT wrong passwords in a
 # row, for LOGIN_LOCKOUT_MINUTES. Username + IP, not the username alone, so nobody can lock a
-# teacher out from elsewhere; attempts are kept in the database, shared by every worker.
+# teacher out from elsewhere; attempts are kept in the database, shared by every worker (axes' default
+# database handler: a Redis outage does not touch the lockout).
 AXES_FAILURE_LIMIT: int = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
