@@ -25,6 +25,8 @@ FACES_PER_PHOTO = Histogram("attendance_faces_per_photo", "Faces found on a proc
 UPLOAD_TO_APPLIED = Histogram("attendance_photo_upload_to_applied_seconds",
                               "From a photo's upload to its records applied.",
                               buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 900, 3600))
+PHOTO_CLAIMS_RELEASED = Counter("attendance_photo_claims_released_total",
+                                "Photos queued again because their worker stopped refreshing its claim (it died).")
 TASK_RETRIES = Counter("attendance_task_retries_total", "Celery task retries, by task.", ["task"])
 RECOGNITION_LATENCY = Histogram("recognition_remote_call_seconds",
                                 "Remote recognition calls (retries included), by operation.", ["operation"],
