@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,6 +143,26 @@ def web_server(env: dict[str, str], log: Path) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             kill_group(process)
+
+
+def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
+    """Polls `condition` until it is true, for at most `seconds` (a bound, not a speed claim)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def use_broker(url: str) -> None:
+    """This process publishes to the test's redis-server: new connection and producer pools for it."""
+    from smart_attendance.celery import app as celery_app
+
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def database_url() -> str:
