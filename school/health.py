@@ -54,6 +54,8 @@ def _cache() -> None:
     if cache.get(key) != value:
         raise RuntimeError("the cache did not return what was written")
     cache.delete(key)
+    if getattr(cache, "degraded", False):  # school.cache: Redis failed, this process serves a local cache
+        raise RuntimeError("the shared cache (Redis) does not answer: this process uses its local cache")
 
 
 def _broker() -> None:

@@ -289,16 +289,24 @@ SESSION_COOKIE_HTTPONLY = True
 
 # Throttle counters live in the default cache. With several worker processes they must share one
 # (REDIS_URL, or any CACHE_URL django-environ understands); otherwise each process counts alone.
+# A Redis cache falls back to the process's local cache while Redis fails (school/cache.py): an
+# outage degrades the limits to per-process counting instead of answering 500.
 _redis_url = env.str("REDIS_URL", default="")
+_REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+# A Redis that does not answer is given up quickly (then the local fallback serves).
+_REDIS_SOCKET_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 if env.str("CACHE_URL", default=""):
     try:
         CACHES = {"default": env.cache_url("CACHE_URL")}
     except Exception as exc:  # django-environ raises several types for a malformed URL
         raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL: {exc}") from exc
 elif _redis_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}}
+    CACHES = {"default": {"BACKEND": _REDIS_CACHE, "LOCATION": _redis_url}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if CACHES["default"]["BACKEND"] == _REDIS_CACHE:
+    CACHES["default"]["BACKEND"] = "school.cache.FallbackRedisCache"
+    CACHES["default"]["OPTIONS"] = {**_REDIS_SOCKET_OPTIONS, **CACHES["default"].get("OPTIONS", {})}
 
 # Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
 NUM_PROXIES: int = env_number("NUM_PROXIES", 0, minimum=0, maximum=5)
@@ -306,7 +314,8 @@ NUM_PROXIES: int = env_number("NUM_PROXIES", 0, minimum=0, maximum=5)
 # django-axes: a username is locked after LOGIN_FAILURE_LIMIT wrong passwords in a row, for
 # LOGIN_LOCKOUT_MINUTES: for one client IP, except on a device that has logged in as that user before
 # (a signed device cookie, accounts/devices.py), which is counted on its own. So a pupil behind the
-# school's NAT cannot lock the teacher's own devices out; attempts are kept in the database.
+# school's NAT cannot lock the teacher's own devices out; attempts are kept in the database, shared by every
+# worker (axes' database handler: a Redis outage does not touch the lockout).
 AXES_FAILURE_LIMIT: int = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = "accounts.devices.axes_lockout_parameters"
