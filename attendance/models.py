@@ -231,6 +231,9 @@ class LiveRun(models.Model):
     ended_reason = models.CharField(max_length=20, choices=Ended.choices, blank=True)
     frames = models.PositiveIntegerField(default=0)
     last_frame_at = models.DateTimeField(null=True, blank=True)
+    # A frame of the run is being processed until then (one at a time, in every worker; the time
+    # limit frees the run of a frame whose worker died).
+    frame_busy_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

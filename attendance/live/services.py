@@ -22,6 +22,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import StudentProfile, User
@@ -122,10 +123,6 @@ class FrameResult:
     marked_names: list[str] = field(default_factory=list)
 
 
-def _busy_key(session: AttendanceSession) -> str:
-    return f"live-frame-busy:{session.pk}"
-
-
 def live_frame_process(*, session: AttendanceSession, image: bytes, by: User | None) -> FrameResult:
     """Processes one live frame: detects and matches it, adds it to the evidence, and marks the
     students the evidence now suffices for (see the module's docstring).
@@ -139,19 +136,37 @@ def live_frame_process(*, session: AttendanceSession, image: bytes, by: User | N
         raise DomainError("Live mode is not running on this session: start it first.",
                           error_code="LIVE_NOT_RUNNING", kind=ErrorKind.CONFLICT,
                           details={"ended_reason": run.ended_reason if run else None})
-    # One frame per session at a time: a webcam that sends faster than the server answers is told
-    # to wait, and frames never pile up in the workers.
-    if not cache.add(_busy_key(session), 1, timeout=settings.LIVE_FRAME_LOCK_SECONDS):
-        raise DomainError("A frame of this session is still being processed; send the next one after it.",
-                          error_code="LIVE_FRAME_IN_FLIGHT", kind=ErrorKind.BUSY,
-                          retry_after=1)
+    busy_until = _frame_claim(run)
     try:
         decoded = decode_image(image, max_bytes=int(settings.LIVE_MAX_FRAME_BYTES),
                                max_pixels=int(settings.LIVE_MAX_FRAME_PIXELS))
         analysis = photo_analyse(course=session.course, image=decoded)
         return _frame_apply(session=session, run=run, analysis=analysis, by=by)
     finally:
-        cache.delete(_busy_key(session))
+        _frame_release(run, busy_until)
+
+
+def _frame_claim(run: LiveRun) -> datetime.datetime:
+    """Claims the run for one frame, or refuses with LIVE_FRAME_IN_FLIGHT: one frame per session at a
+    time, so a webcam that sends faster than the server answers is told to wait and its frames never
+    fill the workers. The claim is a conditional UPDATE of the run's row, committed at once: it holds
+    across threads and gunicorn workers without Redis (a process's local cache would not), on SQLite
+    (one writer at a time) and PostgreSQL (the row lock, the condition checked again after it). It
+    expires after LIVE_FRAME_LOCK_SECONDS, so a frame whose worker died does not block the run."""
+    now = timezone.now()
+    until = now + datetime.timedelta(seconds=settings.LIVE_FRAME_LOCK_SECONDS)
+    claimed = LiveRun.objects.filter(pk=run.pk).filter(
+        Q(frame_busy_until__isnull=True) | Q(frame_busy_until__lte=now)).update(frame_busy_until=until)
+    if not claimed:
+        raise DomainError("A frame of this session is still being processed; send the next one after it.",
+                          error_code="LIVE_FRAME_IN_FLIGHT", kind=ErrorKind.BUSY,
+                          retry_after=1)
+    return until
+
+
+def _frame_release(run: LiveRun, until: datetime.datetime) -> None:
+    # Only our own claim: one that expired and was taken by the next frame stays that frame's.
+    LiveRun.objects.filter(pk=run.pk, frame_busy_until=until).update(frame_busy_until=None)
 
 
 def _frame_apply(*, session: AttendanceSession, run: LiveRun, analysis: PhotoAnalysis,

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -151,16 +150,69 @@ def test_frames_need_a_running_live_mode_and_it_stops_at_the_time_limit(teacher_
 
 
 def test_a_frame_while_another_is_processed_is_told_to_retry(teacher_api: Any, session: AttendanceSession) -> None:
-    start(teacher_api, session)
-    cache.add(f"live-frame-busy:{session.pk}", 1, 30)  # a frame of this session in flight
-    frame = SimpleUploadedFile("f.jpg", tiny_jpeg(), content_type="image/jpeg")
-    busy = teacher_api.post(f"/api/v1/sessions/{session.pk}/live/frames/", {"image": frame}, format="multipart")
+    run = start(teacher_api, session)
+    url = f"/api/v1/sessions/{session.pk}/live/frames/"
+    # A frame of this session in flight (claimed by another worker).
+    LiveRun.objects.filter(pk=run["id"]).update(frame_busy_until=timezone.now() + datetime.timedelta(seconds=30))
+    busy = teacher_api.post(url, {"image": SimpleUploadedFile("f.jpg", tiny_jpeg())}, format="multipart")
     assert busy.status_code == 429 and busy.json()["error_code"] == "LIVE_FRAME_IN_FLIGHT"
     assert busy["Retry-After"] == "1"
-    cache.delete(f"live-frame-busy:{session.pk}")
-    frame = SimpleUploadedFile("f.jpg", tiny_jpeg(), content_type="image/jpeg")
-    ok = teacher_api.post(f"/api/v1/sessions/{session.pk}/live/frames/", {"image": frame}, format="multipart")
+    # A claim past its time (the worker died with the frame) blocks nothing; a processed frame leaves none.
+    LiveRun.objects.filter(pk=run["id"]).update(frame_busy_until=timezone.now() - datetime.timedelta(seconds=1))
+    ok = teacher_api.post(url, {"image": SimpleUploadedFile("f.jpg", tiny_jpeg())}, format="multipart")
     assert ok.status_code == 200 and ok.json()["faces"] == []
+    assert LiveRun.objects.get(pk=run["id"]).frame_busy_until is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frames_of_one_session_sent_at_once_to_several_workers_are_processed_one_at_a_time(settings: Any) -> None:
+    """Four frames of one session reach four worker processes at once (no Redis: each has its own local
+    cache): one is processed, the three others are told to retry, while it is in flight."""
+    import multiprocessing
+
+    from django.db import connection
+
+    from attendance.live.services import live_run_start
+    from tests import factories
+    from tests.attendance.live import frame_workers
+
+    teacher = factories.TeacherFactory()
+    course = factories.CourseFactory(teacher=teacher)
+    factories.EnrollmentFactory(course=course)  # a student still to see: the run goes on
+    session = services.session_create(course=course, date=datetime.date(2026, 11, 20), by=teacher)
+    run = live_run_start(session=session, by=teacher)
+    context = multiprocessing.get_context("spawn")  # nothing inherited: a worker of its own
+    messages, release = context.Queue(), context.Event()
+    workers = [context.Process(target=frame_workers.post_frame, daemon=True, args=(
+        index, connection.settings_dict["NAME"], str(settings.MEDIA_ROOT), teacher.pk, session.pk, tiny_jpeg(),
+        messages, release)) for index in range(4)]
+    for worker in workers:
+        worker.start()
+    entered: set[int] = set()
+    answers: dict[int, tuple] = {}
+    try:
+        # Every worker has answered or is recognising its frame: only then may the frames in flight finish.
+        while len(answers) + len(entered - set(answers)) < len(workers):
+            kind, index, *rest = messages.get(timeout=300)
+            if kind == "entered":
+                entered.add(index)
+            else:
+                answers[index] = tuple(rest)
+        release.set()
+        while len(answers) < len(workers):
+            kind, index, *rest = messages.get(timeout=300)
+            if kind == "answer":
+                answers[index] = tuple(rest)
+    finally:
+        release.set()
+        for worker in workers:
+            worker.join(60)
+    assert len(entered) == 1, answers
+    assert sorted(status for status, _, _ in answers.values()) == [200, 429, 429, 429], answers
+    assert all((code, retry_after) == ("LIVE_FRAME_IN_FLIGHT", "1")
+               for status, code, retry_after in answers.values() if status == 429), answers
+    run.refresh_from_db()
+    assert run.frames == 1 and run.frame_busy_until is None
 
 
 def test_frames_are_small_limited_and_private(settings: Any, teacher_api: Any, other_teacher_api: Any,
