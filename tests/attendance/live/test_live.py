@@ -16,7 +16,7 @@ from accounts.models import TeacherSettings
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
 from attendance.register import services
 from school.clock import school_now
-from tests.attendance.live_frames import post_frame, tiny_jpeg
+from tests.attendance.live_frames import frame_scene, post_frame, tiny_jpeg
 from tests.classroom import EnrolledClass
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,68 @@ def test_students_become_present_after_two_frames_and_one_frame_changes_nothing(
     # The review's crops work on it as on a photo.
     crop = teacher_api.get(f"/api/v1/sessions/{session.pk}/faces/{kept[0].pk}/crop/")
     assert crop.status_code == 200 and crop["Content-Type"] == "image/jpeg"
+
+
+def _frame_bytes(scene: Any, quality: int, scale: float = 1.0) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.fromarray(scene.pixels)
+    if scale != 1.0:
+        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _post_bytes(api: Any, session: AttendanceSession, data: bytes) -> dict:
+    response = api.post(f"/api/v1/sessions/{session.pk}/live/frames/",
+                        {"image": SimpleUploadedFile("frame.jpg", data, content_type="image/jpeg")}, format="multipart")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_still_photo_sent_again_re_encoded_or_rescaled_never_marks_anyone(
+        teacher_api: Any, session: AttendanceSession, enrolled_class: EnrolledClass, faces: Path) -> None:
+    start(teacher_api, session)
+    still = frame_scene(faces, ("obama", "biden"), seed=11)
+    first = _frame_bytes(still, 85)
+    # The same picture: again byte for byte, re-encoded at other JPEG qualities, slightly rescaled.
+    copies = [first, first, _frame_bytes(still, 90), _frame_bytes(still, 75), _frame_bytes(still, 95),
+              _frame_bytes(still, 60), _frame_bytes(still, 85, 0.97), _frame_bytes(still, 90, 0.9),
+              _frame_bytes(still, 85, 1.03)]
+    for index, data in enumerate(copies):
+        body = _post_bytes(teacher_api, session, data)
+        # Both are recognised in every copy (so the copies are sightings), and nobody is marked.
+        assert {face["name"] for face in body["faces"] if face["student"]} == {"Barack Obama", "Joe Biden"}, index
+        assert body["newly_marked"] == [] and body["repeated"] is (index > 0), index
+    for key in ("obama", "biden"):
+        assert status_of(session, enrolled_class, key).status == "unmarked"
+        evidence = LiveEvidence.objects.get(session=session, student=enrolled_class.students[key])
+        assert evidence.confident_frames + evidence.uncertain_frames == 1  # one piece of evidence
+    assert SessionPhoto.objects.filter(session=session).count() == 0
+
+
+def test_a_student_who_moves_is_marked_after_live_min_frames_and_still_frames_between_do_not_count(
+        settings: Any, teacher_api: Any, session: AttendanceSession, enrolled_class: EnrolledClass,
+        faces: Path) -> None:
+    settings.LIVE_MIN_FRAMES = 3
+    start(teacher_api, session)
+
+    def frame(moves: tuple[tuple[str, int, int], ...], quality: int) -> bytes:
+        return _frame_bytes(frame_scene(faces, ("obama",), 12, moves), quality)
+
+    steps = [frame((), 85),
+             frame((), 90),  # the same class re-encoded: not a sighting
+             frame((("obama", 4, 0),), 85),  # moved 4 px to the right: the second
+             frame((("obama", 4, 0),), 75),  # still there: not one
+             frame((("obama", 4, 3),), 85)]  # moved 3 px down: the third, marked
+    marked = [[m["name"] for m in _post_bytes(teacher_api, session, data)["newly_marked"]] for data in steps]
+    assert marked == [[], [], [], [], ["Barack Obama"]]
+    record = status_of(session, enrolled_class, "obama")
+    assert record.status == "present" and "3 frames" in record.reason
+    assert LiveEvidence.objects.get(session=session, student=enrolled_class.students["obama"]).confident_frames == 3
 
 
 def test_uncertain_matches_only_make_a_pending_record(teacher_api: Any, teacher: Any, session: AttendanceSession,
