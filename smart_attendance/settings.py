@@ -470,6 +470,10 @@ RECOGNITION_API_LIMITS = {
 # Decoding limits for every uploaded image (decompression bombs, oversized uploads). A 48 MP phone
 # photo (8000x6000) is the largest common camera; decoding one peaks near 7 bytes per pixel.
 MAX_IMAGE_PIXELS: int = env_number("MAX_IMAGE_PIXELS", 48_000_000, minimum=10_000)
+# Pixels decoded for one image, whatever its size: a larger JPEG is decoded at 1/2, 1/4 or 1/8 of it by
+# the JPEG decoder (the full-size pixels never exist), a larger PNG or WebP (no reduced decoding) is refused.
+# 24 MP keeps a 12 MP phone photo and a 24 MP camera's at full size and bounds a worker near 170 MB.
+IMAGE_DECODE_MAX_PIXELS: int = env_number("IMAGE_DECODE_MAX_PIXELS", 24_000_000, minimum=1_000_000)
 # Distances below the first are a confident match, below the second uncertain (SPEC §2.3).
 RECOGNITION_CONFIDENT_THRESHOLD = 0.50
 RECOGNITION_UNCERTAIN_THRESHOLD = 0.60

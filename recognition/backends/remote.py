@@ -194,7 +194,12 @@ class HTTPBackend(RecognitionBackend):
 
     @staticmethod
     def _image_field(image: bytes | DecodedImage) -> str:
-        data = (image.source or image_to_jpeg(image.pixels, quality=95)) if isinstance(image, DecodedImage) else image
+        # A photo decoded at a reduced size (a JPEG above the decode budget) is sent as decoded: the boxes
+        # that come back are then in the pixels this side keeps, whatever the service's own budget.
+        if isinstance(image, DecodedImage):
+            data = image.source if image.source and image.scale == 1 else image_to_jpeg(image.pixels, quality=95)
+        else:
+            data = image
         return base64.b64encode(data).decode("ascii")
 
     @staticmethod
