@@ -266,7 +266,7 @@ def face_approve(*, face: FaceEmbedding, by: User) -> FaceEmbedding:
     fields = ["approval", "approved_by", "approved_at"]
     if not settings.FACE_KEEP_SOURCE_IMAGES and face.source_image.name:
         transaction.on_commit(partial(face.source_image.storage.delete, face.source_image.name))
-        face.source_image = ""  # type: ignore[assignment]
+        face.source_image = ""
         fields.append("source_image")
     face.save(update_fields=fields)
     return face
