@@ -27,7 +27,7 @@ from attendance.register import selectors
 from attendance.register.selectors import session_visible_or_404
 from recognition.errors import RecognitionError, RecognitionUnavailable
 from recognition.images import upload_bytes
-from school.api.throttling import PhotoUploadThrottle
+from school.api.throttling import PhotoUploadThrottle, client_ip
 from school.authenticated import AuthenticatedHttpRequest
 from school.errors import DomainError, ErrorKind
 from school.pages import private_image, refusal_status, refusal_text, staff_required, throttled
@@ -129,17 +129,22 @@ def checkin_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(request, "attendance/checkin.html", {
             "refusal": "Scan the code on your teacher's screen to check in."}, status=410)
     fence = checkin.geofence()
-    context = {"window": window, "session": window.session, "needs_location": fence is not None}
+    context = {"window": window, "session": window.session, "needs_location": fence is not None,
+               "max_frames": checkin.MAX_FRAMES}
     if request.method != "POST":
         return _device_cookie(request, render(request, "attendance/checkin.html", context))
     upload = request.FILES.get("selfie")
-    if upload is None:
+    frames = request.FILES.getlist("frames")
+    if upload is None and not frames:
         context["error"] = "Take a selfie first."
         return render(request, "attendance/checkin.html", context, status=400)
     try:
-        result = checkin.checkin_submit(window=window, user=request.user, selfie=upload_bytes(upload),
+        result = checkin.checkin_submit(window=window, user=request.user,
+                                        selfie=upload_bytes(upload) if upload is not None else None,
+                                        frames=[upload_bytes(frame) for frame in frames[:checkin.MAX_FRAMES + 1]],
                                         device_id=request.COOKIES.get(checkin.DEVICE_COOKIE, ""),
-                                        position=checkin.position_from(request.POST))
+                                        position=checkin.position_from(request.POST),
+                                        client_address=client_ip(request))
     except RecognitionError as exc:
         context["error"] = refusal_text(exc)
         response = render(request, "attendance/checkin.html", context, status=refusal_status(exc))
