@@ -84,7 +84,7 @@ def checkin_window_open(*, session: AttendanceSession) -> CheckinWindow | None:
 
 
 def checkin_attempts(*, session: AttendanceSession) -> QuerySet[CheckinAttempt]:
-    return session.checkin_attempts.select_related("student", "user").order_by("-created_at", "-id")
+    return session.checkin_attempts.select_related("student", "user", "record").order_by("-created_at", "-id")
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from attendance.checkin import review
 from attendance.checkin import services as checkin
 from attendance.models import CheckinAttempt, CheckinWindow
 from attendance.register import selectors
@@ -79,6 +80,22 @@ def checkin_qr(request: AuthenticatedHttpRequest, session_id: int) -> HttpRespon
     # A standalone SVG document (with its namespace): the page shows it in an <img>.
     segno.make(url, error="m").save(svg, kind="svg", scale=6, border=4, xmldecl=False)
     return HttpResponse(svg.getvalue(), content_type="image/svg+xml")
+
+
+@staff_required
+@require_POST
+def checkin_review(request: AuthenticatedHttpRequest, session_id: int, attempt_id: int) -> HttpResponse:
+    """The teacher's one tap on a pending check-in's selfie: present or absent."""
+    session = session_visible_or_404(user=request.user, session_id=session_id)
+    attempt = get_object_or_404(CheckinAttempt, pk=attempt_id, session=session)
+    try:
+        record = review.checkin_review_decide(attempt=attempt, decision=request.POST.get("decision", ""),
+                                              by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{record.student.full_name}: {record.get_status_display().lower()}.")
+    return redirect(reverse("session-page", args=[session.pk]) + "#checkin-review")
 
 
 @staff_required
