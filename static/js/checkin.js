@@ -64,6 +64,7 @@
     fallback.hidden = true;
     start.addEventListener("click", function () {
       start.disabled = true;
+      start.hidden = true;
       step.textContent = "Starting the camera…";
       navigator.mediaDevices.getUserMedia({video: {facingMode: "user", width: {ideal: 640}}, audio: false})
         .then(run)
