@@ -6,6 +6,7 @@ read first; real environment variables win over it. Bad values raise ImproperlyC
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from datetime import timedelta
@@ -67,6 +68,19 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Address ranges, comma-separated (10.20.0.0/16,2001:db8::/48; a single address is a /32 or /128)."""
+    networks = []
+    for item in env.list(name, default=[]):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an address range such as 10.20.0.0/16") from exc
+    return tuple(networks)
 
 
 # --- Core -----------------------------------------------------------------------------------
@@ -505,8 +519,16 @@ CHECKIN_WINDOW_MINUTES = env_number("CHECKIN_WINDOW_MINUTES", 10, minimum=1, max
 # The QR code's token is valid this long; the page shows a new one every CHECKIN_QR_ROTATE_SECONDS.
 CHECKIN_TOKEN_SECONDS = env_number("CHECKIN_TOKEN_SECONDS", 30, minimum=5, maximum=600)
 CHECKIN_QR_ROTATE_SECONDS = env_number("CHECKIN_QR_ROTATE_SECONDS", 15, minimum=5, maximum=300)
-# After scanning, a student has this long to log in and send the selfie.
-CHECKIN_SCAN_SECONDS = env_number("CHECKIN_SCAN_SECONDS", 300, minimum=30, maximum=3600)
+# After scanning, a student has this long to send the selfie: the time to take it, so that a code sent
+# to a friend outside goes stale while it travels (issue 19).
+CHECKIN_SCAN_SECONDS = env_number("CHECKIN_SCAN_SECONDS", 60, minimum=15, maximum=600)
+# The school's networks (the addresses its Wi-Fi's traffic comes from, as NUM_PROXIES reads them): a
+# self check-in from elsewhere is at most pending. Empty: not configured, so every self check-in waits
+# for the teacher or the classroom camera.
+CHECKIN_NETWORKS = env_networks("CHECKIN_NETWORKS")
+# The liveness step: the selfie's frames must show the head turning by at least this many degrees of
+# yaw (a printed photo tilted in front of the camera moves about 7°; a head turn 20-50°).
+CHECKIN_LIVENESS_MIN_YAW = env_number("CHECKIN_LIVENESS_MIN_YAW", 20.0, cast=float, minimum=10.0, maximum=60.0)
 # Outgoing e-mail (the outbox): attempts before a message is left as failed for a person to look at.
 OUTBOX_MAX_ATTEMPTS: int = env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
 # A message claimed by a sender that died is offered again after this many seconds.

@@ -168,6 +168,8 @@ def test_a_shared_cache_is_used_when_redis_url_is_set():
     ("PHOTO_UPLOAD_THROTTLE_RATE", "lots", "PHOTO_UPLOAD_THROTTLE_RATE must be a rate"),
     ("NUM_PROXIES", "-1", "NUM_PROXIES=-1 is outside"),
     ("RECOGNITION_API_ON_WEB", "true", "RECOGNITION_API_ON_WEB=true needs RECOGNITION_API_KEY"),
+    ("CHECKIN_NETWORKS", "10.20.0.0/16,the-school", "CHECKIN_NETWORKS: 'the-school' is not an address range"),
+    ("CHECKIN_SCAN_SECONDS", "5", "CHECKIN_SCAN_SECONDS=5 is outside"),
 ])
 def test_bad_abuse_settings_fail_at_start(name, value, message):
     result = run_manage("check", **{**PRODUCTION_ENV, name: value})
