@@ -50,7 +50,8 @@ def region_signature(pixels: np.ndarray, region: Region) -> bytes:
     crop_right, crop_bottom = min(width, math.ceil(right) + 1), min(height, math.ceil(bottom) + 1)
     crop = Image.fromarray(np.ascontiguousarray(pixels[crop_top:crop_bottom, crop_left:crop_right])).convert("L")
     box = (left - crop_left, top - crop_top, min(right, crop_right) - crop_left, min(bottom, crop_bottom) - crop_top)
-    return crop.resize((SIGNATURE_SIDE, SIGNATURE_SIDE), Image.Resampling.BILINEAR, box=box, reducing_gap=None).tobytes()
+    return crop.resize((SIGNATURE_SIDE, SIGNATURE_SIDE), Image.Resampling.BILINEAR, box=box,
+                       reducing_gap=None).tobytes()
 
 
 def has_moved(pixels: np.ndarray, region: Region, signature: bytes) -> bool:
