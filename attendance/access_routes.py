@@ -46,7 +46,7 @@ ROUTES: dict[str, RouteClass] = {
         "api:session-finalize", "api:session-face-assign", "api:session-face-dismiss", "api:photo-status",
         "api:attendance-mark", "api:session-live", "api:session-live-frames"], _REGISTER),
     **dict.fromkeys(["checkin-open", "checkin-close", "checkin-qr", "checkin-page", "checkin-scan",
-                     "api:checkin-scan-api", "api:checkin-api"], _SELF_CHECKIN),
+                     "api:checkin-scan-api", "api:checkin-api", "checkin-review"], _SELF_CHECKIN),
     **dict.fromkeys([
         "course-list", "course-page", "course-enrol", "course-unenrol", "course-roster", "student-list",
         "student-page", "student-consent", "student-face-enrol", "student-face-delete", "student-face-review",

@@ -11,7 +11,8 @@ _ENGINE = NotLogged("the engine computing on images its caller sends; nothing st
 ROUTES: dict[str, RouteClass] = {
     **dict.fromkeys(["api:my-faces", "api:student-faces", "api:student-face", "api:student-face-approve",
                      "api:student-face-reject"], _FACE_RECORDS),
-    **dict.fromkeys(["api:ml-encode-face", "api:ml-detect-faces", "api:ml-match-faces", "api:ml-batch-match"],
+    **dict.fromkeys(["api:ml-encode-face", "api:ml-detect-faces", "api:ml-match-faces", "api:ml-batch-match",
+                     "api:ml-face-pose"],
                     _ENGINE),
     "ml-health": NotLogged("operations: the engine's health"),
 }
