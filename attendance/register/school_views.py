@@ -3,12 +3,11 @@ outbox and school settings, a student's report across courses, and the PDF downl
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -23,30 +22,6 @@ from school.clock import school_today
 from school.pages import staff_required
 
 View = Callable[..., HttpResponseBase]
-
-
-def _day(request: AuthenticatedHttpRequest) -> datetime.date:
-    value = request.GET.get("date")
-    if not value:
-        return school_today()
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise Http404("Use a date in the form YYYY-MM-DD.") from None
-
-
-def _dates(request: AuthenticatedHttpRequest) -> tuple[datetime.date | None, datetime.date | None]:
-    try:
-        return tuple(datetime.date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
-                     for name in ("from", "to"))  # type: ignore[return-value]
-    except ValueError:
-        raise Http404("Use dates in the form YYYY-MM-DD.") from None
-
-
-def _download(content: str | bytes, *, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # --- a period's register --------------------------------------------------------------------
