@@ -14,7 +14,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
-from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
+from accounts.guardian import guardian_contact_change
+from accounts.models import (
+    ConsentEvent,
+    ErasureReceipt,
+    GuardianContactChange,
+    Role,
+    StudentProfile,
+    TeacherSettings,
+    User,
+)
 from school.errors import DomainError
 
 
@@ -36,7 +45,8 @@ class StudentProfileInline(admin.StackedInline):
     # Consent changes only through the consent history; deleting a profile only through its own page
     # (the service removes the faces and their files and writes the erasure receipt).
     fields = ["student_number", "first_name", "last_name", "guardian_email", "consent_given"]
-    readonly_fields = ["consent_given"]
+    # The guardian address changes on the student's own admin page (audited, links revoked, notice).
+    readonly_fields = ["guardian_email", "consent_given"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -119,7 +129,13 @@ class ConsentEventInline(ReadOnlyInline):
     model = ConsentEvent
     fk_name = "student"
     fields = readonly_fields = ("created_at", "action", "given_by", "given_by_name", "channel", "recorded_by_username",
-              "text_version", "note")
+              "text_version", "note", "link_sent_to")
+
+
+class GuardianContactChangeInline(ReadOnlyInline):
+    model = GuardianContactChange
+    fk_name = "student"
+    fields = readonly_fields = ("created_at", "old_email", "new_email", "channel", "changed_by_username")
 
 
 class ErasureReceiptInline(ReadOnlyInline):
@@ -137,8 +153,19 @@ class StudentProfileAdmin(admin.ModelAdmin):
                        "updated_at"]
     raw_id_fields = ["user"]
     list_select_related = ["user"]
-    inlines = [ConsentEventInline, ErasureReceiptInline]
+    inlines = [ConsentEventInline, GuardianContactChangeInline, ErasureReceiptInline]
     actions = ["record_consent", "withdraw_consent"]
+
+    @transaction.atomic
+    def save_model(self, request: HttpRequest, obj: StudentProfile, form: Any, change: bool) -> None:
+        # A new guardian address goes through the same service as the pages and the API.
+        if not (change and "guardian_email" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        new_email, obj.guardian_email = obj.guardian_email, form.initial.get("guardian_email", "")
+        super().save_model(request, obj, form, change)
+        guardian_contact_change(student=obj, email=new_email, by=cast(User, request.user),
+                                channel=ConsentEvent.Channel.ADMIN)
 
     # Deleting here goes through the service, so embeddings and their photos leave storage too.
     def delete_model(self, request: HttpRequest, obj: StudentProfile) -> None:
@@ -181,6 +208,15 @@ class ConsentEventAdmin(AppendOnlyAdmin):
                     "recorded_by_username", "text_version"]
     list_filter = ["action", "given_by", "channel", "text_version"]
     search_fields = ["student_number", "student_name", "given_by_name", "recorded_by_username"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(GuardianContactChange)
+class GuardianContactChangeAdmin(AppendOnlyAdmin):
+    list_display = ["created_at", "student_number", "student_name", "old_email", "new_email", "channel",
+                    "changed_by_username"]
+    list_filter = ["channel"]
+    search_fields = ["student_number", "student_name", "old_email", "new_email", "changed_by_username"]
     date_hierarchy = "created_at"
 
 

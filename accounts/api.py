@@ -19,6 +19,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import services
 from accounts.consent import CONSENT_TEXT_VERSION
+from accounts.devices import device_remember
 from accounts.models import ConsentEvent, StudentProfile, User
 from accounts.selectors import consent_history, student_list_visible, teacher_settings_get
 from accounts.serializers import (
@@ -38,14 +39,15 @@ from school.errors import DomainError, ErrorKind
 
 
 class ThrottledTokenObtainView(TokenObtainPairView):
-    """POST {username, password} → {access, refresh}. Rate-limited per client IP, and a username is
-    locked out for that IP after repeated wrong passwords (django-axes): 429 with Retry-After."""
+    """POST {username, password} → {access, refresh}. Rate-limited per name and client IP, and a username
+    is locked out for that IP after repeated wrong passwords (django-axes): 429 with Retry-After. A
+    client that keeps the `login_device` cookie of its last success is counted on its own instead."""
 
     throttle_classes = [LoginThrottle]
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
-            return super().post(request, *args, **kwargs)
+            response = super().post(request, *args, **kwargs)
         except AuthenticationFailed:
             # django-axes marks the (DRF) request it was given; its middleware only sees Django's.
             if getattr(request, "axes_locked_out", False):
@@ -53,6 +55,9 @@ class ThrottledTokenObtainView(TokenObtainPairView):
                     "Too many failed logins for this username: try again later, or ask an administrator "
                     "to unlock the account.")) from None
             raise
+        # The app (its cookie jar) is now a trusted device of the login: others' wrong passwords do not lock it.
+        device_remember(request=request, response=response, username=str(cast(dict, request.data)["username"]))
+        return response
 
 
 class RotatingTokenRefreshView(TokenRefreshView):

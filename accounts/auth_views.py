@@ -5,8 +5,11 @@ Django's auth views do the work; this module picks the outbox form, the throttle
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpResponse
 from django.urls import path, reverse
 
+from accounts.devices import device_remember
 from accounts.passwords import OutboxPasswordResetForm
 from school.api.throttling import LoginThrottle
 from school.pages import throttled
@@ -16,6 +19,12 @@ class SchoolLoginView(auth_views.LoginView):
     """Teachers and admins land on the dashboard, students on their own page (/me/)."""
 
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        # This browser is now a trusted device of the login: others' wrong passwords do not lock it.
+        device_remember(request=self.request, response=response, username=form.cleaned_data["username"])
+        return response
 
     def get_default_redirect_url(self) -> str:
         if self.request.user.is_authenticated and self.request.user.is_student:

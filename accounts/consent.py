@@ -31,7 +31,7 @@ Action, Party, Channel = ConsentEvent.Action, ConsentEvent.Party, ConsentEvent.C
 
 def consent_record(*, student: StudentProfile, given: bool, by: User | None, channel: str,
                    given_by: str = Party.STAFF, given_by_name: str = "", note: str = "",
-                   renew: bool = False) -> ConsentEvent | None:
+                   renew: bool = False, link_sent_to: str = "") -> ConsentEvent | None:
     """Records a grant (`given`) or a withdrawal of the student's consent and returns the event.
 
     Nothing is recorded (None) when it changes nothing: a withdrawal without consent, or a grant
@@ -54,7 +54,7 @@ def consent_record(*, student: StudentProfile, given: bool, by: User | None, cha
             student=locked, student_number=locked.student_number, student_name=locked.full_name,
             action=Action.GRANT if given else Action.WITHDRAW, given_by=given_by, given_by_name=given_by_name[:200],
             channel=channel, recorded_by=by, recorded_by_username=by.username if by else "",
-            text=CONSENT_TEXT, text_version=CONSENT_TEXT_VERSION, note=note[:500])
+            text=CONSENT_TEXT, text_version=CONSENT_TEXT_VERSION, note=note[:500], link_sent_to=link_sent_to)
         locked.consent_given = given
         locked.consent_given_at = event.created_at if given else None
         locked.consent_recorded_by = by if given else None

@@ -22,7 +22,8 @@ def consent_state(*, student: StudentProfile) -> dict[str, Any]:
         "current_text_version": CONSENT_TEXT_VERSION,
         "history": [{"action": e.action, "given_by": e.given_by, "given_by_name": e.given_by_name,
                      "channel": e.channel, "recorded_by": e.recorded_by_username, "text": e.text,
-                     "text_version": e.text_version, "at": e.created_at.isoformat()} for e in history.events],
+                     "text_version": e.text_version, "link_sent_to": e.link_sent_to,
+                     "at": e.created_at.isoformat()} for e in history.events],
         "erasure_receipts": [{"rule": r.rule, "what": r.summary, "embeddings_deleted": r.embeddings_deleted,
                               "photos_deleted": r.photos_deleted, "at": r.created_at.isoformat()}
                              for r in history.receipts],
@@ -30,11 +31,12 @@ def consent_state(*, student: StudentProfile) -> dict[str, Any]:
 
 
 def consent_change(*, student: StudentProfile, given: bool, by: User | None, party: str,
-                   channel: str) -> ConsentEvent | None:
+                   channel: str, link_sent_to: str = "") -> ConsentEvent | None:
     """Gives or withdraws consent (a withdrawal deletes the faces and photos and writes an erasure
     receipt). `by` is None for a guardian (no account); `party` says who (guardian, student),
-    `channel` through which door."""
-    return consent_record(student=student, given=given, by=by, channel=channel, given_by=party, renew=True)
+    `channel` through which door; `link_sent_to` the address a guardian link was e-mailed to."""
+    return consent_record(student=student, given=given, by=by, channel=channel, given_by=party, renew=True,
+                          link_sent_to=link_sent_to)
 
 
 def consent_text() -> dict[str, str]:

@@ -194,6 +194,9 @@ class ConsentEvent(models.Model):
     text = models.TextField(help_text="The wording agreed to (or withdrawn), as shown at the time.")
     text_version = models.CharField(max_length=32)
     note = models.CharField(max_length=500, blank=True)
+    # Given through a guardian link: the address the link was e-mailed to (a link proves no more than
+    # that its reader could read that mailbox).
+    link_sent_to = models.EmailField(blank=True, help_text="Through a guardian link: the address it was sent to.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -201,6 +204,31 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"Consent {self.get_action_display().lower()} for {self.student_number} ({self.created_at:%Y-%m-%d})"
+
+
+class GuardianContactChange(models.Model):
+    """A change of a student's guardian e-mail address: who, from what, to what, when, through which door.
+
+    Append-only, like the consent history (number and name copied, so it outlives the student): the
+    guardian address decides who receives absence e-mails and who can give "guardian" consent."""
+
+    student = models.ForeignKey(StudentProfile, null=True, on_delete=models.SET_NULL,
+                                related_name="guardian_contact_changes")
+    student_number = models.CharField(max_length=32)
+    student_name = models.CharField(max_length=201)
+    old_email = models.EmailField(blank=True)
+    new_email = models.EmailField(blank=True)
+    channel = models.CharField(max_length=16, choices=ConsentEvent.Channel.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    changed_by_username = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Guardian address of {self.student_number} changed ({self.created_at:%Y-%m-%d})"
 
 
 class ErasureReceipt(models.Model):

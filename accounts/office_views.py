@@ -14,7 +14,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.models import Role, StudentProfile, User
+from accounts.models import ConsentEvent, Role, StudentProfile, User
 from accounts.office_forms import InviteForm, RosterUploadForm, StudentForm, StudentLoginForm
 from school.access_log import Kind, access_log_list
 from school.api.throttling import LoginThrottle
@@ -108,7 +108,7 @@ def student_edit(request: AuthenticatedHttpRequest, student_id: int) -> HttpResp
     login_form = StudentLoginForm(request.POST or None) if student.user_id is None else None
     if request.method == "POST" and all([form.is_valid(), login_form is None or login_form.is_valid()]):
         with transaction.atomic():
-            services.student_update(student=student, by=request.user, data={
+            services.student_update(student=student, by=request.user, channel=ConsentEvent.Channel.PAGE, data={
                 name: form.cleaned_data[name] for name in form.changed_data})
             if login_form is not None and login_form.cleaned_data["username"]:
                 services.student_login_invite(student=student, username=login_form.cleaned_data["username"],

@@ -61,8 +61,7 @@ class PasswordResetRequestView(APIView):
     def post(self, request: AuthenticatedRequest) -> Response:
         serializer = PasswordResetRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        passwords.password_reset_request(email=serializer.validated_data["email"], domain=request.get_host(),
-                                         use_https=request.is_secure())
+        passwords.password_reset_request(email=serializer.validated_data["email"])
         return Response({"detail": "If an account has this address, a reset link was e-mailed."},
                         status=status.HTTP_202_ACCEPTED)
 

@@ -2,8 +2,9 @@
 
 Django's own machinery does the work: `default_token_generator` makes the one-time tokens (they hash the
 password and the last login, so a link stops working once used, and PASSWORD_RESET_TIMEOUT expires it),
-`PasswordResetForm`/`SetPasswordForm`/`PasswordChangeForm` validate. The only change is that every
-e-mail goes through the outbox (school/outbox.py), so a failing mail server loses nothing.
+`PasswordResetForm`/`SetPasswordForm`/`PasswordChangeForm` validate. The changes: every e-mail goes
+through the outbox (school/outbox.py), so a failing mail server loses nothing, and every link in an
+e-mail starts with SITE_URL (`absolute_url`), never with the Host header of the request that caused it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.db import transaction
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -35,7 +37,8 @@ def _queue_mail(*, to: str, subject: str, body: str) -> None:
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
-    """Django's reset form whose e-mail is queued in the outbox instead of sent in the request."""
+    """Django's reset form whose e-mail is queued in the outbox instead of sent in the request, with a
+    link that starts with SITE_URL whatever Host header the request came with."""
 
     def get_users(self, email: str) -> Iterator[User]:
         """Active users with this address, including invited ones who have not chosen a password yet
@@ -44,19 +47,45 @@ class OutboxPasswordResetForm(PasswordResetForm):
             if user.email.casefold() == email.casefold():
                 yield user
 
+    def save(self, domain_override: str | None = None,
+             subject_template_name: str = "registration/password_reset_subject.txt",
+             email_template_name: str = "registration/password_reset_email.html",
+             use_https: bool = False, token_generator: PasswordResetTokenGenerator = default_token_generator,
+             from_email: str | None = None, request: HttpRequest | None = None,
+             html_email_template_name: str | None = None,
+             extra_email_context: dict[str, Any] | None = None) -> None:
+        """Queues a reset e-mail to each account with the address. The link is built from SITE_URL:
+        `domain_override`, `use_https` and `request` (the caller's Host header) are ignored.
+
+        An address without an account does the same work, so the answer's time does not say whether
+        the address exists: a token for a stand-in user, the e-mail rendered, its outbox row written,
+        then that row rolled back (nothing is sent)."""
+        email = self.cleaned_data["email"]
+        users = list(self.get_users(email))
+        with transaction.atomic():
+            for user in users or [User(email=email)]:
+                uid = urlsafe_base64_encode(force_bytes(User._meta.pk.value_to_string(user)))
+                token = token_generator.make_token(user)
+                context = {"email": email, "user": user, "uid": uid, "token": token,
+                           "link": absolute_url(reverse("password_reset_confirm",
+                                                        kwargs={"uidb64": uid, "token": token})),
+                           **(extra_email_context or {})}
+                self.send_mail(subject_template_name, email_template_name, context, from_email, user.email)
+            if not users:
+                transaction.set_rollback(True)
+
     def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
                   from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         _queue_mail(to=to_email, subject=subject, body=render_to_string(email_template_name, context))
 
 
-def password_reset_request(*, email: str, domain: str, use_https: bool) -> None:
-    """Queues a reset e-mail to every active user with this address and a usable password; says
-    nothing about whether one exists (no account enumeration)."""
+def password_reset_request(*, email: str) -> None:
+    """Queues a reset e-mail to every active user with this address; says nothing about whether one
+    exists (no account enumeration), and takes the same steps when none does."""
     form = OutboxPasswordResetForm(data={"email": email})
     if form.is_valid():
-        with transaction.atomic():
-            form.save(domain_override=domain, use_https=use_https)
+        form.save()
 
 
 def user_from_uid(uidb64: str) -> User | None:

@@ -93,7 +93,7 @@ class ConsentEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConsentEvent
         fields = ["id", "action", "given_by", "given_by_name", "channel", "recorded_by", "recorded_by_username",
-                  "text", "text_version", "note", "created_at"]
+                  "text", "text_version", "note", "link_sent_to", "created_at"]
         read_only_fields = fields
 
 

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 
 from accounts.consent import biometrics_erase, consent_record
+from accounts.guardian import guardian_contact_change
 from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
 from accounts.passwords import user_invite
 from accounts.selectors import teacher_settings_get
@@ -125,8 +126,13 @@ def student_update(*, student: StudentProfile, by: User, data: dict[str, Any],
                    channel: str = ConsentEvent.Channel.API,
                    consent_given_by: str = ConsentEvent.Party.STAFF) -> StudentProfile:
     """Changes a student; a change of `consent_given` goes through the consent history (a withdrawal
-    deletes the student's face data)."""
+    deletes the student's face data), one of `guardian_email` through guardian_contact_change (the
+    office only once an address is set; audited, links revoked, the former address told)."""
     consent = data.pop("consent_given", None)
+    guardian_email = data.pop("guardian_email", None)
+    if guardian_email is not None:
+        # First, from the stored address (a page's ModelForm has already set the new one on `student`).
+        guardian_contact_change(student=student, email=guardian_email, by=by, channel=channel)
     for field, value in data.items():
         setattr(student, field, value)
     _save_linked(student)
@@ -160,6 +166,9 @@ def student_consent_set(*, student: StudentProfile, consent_given: bool, by: Use
 def student_delete(*, student: StudentProfile, by: User | None = None) -> ErasureReceipt:
     """Deletes a student and, first, their biometric data and its files in storage. The erasure
     receipt and the consent history stay (with the student's number and name)."""
+    # The student's row is locked first, as deleting one of their faces locks it: the two wait for each
+    # other instead of writing a receipt for a student deleted in between.
+    StudentProfile.objects.select_for_update().filter(pk=student.pk).first()
     receipt = biometrics_erase(student=student, rule=ErasureReceipt.Rule.STUDENT_DELETED, by=by)
     student.delete()
     return receipt

@@ -10,7 +10,10 @@ class AttendanceConfig(AppConfig):
     def ready(self) -> None:
         # Apps are loaded only now: the hooks of the layers below are filled in here, never by imports
         # running upwards.
+        from attendance.access_routes import ROUTES
         from attendance.register.services import course_sessions_delete
         from classes.services import course_dependent_register
+        from school.access_log import access_routes_declare
 
         course_dependent_register(course_sessions_delete)
+        access_routes_declare(ROUTES)

@@ -231,6 +231,9 @@ class LiveRun(models.Model):
     ended_reason = models.CharField(max_length=20, choices=Ended.choices, blank=True)
     frames = models.PositiveIntegerField(default=0)
     last_frame_at = models.DateTimeField(null=True, blank=True)
+    # A frame of the run is being processed until then (one at a time, in every worker; the time
+    # limit frees the run of a frame whose worker died).
+    frame_busy_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -256,6 +259,10 @@ class LiveEvidence(models.Model):
     last_seen_at = models.DateTimeField()
     # The face of the stored frame that became the evidence of the student's mark, if any.
     face = models.ForeignKey(DetectedFace, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The last sighting that counted: the region around the face (fractions of the frame) and its grey
+    # 24x24 signature. A frame counts again only when the face moved there (attendance/live/motion.py).
+    motion_region = models.JSONField(null=True, blank=True)
+    motion_signature = models.BinaryField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "student"], name="unique_live_evidence")]

@@ -29,6 +29,8 @@ urlpatterns = [
     path("sessions/<int:session_id>/checkin/open/", checkin_views.checkin_open, name="checkin-open"),
     path("sessions/<int:session_id>/checkin/close/", checkin_views.checkin_close, name="checkin-close"),
     path("sessions/<int:session_id>/checkin/qr.svg", checkin_views.checkin_qr, name="checkin-qr"),
+    path("sessions/<int:session_id>/checkin/<int:attempt_id>/review/", checkin_views.checkin_review,
+         name="checkin-review"),
     path("checkins/<int:attempt_id>/selfie", checkin_views.checkin_selfie, name="checkin-selfie"),
     path("checkin/", checkin_views.checkin_page, name="checkin-page"),
     path("checkin/<str:token>/", checkin_views.checkin_scan, name="checkin-scan"),

@@ -1,12 +1,14 @@
 """Memory benchmark: the peak RSS of handling each hostile input, one fresh process per input.
 
-    .venv/bin/python benchmarks/memory.py [--faces ../shared/faces] [--only NAME ...]
+    .venv/bin/python benchmarks/memory.py [--faces ../shared/faces] [--only NAME ...] [--before REV]
 
 The inputs are written to a temporary folder first. Each case then runs in its own Python process
 (Django set up on a throw-away SQLite school, the project's real settings otherwise), which records
 its RSS just before the case (with the peak mark reset there: /proc/self/clear_refs) and its peak RSS
 (VmHWM; `resource.getrusage` where that is missing) at the end: the difference is what handling that
-one input cost. HTTP cases go through a real WSGI server (wsgiref,
+one input cost. Image decoding is measured twice in the same run: with the decoder of this tree
+("after") and with `recognition/images.py` as it was at --before ("before"; by default the commit before
+the decode budget, IMAGE_DECODE_MAX_PIXELS, came in). HTTP cases go through a real WSGI server (wsgiref,
 in the same process) and a client that streams its body from a generator, so the client adds
 nothing: what is measured is the server reading (or refusing) the request.
 """
@@ -25,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,8 +54,11 @@ def make_inputs(folder: Path, faces: Path) -> None:
     values[::97, ::89] = 65535
     Image.fromarray(values).save(folder / "png16_bomb.png", optimize=True)
     del values
+    # A flat 48 MP PNG: ~150 kB on the wire.
+    Image.new("RGB", (8000, 6000), (120, 130, 140)).save(folder / "png_48mp_flat.png")
     base = Image.open(faces / "people/obama/obama.jpg").convert("RGB")
-    for name, size in (("jpeg_39_7mp.jpg", (7280, 5460)), ("jpeg_48mp.jpg", (8000, 6000))):
+    for name, size in (("jpeg_12mp.jpg", (4032, 3024)), ("jpeg_39_7mp.jpg", (7280, 5460)),
+                       ("jpeg_48mp.jpg", (8000, 6000))):
         base.resize(size).save(folder / name, quality=85)
     rows = "".join(f"S{i:07d},Ann,Lee,guardian{i}@family.example\n" for i in range(60_000))
     (folder / "roster_2mb_60k_rows.csv").write_text("student_number,first_name,last_name,guardian_email\n"
@@ -90,16 +95,44 @@ def peak_mb() -> float:
 def decode_case(path: Path) -> Callable[[], str]:
     def run() -> str:
         from recognition.errors import InvalidImageError
-        from recognition.images import decode_image
 
+        decode_image = _decoder()
         data = path.read_bytes()
         try:
             decoded = decode_image(data)
         except InvalidImageError as exc:
             return f"refused: {exc.error_code}"
-        return f"decoded {decoded.size[0]}x{decoded.size[1]} ({len(data) / MB:.1f} MB file)"
+        return f"decoded {decoded.size[0]}x{decoded.size[1]} ({len(data) / MB:.2f} MB file)"
 
     return run
+
+
+def _decoder() -> Callable[..., Any]:
+    """decode_image of this tree, or of the --before revision when BENCH_DECODER names its file."""
+    before = os.environ.get("BENCH_DECODER")
+    if not before:
+        from recognition.images import decode_image
+
+        return decode_image
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("images_before", before)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["images_before"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return cast(Callable[..., Any], module.decode_image)
+
+
+def before_revision(requested: str | None) -> str:
+    """The revision whose decoder is "before": the one asked for, else the parent of the commit that
+    brought in the decode budget (HEAD while it is not committed yet)."""
+    if requested:
+        return requested
+    found = subprocess.run(["git", "log", "--reverse", "--format=%H", "-S", "IMAGE_DECODE_MAX_PIXELS", "HEAD", "--",
+                            "recognition/images.py"], cwd=ROOT, capture_output=True, text=True, check=True)
+    commits = found.stdout.split()
+    return f"{commits[0]}^" if commits else "HEAD"
 
 
 class Server:
@@ -210,10 +243,14 @@ def roster_case(path: Path) -> Callable[[], str]:
     return run
 
 
+# Decoding cases: each runs with the decoder before and after (see the module's docstring).
+DECODE_CASES = ("png_48mp_flat", "jpeg_12mp", "jpeg_48mp", "png16_bomb", "jpeg_39_7mp")
 CASES: dict[str, tuple[str, Callable[[Path], Callable[[], str]]]] = {
-    "png16_bomb": ("16-bit PNG, 7990x6000 (47.9 MP), decoded", lambda f: decode_case(f / "png16_bomb.png")),
-    "jpeg_39_7mp": ("JPEG 7280x5460 (39.7 MP), decoded", lambda f: decode_case(f / "jpeg_39_7mp.jpg")),
-    "jpeg_48mp": ("JPEG 8000x6000 (48 MP, the cap), decoded", lambda f: decode_case(f / "jpeg_48mp.jpg")),
+    "png_48mp_flat": ("flat PNG, 8000x6000 (48 MP, ~150 kB)", lambda f: decode_case(f / "png_48mp_flat.png")),
+    "jpeg_12mp": ("JPEG 4032x3024 (12 MP phone photo)", lambda f: decode_case(f / "jpeg_12mp.jpg")),
+    "jpeg_48mp": ("JPEG 8000x6000 (48 MP, the cap)", lambda f: decode_case(f / "jpeg_48mp.jpg")),
+    "png16_bomb": ("16-bit PNG, 7990x6000 (47.9 MP)", lambda f: decode_case(f / "png16_bomb.png")),
+    "jpeg_39_7mp": ("JPEG 7280x5460 (39.7 MP)", lambda f: decode_case(f / "jpeg_39_7mp.jpg")),
     "roster_2mb": ("roster CSV, 2 MB / ~50k rows, imported", lambda f: roster_case(f / "roster_2mb_60k_rows.csv")),
     "csv_300mb": ("roster CSV upload of 300 MB (page)", lambda f: http_case("csv_300mb", f)),
     "multipart_200mb": ("multipart photo upload of 200 MB (API)", lambda f: http_case("multipart_200mb", f)),
@@ -243,6 +280,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--only", nargs="*", choices=sorted(CASES), help="run only these cases")
+    parser.add_argument("--before", help="the git revision whose decoder is measured as \"before\"")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -261,21 +299,32 @@ def main() -> None:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
         from django.conf import settings
 
-        print(f"MAX_IMAGE_PIXELS={settings.MAX_IMAGE_PIXELS:,}  MAX_UPLOAD_BYTES={settings.MAX_UPLOAD_BYTES:,}  "
+        revision = before_revision(args.before)
+        old_decoder = folder / "images_before.py"
+        old_decoder.write_bytes(subprocess.run(["git", "show", f"{revision}:recognition/images.py"], cwd=ROOT,
+                                               capture_output=True, check=True).stdout)
+        print(f"MAX_IMAGE_PIXELS={settings.MAX_IMAGE_PIXELS:,}  "
+              f"IMAGE_DECODE_MAX_PIXELS={settings.IMAGE_DECODE_MAX_PIXELS:,}  "
+              f"MAX_UPLOAD_BYTES={settings.MAX_UPLOAD_BYTES:,}  "
               f"MAX_REQUEST_BYTES={settings.MAX_REQUEST_BYTES:,}  ROSTER_MAX_BYTES={settings.ROSTER_MAX_BYTES:,}  "
               f"ROSTER_MAX_ROWS={settings.ROSTER_MAX_ROWS:,}")
+        print(f"decoded before = recognition/images.py at {revision}; after = this tree")
         print(f"{'input':<52} {'baseline':>9} {'peak':>8} {'handling':>9} {'time':>7}  outcome")
         for name in args.only or CASES:
-            result = subprocess.run([sys.executable, __file__, "--child", name, "--folder", str(folder)], cwd=ROOT,
-                                    env=env, capture_output=True, text=True, timeout=600)
-            lines = result.stdout.strip().splitlines()
-            if result.returncode or not lines:
-                print(f"{CASES[name][0]:<52} failed: {result.stderr.strip()[-300:]}")
-                continue
-            row = json.loads(lines[-1])
-            print(f"{CASES[name][0]:<52} {row['baseline_mb']:>6.0f} MB {row['peak_mb']:>5.0f} MB "
-                  f"{row['peak_mb'] - row['baseline_mb']:>+6.0f} MB {row['seconds']:>6.2f}s  "
-                  f"{row['outcome'][:70]}")
+            runs = [("before", {"BENCH_DECODER": str(old_decoder)}), ("after", {})] if name in DECODE_CASES else [
+                ("", {})]
+            for label, extra in runs:
+                title = f"{CASES[name][0]}{', decoded ' + label if label else ''}"
+                result = subprocess.run([sys.executable, __file__, "--child", name, "--folder", str(folder)],
+                                        cwd=ROOT, env={**env, **extra}, capture_output=True, text=True, timeout=600)
+                lines = result.stdout.strip().splitlines()
+                if result.returncode or not lines:
+                    print(f"{title:<52} failed: {result.stderr.strip()[-300:]}")
+                    continue
+                row = json.loads(lines[-1])
+                print(f"{title:<52} {row['baseline_mb']:>6.0f} MB {row['peak_mb']:>5.0f} MB "
+                      f"{row['peak_mb'] - row['baseline_mb']:>+6.0f} MB {row['seconds']:>6.2f}s  "
+                      f"{row['outcome'][:70]}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import QuerySet
 
+from accounts.guardian import guardian_contact_may_change
 from accounts.models import ConsentEvent, StudentProfile, User
 from accounts.services import student_create, student_update
 from classes.models import Course
@@ -110,6 +111,7 @@ def roster_import(*, file: IO[str], by: User, default_course: Course | None = No
             rows.append(row)
         if editable is not None:
             rows = _only_editable(rows, editable, result)
+        rows = _only_allowed_guardian_changes(rows, by, result)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise RosterFileError(f"the file cannot be read as CSV: {exc}") from exc
     with transaction.atomic():
@@ -158,6 +160,23 @@ def _only_editable(rows: list[_Row], editable: QuerySet[StudentProfile], result:
     for row in rows:
         if row.number in existing and row.number not in allowed:
             result.errors.append((row.line, f"student_number {row.number} belongs to a student you cannot change"))
+        else:
+            kept.append(row)
+    return kept
+
+
+def _only_allowed_guardian_changes(rows: list[_Row], by: User, result: RosterResult) -> list[_Row]:
+    # The same rule as the pages and the API (accounts.guardian.guardian_contact_change), reported per
+    # row instead of failing the whole file.
+    existing = StudentProfile.objects.in_bulk([row.number for row in rows if row.guardian_email],
+                                              field_name="student_number")
+    kept = []
+    for row in rows:
+        student = existing.get(row.number)
+        if (student is not None and row.guardian_email and row.guardian_email != student.guardian_email
+                and not guardian_contact_may_change(user=by, student=student)):
+            result.errors.append((row.line, f"guardian_email of student {row.number}: only the school office may "
+                                            "change a guardian's address once it is set"))
         else:
             kept.append(row)
     return kept

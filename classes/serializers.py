@@ -5,7 +5,7 @@ from rest_framework import serializers
 from accounts.models import Role, User
 from classes.models import Course, TimetableSlot
 from classes.selectors import course_list_visible
-from school.api.validators import VisibleUniqueValidator
+from school.api.validators import VisibleUniqueValidator, printable
 from school.ids import MAX_ID
 
 
@@ -27,7 +27,7 @@ class CourseSerializer(serializers.ModelSerializer):
         model = Course
         fields = ["id", "name", "code", "description", "teacher", "student_count", "timetable_slots", "created_at"]
         read_only_fields = ["id", "created_at"]
-        extra_kwargs = {"code": {"validators": [VisibleUniqueValidator(
+        extra_kwargs = {"code": {"validators": [printable, VisibleUniqueValidator(
             Course.objects.all(), visible=course_list_visible,
             seen_message="You already have a course with this code.",
             unseen_message="This course code is not available; choose another.",

@@ -222,6 +222,18 @@ def encode_face(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @ml_endpoint
+def face_pose(payload: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/ml/face-pose: the one face of a selfie frame with dlib's 68 landmarks and its yaw
+    (self check-in's liveness step)."""
+    posed = service_backend().face_pose(
+        _image(payload), min_face_area_ratio=_number(payload, "min_face_area_ratio", 0.05, low=0.0, high=1.0))
+    return {"embedding": _floats(posed.embedding), "face_location": posed.box.as_dict(), "yaw": posed.yaw,
+            "landmarks": [[float(x), float(y)] for x, y in posed.landmarks],
+            "metadata": {"face_area_ratio": posed.face_area_ratio,
+                         "image_dimensions": {"width": posed.image_size[0], "height": posed.image_size[1]}}}
+
+
+@ml_endpoint
 def detect_faces(payload: dict[str, Any]) -> dict[str, Any]:
     """POST /api/ml/detect-faces: every face of a classroom photo with its embedding."""
     image = _image(payload)

@@ -4,11 +4,20 @@ HTTP API, commands).
 The order of checks matters: the byte cap first (cheap), then the real type from the magic bytes
 (never the client's content type or file name), then the pixel count from the header *before* any
 pixel is decoded (a 9000x9000 PNG is ~10 KB on the wire and ~243 MB decoded), and only then the decode.
+
+Decoding is bounded by IMAGE_DECODE_MAX_PIXELS, whatever the file: a larger JPEG is decoded at 1/2, 1/4
+or 1/8 of its size by the JPEG decoder itself (Pillow's draft mode: the DCT is scaled, the full-size
+pixels never exist), so a 48 MP phone photo costs what a 12 MP one does. PNG and WebP cannot be decoded
+at a reduced size (their whole image is inflated first), so above the budget they are refused with
+IMAGE_TOO_LARGE: a flat 48 MP PNG is 150 KB on the wire and 366 MB decoded. Cameras write JPEG; a PNG
+that large is a screenshot of a poster or an attack, not a classroom photo.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -34,6 +43,9 @@ class DecodedImage:
     # The bytes it was decoded from: a remote backend sends them as they are (a re-encoded copy
     # would give slightly different embeddings), so a photo is decoded once per request.
     source: bytes = field(default=b"", repr=False)
+    # 1 when decoded at full size, else the JPEG was decoded at 1/scale of its size (the decode budget):
+    # the pixels, not `source`, are then the image whose boxes the caller keeps.
+    scale: int = 1
 
     @property
     def size(self) -> tuple[int, int]:
@@ -68,9 +80,36 @@ def upload_bytes(upload: Any, *, max_bytes: int | None = None) -> bytes:
 
 def decode_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int | None = None) -> DecodedImage:
     """RGB pixels of `data`, or InvalidImageError with INVALID_IMAGE, UNSUPPORTED_IMAGE_TYPE or
-    IMAGE_TOO_LARGE. Limits default to settings.MAX_UPLOAD_BYTES and settings.MAX_IMAGE_PIXELS."""
+    IMAGE_TOO_LARGE. Limits default to settings.MAX_UPLOAD_BYTES and settings.MAX_IMAGE_PIXELS; a JPEG
+    above settings.IMAGE_DECODE_MAX_PIXELS is decoded at a reduced size (see the module's docstring)."""
+    kind = _check_bytes(data, max_bytes)
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel cap below replaces Pillow's warning-level bomb check.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image: Image.Image = Image.open(io.BytesIO(data), formats=[kind])
+            scale = _decode_scale(kind, *image.size, max_pixels=max_pixels)
+            if scale > 1:
+                width, height = image.size
+                image.draft(None, (width // scale, height // scale))
+            image.load()
+            image = _apply_orientation(image)
+            pixels = _to_rgb(image)
+    except InvalidImageError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise InvalidImageError(ErrorCode.IMAGE_TOO_LARGE, "The image is too large to decode.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        raise InvalidImageError(
+            ErrorCode.INVALID_IMAGE, f"The {kind} image is corrupt or truncated and cannot be decoded."
+        ) from exc
+    return DecodedImage(pixels=pixels, format=kind, source=data, scale=scale)
+
+
+def _check_bytes(data: bytes, max_bytes: int | None) -> str:
+    """The checks before any header is read: not empty, not too many bytes, a supported type. Returns
+    the type (Pillow's format name)."""
     max_bytes = max_bytes or settings.MAX_UPLOAD_BYTES
-    max_pixels = max_pixels or settings.MAX_IMAGE_PIXELS
     if not data:
         raise InvalidImageError(ErrorCode.INVALID_IMAGE, "The image is empty.")
     if len(data) > max_bytes:
@@ -86,40 +125,48 @@ def decode_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int |
             "The file is not a JPEG, PNG or WebP image.",
             details={"supported": list(SUPPORTED_TYPES)},
         )
-    try:
-        with warnings.catch_warnings():
-            # Our own pixel cap below replaces Pillow's warning-level bomb check.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image: Image.Image = Image.open(io.BytesIO(data), formats=[kind])
-            width, height = image.size
-            if width * height > max_pixels:
-                raise InvalidImageError(
-                    ErrorCode.IMAGE_TOO_LARGE,
-                    f"The image is {width}x{height} pixels; the limit is {max_pixels / 1e6:.0f} megapixels.",
-                    details={"width": width, "height": height, "max_pixels": max_pixels},
-                )
-            if width < 1 or height < 1:
-                raise InvalidImageError(ErrorCode.INVALID_IMAGE, "The image has no pixels.")
-            image.load()
-            image = _apply_orientation(image)
-            pixels = _to_rgb(image)
-    except InvalidImageError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise InvalidImageError(ErrorCode.IMAGE_TOO_LARGE, "The image is too large to decode.") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+    return kind
+
+
+# The JPEG decoder scales the DCT by these factors only.
+_JPEG_SCALES = (1, 2, 4, 8)
+
+
+def _decode_scale(kind: str, width: int, height: int, *, max_pixels: int | None) -> int:
+    """The factor an image of this header is decoded at (1: full size), or IMAGE_TOO_LARGE: above
+    `max_pixels` (the cap of what is accepted at all), or above IMAGE_DECODE_MAX_PIXELS where the format
+    cannot be decoded smaller (PNG, WebP)."""
+    max_pixels = max_pixels or settings.MAX_IMAGE_PIXELS
+    if width * height > max_pixels:
         raise InvalidImageError(
-            ErrorCode.INVALID_IMAGE, f"The {kind} image is corrupt or truncated and cannot be decoded."
-        ) from exc
-    return DecodedImage(pixels=pixels, format=kind, source=data)
+            ErrorCode.IMAGE_TOO_LARGE,
+            f"The image is {width}x{height} pixels; the limit is {max_pixels / 1e6:.0f} megapixels.",
+            details={"width": width, "height": height, "max_pixels": max_pixels},
+        )
+    if width < 1 or height < 1:
+        raise InvalidImageError(ErrorCode.INVALID_IMAGE, "The image has no pixels.")
+    budget = int(settings.IMAGE_DECODE_MAX_PIXELS)
+    if width * height <= budget:
+        return 1
+    if kind == "JPEG":
+        for scale in _JPEG_SCALES[1:]:
+            if math.ceil(width / scale) * math.ceil(height / scale) <= budget:
+                return scale
+    raise InvalidImageError(
+        ErrorCode.IMAGE_TOO_LARGE,
+        f"The {kind} image is {width}x{height} pixels; above {budget / 1e6:.0f} megapixels only JPEG photos "
+        "are accepted (they are decoded at a reduced size). Send the camera's JPEG, or a smaller image.",
+        details={"width": width, "height": height, "max_pixels": budget, "format": kind},
+    )
 
 
 def _apply_orientation(image: Image.Image) -> Image.Image:
     """Phone photos are stored sideways with an EXIF orientation tag: turn the pixels upright."""
-    try:
-        return ImageOps.exif_transpose(image)
-    except (OSError, ValueError, TypeError, KeyError, SyntaxError):
-        return image  # a malformed EXIF block: keep the pixels as stored
+    # In place: without an orientation tag, exif_transpose() would return a full copy of the image. A
+    # malformed EXIF block leaves the pixels as stored.
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError, SyntaxError):
+        ImageOps.exif_transpose(image, in_place=True)
+    return image
 
 
 # Pixels are copied out of Pillow this many rows at a time, so a conversion never holds a second
@@ -184,19 +231,9 @@ def image_to_jpeg(pixels: np.ndarray, *, quality: int = 90) -> bytes:
 
 def check_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int | None = None) -> tuple[int, int]:
     """The checks of `decode_image` that need no pixel: size in bytes, real type, pixel count from the
-    header. For uploads stored now and decoded later by a worker; returns (width, height)."""
-    max_bytes = max_bytes or settings.MAX_UPLOAD_BYTES
-    max_pixels = max_pixels or settings.MAX_IMAGE_PIXELS
-    if not data:
-        raise InvalidImageError(ErrorCode.INVALID_IMAGE, "The image is empty.")
-    if len(data) > max_bytes:
-        raise InvalidImageError(ErrorCode.IMAGE_TOO_LARGE,
-                                f"The image is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB.",
-                                details={"bytes": len(data), "max_bytes": max_bytes})
-    kind = sniff_format(data)
-    if kind is None:
-        raise InvalidImageError(ErrorCode.UNSUPPORTED_IMAGE_TYPE, "The file is not a JPEG, PNG or WebP image.",
-                                details={"supported": list(SUPPORTED_TYPES)})
+    header (and the decode budget). For uploads stored now and decoded later by a worker; returns
+    (width, height)."""
+    kind = _check_bytes(data, max_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -204,10 +241,5 @@ def check_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int | 
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise InvalidImageError(ErrorCode.INVALID_IMAGE,
                                 f"The {kind} image is corrupt or truncated and cannot be decoded.") from exc
-    if width * height > max_pixels:
-        raise InvalidImageError(ErrorCode.IMAGE_TOO_LARGE, f"The image is {width}x{height} pixels; the limit is "
-                                f"{max_pixels / 1e6:.0f} megapixels.",
-                                details={"width": width, "height": height, "max_pixels": max_pixels})
-    if width < 1 or height < 1:
-        raise InvalidImageError(ErrorCode.INVALID_IMAGE, "The image has no pixels.")
+    _decode_scale(kind, width, height, max_pixels=max_pixels)
     return width, height

@@ -50,6 +50,15 @@ class EncodedFace(Face):
 
 
 @dataclass(frozen=True)
+class PosedFace(EncodedFace):
+    """The single face of a picture with its pose: dlib's 68 landmarks (x, y) and the yaw in degrees
+    estimated from them (`recognition.pose`)."""
+
+    yaw: float = 0.0
+    landmarks: np.ndarray = field(default_factory=lambda: np.zeros((68, 2)))
+
+
+@dataclass(frozen=True)
 class Detection:
     """Every face of a classroom photo."""
 

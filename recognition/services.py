@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,13 +19,18 @@ from accounts.models import ErasureReceipt, StudentProfile, User
 from recognition.backends import get_backend
 from recognition.errors import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
-from recognition.matching import nearest_distance
+from recognition.matching import DEFAULT_UNCERTAIN_THRESHOLD, nearest_distance
 from recognition.models import FaceEmbedding
 from recognition.quality import check_face_quality
 from school.errors import DomainError, ErrorKind
 
+logger = logging.getLogger(__name__)
+
 # Self-enrolled faces a student may have waiting for approval at once.
 MAX_PENDING_SELF_ENROLMENTS = 3
+# A self-enrolled face must be nearer than this to one of the student's approved faces, and no other
+# student's approved face may be nearer than that (and nearer than this) — dlib's "same person" line.
+SELF_ENROL_MAX_DISTANCE = DEFAULT_UNCERTAIN_THRESHOLD
 
 
 def content_hash(data: bytes) -> str:
@@ -41,7 +47,9 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
     without metadata) only when FACE_KEEP_SOURCE_IMAGES is on.
 
     A face enrolled by a student's own login waits for staff approval (`approval` pending) and is
-    not matched until then. Consent is checked again, under a lock of the student row, when the
+    not matched until then; it must be the student's own (`_refuse_foreign_face`), and its photo is kept
+    for the approver whatever FACE_KEEP_SOURCE_IMAGES says (`face_approve` then applies it). Consent is
+    checked again, under a lock of the student row, when the
     face is saved: a withdrawal during the (slow) encoding cannot leave an embedding behind."""
     if not student.consent_given:
         raise _consent_required(student)
@@ -65,6 +73,8 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
     encoded = backend.encode_face(decoded)  # the pixels decoded above (a remote backend sends the bytes)
     # A copy is named as such, even when the copy is also worse than the quality gate allows.
     _refuse_near_duplicate(student=student, embedding=encoded.embedding)
+    if by is not None and by.is_student:
+        _refuse_foreign_face(student=student, embedding=encoded.embedding)
     check_face_quality(decoded.pixels, encoded.box)
     return _face_save(student=student, encoded=encoded, by=by, digest=digest,
                       photo=image_to_jpeg(decoded.pixels, quality=95))
@@ -83,6 +93,35 @@ def _refuse_near_duplicate(*, student: StudentProfile, embedding: np.ndarray) ->
             "This face is already enrolled for this student (a copy of an enrolled photo); use a different "
             "photo.", error_code="FACE_ALREADY_ENROLLED", kind=ErrorKind.CONFLICT,
             details={"distance": round(nearest, 3), "max_distance": settings.FACE_DUPLICATE_DISTANCE})
+
+
+def _refuse_foreign_face(*, student: StudentProfile, embedding: np.ndarray) -> None:
+    """A student's own photo of their face, not a friend's: a face enrolled by the student's login must
+    be the same person as their approved faces (FACE_NOT_YOURS), and must not be nearer to another
+    student's approved face than to theirs (FACE_OF_ANOTHER_STUDENT, logged as a warning: it is what an
+    attempt to check in as someone else looks like). The refusal does not say whom the face resembles."""
+    approved = FaceEmbedding.objects.filter(approval=FaceEmbedding.Approval.APPROVED)
+    own = [face.embedding for face in approved.filter(student=student)]
+    own_distance = nearest_distance(embedding, own) if own else None
+    if own_distance is not None and own_distance >= SELF_ENROL_MAX_DISTANCE:
+        raise DomainError(
+            "This photo does not look like your enrolled face; enrol a photo of yourself, or ask your teacher.",
+            error_code="FACE_NOT_YOURS", kind=ErrorKind.UNPROCESSABLE,
+            details={"distance": round(own_distance, 3), "max_distance": SELF_ENROL_MAX_DISTANCE})
+    limit = SELF_ENROL_MAX_DISTANCE if own_distance is None else own_distance
+    nearest_other: tuple[float, int] | None = None
+    for student_id, vector in approved.exclude(student=student).values_list("student_id", "vector").iterator():
+        face = FaceEmbedding(vector=vector)
+        distance = nearest_distance(embedding, [face.embedding])
+        if distance < limit and (nearest_other is None or distance < nearest_other[0]):
+            nearest_other = (distance, student_id)
+    if nearest_other is not None:
+        logger.warning("self-enrolment refused: a photo sent by student %s's login matches student %s "
+                       "(distance %.3f, own %s)", student.pk, nearest_other[1], nearest_other[0],
+                       "none" if own_distance is None else f"{own_distance:.3f}")
+        raise DomainError(
+            "This photo looks like another student, not you; enrol a photo of yourself.",
+            error_code="FACE_OF_ANOTHER_STUDENT", kind=ErrorKind.UNPROCESSABLE)
 
 
 def _consent_required(student: StudentProfile) -> DomainError:
@@ -132,7 +171,8 @@ def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str
                   else FaceEmbedding.Approval.APPROVED),
     )
     face.embedding = encoded.embedding
-    if settings.FACE_KEEP_SOURCE_IMAGES:
+    # The approver of a self-enrolled face must see it, whatever the setting: face_approve applies it.
+    if settings.FACE_KEEP_SOURCE_IMAGES or face.is_pending:
         face.source_image.save("face.jpg", ContentFile(photo), save=False)
     try:
         with transaction.atomic():
@@ -200,9 +240,21 @@ def face_embedding_delete(*, face: FaceEmbedding, by: User | None = None,
         raise DomainError("This face was enrolled by the school; ask your teacher to remove it, or withdraw "
                           "consent to delete every face.", error_code="FACE_ENROLLED_BY_STAFF",
                           kind=ErrorKind.FORBIDDEN)
-    student = face.student
-    embeddings, photos = _faces_delete([face])
-    return erasure_receipt_write(student=student, rule=rule, embeddings=embeddings, photos=photos, by=by)
+    locked = _face_locked(face)
+    embeddings, photos = _faces_delete([locked])
+    return erasure_receipt_write(student=locked.student, rule=rule, embeddings=embeddings, photos=photos, by=by)
+
+
+def _face_locked(face: FaceEmbedding) -> FaceEmbedding:
+    """`face` read again under a lock, its student's row locked first (as student_delete locks it, so
+    the two wait for each other instead of deadlocking). A face or student deleted by another request
+    since the caller read it is NOT_FOUND: never a receipt naming a deleted student (an IntegrityError)."""
+    student = StudentProfile.objects.select_for_update().filter(pk=face.student_id).first()
+    locked = FaceEmbedding.objects.select_for_update().filter(pk=face.pk, student=student).first()
+    if student is None or locked is None:
+        raise DomainError("This face no longer exists.", error_code="NOT_FOUND", kind=ErrorKind.NOT_FOUND)
+    locked.student = student
+    return locked
 
 
 @transaction.atomic
@@ -215,20 +267,27 @@ def face_embeddings_erase(student: StudentProfile) -> Erased:
 
 @transaction.atomic
 def face_approve(*, face: FaceEmbedding, by: User) -> FaceEmbedding:
-    """Staff approve a self-enrolled face: from now on it is matched (audited: who, when)."""
-    face = FaceEmbedding.objects.select_for_update().get(pk=face.pk)
+    """Staff approve a self-enrolled face: from now on it is matched (audited: who, when). Its photo,
+    kept for the decision, then goes in embeddings-only mode (FACE_KEEP_SOURCE_IMAGES=false), after
+    the commit."""
+    face = _face_locked(face)
     if not face.is_pending:
         raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
                           kind=ErrorKind.CONFLICT)
     face.approval, face.approved_by, face.approved_at = FaceEmbedding.Approval.APPROVED, by, timezone.now()
-    face.save(update_fields=["approval", "approved_by", "approved_at"])
+    fields = ["approval", "approved_by", "approved_at"]
+    if not settings.FACE_KEEP_SOURCE_IMAGES and face.source_image.name:
+        transaction.on_commit(partial(face.source_image.storage.delete, face.source_image.name))
+        face.source_image = ""
+        fields.append("source_image")
+    face.save(update_fields=fields)
     return face
 
 
 @transaction.atomic
 def face_reject(*, face: FaceEmbedding, by: User) -> ErasureReceipt:
     """Staff reject a self-enrolled face: it is deleted with its photo, and the receipt says who and when."""
-    face = FaceEmbedding.objects.select_for_update().select_related("student").get(pk=face.pk)
+    face = _face_locked(face)
     if not face.is_pending:
         raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
                           kind=ErrorKind.CONFLICT)

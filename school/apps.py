@@ -8,3 +8,9 @@ class SchoolConfig(AppConfig):
 
     name = "school"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from school.access_log import access_routes_declare
+        from school.access_routes import ROUTES
+
+        access_routes_declare(ROUTES)

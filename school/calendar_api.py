@@ -11,16 +11,23 @@ from rest_framework.serializers import BaseSerializer
 
 from school import calendar as calendar_services
 from school.api.permissions import IsSchoolAdmin, IsStaff
+from school.api.validators import SchoolDateField
 from school.models import Closure, Term
 
 
 class TermSerializer(serializers.ModelSerializer):
+    starts_on = SchoolDateField()
+    ends_on = SchoolDateField()
+
     class Meta:
         model = Term
         fields = ["id", "name", "starts_on", "ends_on"]
 
 
 class ClosureSerializer(serializers.ModelSerializer):
+    starts_on = SchoolDateField()
+    ends_on = SchoolDateField()
+
     class Meta:
         model = Closure
         fields = ["id", "name", "kind", "starts_on", "ends_on"]

@@ -3,9 +3,13 @@
 * `/healthz`: the process answers (no dependency is checked: a load balancer restarts nothing
   because the database is slow);
 * `/readyz`: the database, the cache, the broker (when CELERY_BROKER_URL is set) and recognition are
-  each checked with a short timeout; 200 when all answer, otherwise 503 naming every failing one;
+  each checked with a short timeout; 200 when all answer, otherwise 503 naming every failing one
+  (each check's error text and time only to a loopback caller or one with the metrics token);
 * `/metrics`: Prometheus text format; with METRICS_TOKEN set, callers send it as a bearer token,
   without it only loopback callers are answered.
+
+A loopback caller is one whose client address (read the way NUM_PROXIES says, as the throttles do)
+is loopback: behind a proxy on the same host, REMOTE_ADDR is always loopback, so it proves nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from rest_framework.settings import api_settings
 
+from school.api.throttling import client_ip
 from school.metrics import ScrapeTimeCollector
 
 logger = logging.getLogger(__name__)
@@ -48,6 +54,8 @@ def _cache() -> None:
     if cache.get(key) != value:
         raise RuntimeError("the cache did not return what was written")
     cache.delete(key)
+    if getattr(cache, "degraded", False):  # school.cache: Redis failed, this process serves a local cache
+        raise RuntimeError("the shared cache (Redis) does not answer: this process uses its local cache")
 
 
 def _broker() -> None:
@@ -75,9 +83,27 @@ def readiness_checks() -> dict[str, Callable[[], None]]:
     return checks
 
 
+def _from_loopback(request: HttpRequest) -> bool:
+    """The caller is on this host: its client address is loopback. Without trusted proxies
+    (NUM_PROXIES=0) a request carrying X-Forwarded-For came through a proxy whatever its REMOTE_ADDR
+    (a proxy on this host connects from loopback), so it is not a loopback caller either."""
+    if not api_settings.NUM_PROXIES and "HTTP_X_FORWARDED_FOR" in request.META:
+        return False
+    return client_ip(request) in _LOOPBACK
+
+
+def _has_metrics_token(request: HttpRequest) -> bool:
+    if not settings.METRICS_TOKEN:
+        return False
+    sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return hmac.compare_digest(sent.encode(), settings.METRICS_TOKEN.encode())
+
+
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
+    """200 or 503 with the failing checks' names; their error text (host names, driver messages) and
+    times only to operators: a loopback caller or one with the metrics token."""
     results: dict[str, dict[str, object]] = {}
     for name, check in readiness_checks().items():
         started = time.perf_counter()
@@ -90,19 +116,20 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = {"ok": True}
         results[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     failing = [name for name, result in results.items() if not result["ok"]]
-    return JsonResponse({"status": "unavailable" if failing else "ok", "failing": failing, "checks": results},
-                        status=503 if failing else 200)
+    body: dict[str, object] = {"status": "unavailable" if failing else "ok", "failing": failing}
+    if _from_loopback(request) or _has_metrics_token(request):
+        body["checks"] = results
+    return JsonResponse(body, status=503 if failing else 200)
 
 
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     if settings.METRICS_TOKEN:
-        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(sent.encode(), settings.METRICS_TOKEN.encode()):
+        if not _has_metrics_token(request):
             return JsonResponse({"error": "Send the metrics token as a bearer token.", "error_code": "UNAUTHORIZED"},
                                 status=401)
-    elif request.META.get("REMOTE_ADDR") not in _LOOPBACK:
+    elif not _from_loopback(request):
         return JsonResponse({"error": "Metrics are served to loopback callers only unless METRICS_TOKEN is set.",
                              "error_code": "FORBIDDEN"}, status=403)
     import os

@@ -25,12 +25,17 @@ FACES_PER_PHOTO = Histogram("attendance_faces_per_photo", "Faces found on a proc
 UPLOAD_TO_APPLIED = Histogram("attendance_photo_upload_to_applied_seconds",
                               "From a photo's upload to its records applied.",
                               buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 900, 3600))
+PHOTO_CLAIMS_RELEASED = Counter("attendance_photo_claims_released_total",
+                                "Photos queued again because their worker stopped refreshing its claim (it died).")
 TASK_RETRIES = Counter("attendance_task_retries_total", "Celery task retries, by task.", ["task"])
 RECOGNITION_LATENCY = Histogram("recognition_remote_call_seconds",
                                 "Remote recognition calls (retries included), by operation.", ["operation"],
                                 buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 45, 60))
 RECOGNITION_ERRORS = Counter("recognition_remote_errors_total", "Failed remote recognition calls, by error code.",
                              ["operation", "error_code"])
+CACHE_FALLBACKS = Counter("cache_fallback_total",
+                          "Cache operations served by the process's local cache because the shared cache (Redis) "
+                          "failed, by operation.", ["operation"])
 
 _BREAKER_STATES = {"closed": 0.0, "half-open": 1.0, "open": 2.0}
 
@@ -44,6 +49,10 @@ def photo_processed(*, faces: int, upload_to_applied_seconds: float | None) -> N
 
 def photo_failed(*, error_code: str) -> None:
     PHOTOS_PROCESSED.labels(outcome="failed").inc()
+
+
+def cache_fallback(*, operation: str) -> None:
+    CACHE_FALLBACKS.labels(operation=operation).inc()
 
 
 # Gauges read when /metrics is scraped, from the apps above this one (each registers its own in its

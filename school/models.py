@@ -90,6 +90,7 @@ class OutboxMessage(models.Model):
         DAILY_SUMMARY = "daily_summary", "Guardian daily summary"
         ACCOUNT = "account", "Account (password reset, invitation)"
         GUARDIAN_LINK = "guardian_link", "Guardian consent link"
+        GUARDIAN_CONTACT = "guardian_contact", "Guardian address changed (to the former address)"
         OTHER = "other", "Other"
 
     key = models.CharField(max_length=120, unique=True, null=True, blank=True)
@@ -124,6 +125,8 @@ class AccessLogEntry(models.Model):
         CLASSROOM_PHOTO = "classroom_photo", "Classroom photo"
         FACE_CROP = "face_crop", "Face crop of a classroom photo"
         REPORT_EXPORT = "report_export", "Report export (CSV/PDF)"
+        REPORT_VIEW = "report_view", "Report or register read (page or JSON)"
+        CHECKIN_SELFIE = "checkin_selfie", "Self check-in selfie"
         ADMIN_FACES = "admin_faces", "Faces in the Django admin"
 
     class How(models.TextChoices):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 from collections.abc import Iterable
 
 from celery import current_app
@@ -38,6 +39,11 @@ ROUND_MAX_FAILURES = 3
 # A set-password or consent link works like a key: once delivered, its copy leaves the database.
 CREDENTIAL_KINDS = (OutboxMessage.Kind.ACCOUNT, OutboxMessage.Kind.GUARDIAN_LINK)
 SCRUBBED_BODY = "(removed once sent: it held a one-time link)"
+# Absence e-mails and daily summaries end with a guardian link that works for weeks: once delivered, the
+# links leave the database and the rest stays (what the family was told).
+LINK_KINDS = (OutboxMessage.Kind.ABSENCE, OutboxMessage.Kind.DAILY_SUMMARY)
+SCRUBBED_LINK = "(link removed once sent)"
+_LINK = re.compile(r"https?://\S+")
 BACKOFF = (datetime.timedelta(minutes=1), datetime.timedelta(minutes=5), datetime.timedelta(minutes=15),
            datetime.timedelta(hours=1), datetime.timedelta(hours=3))
 
@@ -127,13 +133,24 @@ def outbox_send_due(*, ids: Iterable[int] | None = None, limit: int = 200,
             cache.set(SERVER_DOWN_KEY, True, SERVER_DOWN_SECONDS)
             continue
         failures_in_a_row = 0
-        sent = {"body": SCRUBBED_BODY} if message.kind in CREDENTIAL_KINDS else {}
+        kept = body_once_sent(kind=message.kind, body=message.body)
+        sent = {"body": kept} if kept != message.body else {}
         OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
             status=Status.SENT, sent_at=timezone.now(), attempts=message.attempts + 1, last_error="", **sent)
         counts["sent"] += 1
     if counts["sent"] and not failures_in_a_row:
         cache.delete(SERVER_DOWN_KEY)
     return counts
+
+
+def body_once_sent(*, kind: str, body: str) -> str:
+    """What the outbox keeps of a delivered message: no working link (a set-password or consent link
+    takes the whole body with it, a guardian link in an absence e-mail only itself)."""
+    if kind in CREDENTIAL_KINDS:
+        return SCRUBBED_BODY
+    if kind in LINK_KINDS:
+        return _LINK.sub(SCRUBBED_LINK, body)
+    return body
 
 
 def _failed(message: OutboxMessage, exc: Exception, now: datetime.datetime, counts: dict[str, int]) -> None:

@@ -6,6 +6,7 @@ read first; real environment variables win over it. Bad values raise ImproperlyC
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from datetime import timedelta
@@ -67,6 +68,19 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Address ranges, comma-separated (10.20.0.0/16,2001:db8::/48; a single address is a /32 or /128)."""
+    networks = []
+    for item in env.list(name, default=[]):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an address range such as 10.20.0.0/16") from exc
+    return tuple(networks)
 
 
 # --- Core -----------------------------------------------------------------------------------
@@ -132,6 +146,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Every read of biometric data or a report (page or API) writes an access-log entry (school/access_log.py).
+    "school.access_log.AccessLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its 429 page.
@@ -287,26 +303,39 @@ SESSION_COOKIE_HTTPONLY = True
 
 # Throttle counters live in the default cache. With several worker processes they must share one
 # (REDIS_URL, or any CACHE_URL django-environ understands); otherwise each process counts alone.
+# A Redis cache falls back to the process's local cache while Redis fails (school/cache.py): an
+# outage degrades the limits to per-process counting instead of answering 500.
 _redis_url = env.str("REDIS_URL", default="")
+_REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+# A Redis that does not answer is given up quickly (then the local fallback serves).
+_REDIS_SOCKET_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 if env.str("CACHE_URL", default=""):
     try:
         CACHES = {"default": env.cache_url("CACHE_URL")}
     except Exception as exc:  # django-environ raises several types for a malformed URL
         raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL: {exc}") from exc
 elif _redis_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}}
+    CACHES = {"default": {"BACKEND": _REDIS_CACHE, "LOCATION": _redis_url}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if CACHES["default"]["BACKEND"] == _REDIS_CACHE:
+    CACHES["default"]["BACKEND"] = "school.cache.FallbackRedisCache"
+    CACHES["default"]["OPTIONS"] = {**_REDIS_SOCKET_OPTIONS, **CACHES["default"].get("OPTIONS", {})}
 
 # Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
 NUM_PROXIES: int = env_number("NUM_PROXIES", 0, minimum=0, maximum=5)
 
-# django-axes: a username is locked for one client IP after LOGIN_FAILURE_LIMIT wrong passwords in a
-# row, for LOGIN_LOCKOUT_MINUTES. Username + IP, not the username alone, so nobody can lock a
-# teacher out from elsewhere; attempts are kept in the database, shared by every worker.
+# django-axes: a username is locked after LOGIN_FAILURE_LIMIT wrong passwords in a row, for
+# LOGIN_LOCKOUT_MINUTES: for one client IP, except on a device that has logged in as that user before
+# (a signed device cookie, accounts/devices.py), which is counted on its own. So a pupil behind the
+# school's NAT cannot lock the teacher's own devices out; attempts are kept in the database, shared by every
+# worker (axes' database handler: a Redis outage does not touch the lockout).
 AXES_FAILURE_LIMIT: int = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "accounts.devices.axes_lockout_parameters"
+AXES_USERNAME_CALLABLE = "accounts.devices.axes_username"
+# How long a device that logged in stays trusted (its cookie's lifetime, renewed at each login).
+LOGIN_TRUSTED_DEVICE_DAYS: int = env_number("LOGIN_TRUSTED_DEVICE_DAYS", 90, minimum=1, maximum=400)
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "school.api.throttling.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "school.pages.login_locked_out"
@@ -337,8 +366,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "school.api.errors.exception_handler",
     # Scoped limits (school/api/throttling.py), the same for the API and the pages.
     "DEFAULT_THROTTLE_RATES": {
-        # Login attempts per client IP (API token, login page, admin login).
+        # Login attempts (API token, login page, admin login, password reset) per account name and client IP.
         "auth": env_rate("AUTH_THROTTLE_RATE", "20/min"),
+        # All of them per client IP: a school's NAT is one address for hundreds of pupils at the bell,
+        # so this bounds spraying many names without making the school one small budget.
+        "auth_address": env_rate("AUTH_ADDRESS_THROTTLE_RATE", "600/min"),
         # Classroom photos per user (session uploads and one-shot marking).
         "photo_upload": env_rate("PHOTO_UPLOAD_THROTTLE_RATE", "30/min"),
         # Face enrolments per user: a teacher enrolling a class of 30 with two photos each in one hour.
@@ -350,6 +382,8 @@ REST_FRAMEWORK = {
         # Live-mode webcam frames per user: one a second, with room for a second device.
         "live_frame": env_rate("LIVE_FRAME_THROTTLE_RATE", "120/min"),
     },
+    # Times of the school day are wall-clock times, "09:00" or "09:00:00" (the schema's pattern says so).
+    "TIME_INPUT_FORMATS": ["%H:%M:%S", "%H:%M"],
     # How many reverse proxies append to X-Forwarded-For in front of the app: 0 = use the
     # connection's address and ignore the header (a client could write anything into it).
     "NUM_PROXIES": NUM_PROXIES,
@@ -450,6 +484,10 @@ RECOGNITION_API_LIMITS = {
 # Decoding limits for every uploaded image (decompression bombs, oversized uploads). A 48 MP phone
 # photo (8000x6000) is the largest common camera; decoding one peaks near 7 bytes per pixel.
 MAX_IMAGE_PIXELS: int = env_number("MAX_IMAGE_PIXELS", 48_000_000, minimum=10_000)
+# Pixels decoded for one image, whatever its size: a larger JPEG is decoded at 1/2, 1/4 or 1/8 of it by
+# the JPEG decoder (the full-size pixels never exist), a larger PNG or WebP (no reduced decoding) is refused.
+# 24 MP keeps a 12 MP phone photo and a 24 MP camera's at full size and bounds a worker near 170 MB.
+IMAGE_DECODE_MAX_PIXELS: int = env_number("IMAGE_DECODE_MAX_PIXELS", 24_000_000, minimum=1_000_000)
 # Distances below the first are a confident match, below the second uncertain (SPEC §2.3).
 RECOGNITION_CONFIDENT_THRESHOLD = 0.50
 RECOGNITION_UNCERTAIN_THRESHOLD = 0.60
@@ -481,8 +519,16 @@ CHECKIN_WINDOW_MINUTES = env_number("CHECKIN_WINDOW_MINUTES", 10, minimum=1, max
 # The QR code's token is valid this long; the page shows a new one every CHECKIN_QR_ROTATE_SECONDS.
 CHECKIN_TOKEN_SECONDS = env_number("CHECKIN_TOKEN_SECONDS", 30, minimum=5, maximum=600)
 CHECKIN_QR_ROTATE_SECONDS = env_number("CHECKIN_QR_ROTATE_SECONDS", 15, minimum=5, maximum=300)
-# After scanning, a student has this long to log in and send the selfie.
-CHECKIN_SCAN_SECONDS = env_number("CHECKIN_SCAN_SECONDS", 300, minimum=30, maximum=3600)
+# After scanning, a student has this long to send the selfie: the time to take it, so that a code sent
+# to a friend outside goes stale while it travels (issue 19).
+CHECKIN_SCAN_SECONDS = env_number("CHECKIN_SCAN_SECONDS", 60, minimum=15, maximum=600)
+# The school's networks (the addresses its Wi-Fi's traffic comes from, as NUM_PROXIES reads them): a
+# self check-in from elsewhere is at most pending. Empty: not configured, so every self check-in waits
+# for the teacher or the classroom camera.
+CHECKIN_NETWORKS = env_networks("CHECKIN_NETWORKS")
+# The liveness step: the selfie's frames must show the head turning by at least this many degrees of
+# yaw (a printed photo tilted in front of the camera moves about 7°; a head turn 20-50°).
+CHECKIN_LIVENESS_MIN_YAW = env_number("CHECKIN_LIVENESS_MIN_YAW", 20.0, cast=float, minimum=10.0, maximum=60.0)
 # Outgoing e-mail (the outbox): attempts before a message is left as failed for a person to look at.
 OUTBOX_MAX_ATTEMPTS: int = env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
 # A message claimed by a sender that died is offered again after this many seconds.

@@ -24,11 +24,11 @@ urlpatterns = [
     # Login, password reset and change POSTs share the API token endpoint's per-IP limit; django-axes
     # locks a username + IP out after repeated wrong passwords.
     path("accounts/", include("accounts.auth_views")),
-    path("admin/login/", throttled(LoginThrottle)(admin.site.login)),
+    path("admin/login/", throttled(LoginThrottle)(admin.site.login), name="admin-login"),
     # The admin pages of models that moved to `school` in the re-layering: old bookmarks still land.
     re_path(r"^admin/(?:accounts|attendance|classes)/(?P<model>accesslogentry|outboxmessage|schoolsettings|term|closure)"
             r"/(?P<rest>.*)$", RedirectView.as_view(url="/admin/school/%(model)s/%(rest)s", permanent=True,
-                                                   query_string=True)),
+                                                   query_string=True), name="admin-moved-models"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
@@ -49,6 +49,7 @@ if settings.RECOGNITION_API_ON_WEB and settings.RECOGNITION_API_KEY:
 # No /media/ route in any configuration, DEBUG included: stored faces and classroom photos are
 # biometric data, streamed only by login-protected views (face-image, session-photo-image).
 
-# Under /api/, an unknown URL and an unhandled exception answer JSON (school/api/errors.py).
+# Under /api/, a request Django refuses, an unknown URL and an unhandled exception answer JSON (school/api/errors.py).
+handler400 = "school.api.errors.bad_request"
 handler404 = "school.api.errors.not_found"
 handler500 = "school.api.errors.server_error"

@@ -178,9 +178,11 @@ def _paste(canvas: Image.Image, source: SourceFace, face_width: int, centre: tup
 
 def classroom(faces_dir: Path, *, name: str, size: tuple[int, int], row_face_widths: list[int],
               per_row: int, busy: bool = True, poster: bool = False, seed: int = 0,
-              known_rows: dict[str, int] | None = None, blur: float = 0.0) -> Scene:
+              known_rows: dict[str, int] | None = None, blur: float = 0.0,
+              offsets: dict[str, tuple[int, int]] | None = None) -> Scene:
     """Rows of people, back row first (smallest faces at the top). `known_rows` puts each enrolled
-    person in a given row (index into `row_face_widths`); every other seat gets a stranger."""
+    person in a given row (index into `row_face_widths`); every other seat gets a stranger. `offsets`
+    moves an enrolled person by (dx, dy) pixels from their seat, all else the same (the same seed)."""
     rng = np.random.default_rng(seed)
     width, height = size
     canvas = (busy_background if busy else plain_background)(width, height, rng)
@@ -207,6 +209,8 @@ def classroom(faces_dir: Path, *, name: str, size: tuple[int, int], row_face_wid
             identity = seats.get((row, seat))
             if identity is not None:
                 source = known_face(faces_dir, identity)
+                shift = (offsets or {}).get(identity, (0, 0))
+                centre = (centre[0] + shift[0], centre[1] + shift[1])
             else:
                 source = strangers[stranger_index % len(strangers)]
                 stranger_index += 1

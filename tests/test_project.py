@@ -30,6 +30,7 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://attendance.school.example",
     "SECURE_HSTS_PRELOAD": "true",
     "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+    "SITE_URL": "https://attendance.school.example",
 }
 
 
@@ -158,7 +159,8 @@ def test_a_shared_cache_is_used_when_redis_url_is_set():
     result = settings_value("settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION']",
                             **PRODUCTION_ENV, REDIS_URL="redis://cache.internal:6379/1")
     assert result.returncode == 0, result.stderr
-    assert "django.core.cache.backends.redis.RedisCache" in result.stdout
+    # Django's Redis cache, falling back to the process's memory while Redis is down (school/cache.py).
+    assert "school.cache.FallbackRedisCache" in result.stdout
     assert "redis://cache.internal:6379/1" in result.stdout
     local = settings_value("settings.CACHES['default']['BACKEND']", **PRODUCTION_ENV)
     assert "LocMemCache" in local.stdout
@@ -168,6 +170,8 @@ def test_a_shared_cache_is_used_when_redis_url_is_set():
     ("PHOTO_UPLOAD_THROTTLE_RATE", "lots", "PHOTO_UPLOAD_THROTTLE_RATE must be a rate"),
     ("NUM_PROXIES", "-1", "NUM_PROXIES=-1 is outside"),
     ("RECOGNITION_API_ON_WEB", "true", "RECOGNITION_API_ON_WEB=true needs RECOGNITION_API_KEY"),
+    ("CHECKIN_NETWORKS", "10.20.0.0/16,the-school", "CHECKIN_NETWORKS: 'the-school' is not an address range"),
+    ("CHECKIN_SCAN_SECONDS", "5", "CHECKIN_SCAN_SECONDS=5 is outside"),
 ])
 def test_bad_abuse_settings_fail_at_start(name, value, message):
     result = run_manage("check", **{**PRODUCTION_ENV, name: value})

@@ -1,10 +1,13 @@
 """REST API of self check-in for a student's mobile app (JWT): scan the QR code, then send the selfie.
 
 The page flow (/checkin/<token>/, /checkin/) does the same with the browser's session and cookie; the
-app exchanges the 30-second QR token for a scan ticket (valid CHECKIN_SCAN_SECONDS), then posts the
-selfie with the ticket and its own device id (`X-Device-ID`, a random id it keeps per installation)."""
+app exchanges the 30-second QR token for a scan ticket (valid CHECKIN_SCAN_SECONDS: the time to take the
+selfie), then posts the frames of the liveness step with the ticket and its own device id (`X-Device-ID`,
+a random id it keeps per installation: a hint, which the app chooses, so never a proof)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,7 +21,7 @@ from accounts.password_api import ErrorSerializer  # the API's one error shape (
 from attendance.checkin import services as checkin
 from attendance.models import CheckinAttempt
 from recognition.images import upload_bytes
-from school.api.throttling import PhotoUploadThrottle
+from school.api.throttling import PhotoUploadThrottle, client_ip
 from school.authenticated import AuthenticatedRequest
 from school.errors import DomainError, ErrorKind
 
@@ -37,9 +40,20 @@ class ScanResultSerializer(serializers.Serializer):
 
 class SelfieSerializer(serializers.Serializer):
     ticket = serializers.CharField(max_length=500)
-    image = serializers.FileField(allow_empty_file=False)
+    frames = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False), required=False, min_length=2,
+        max_length=checkin.MAX_FRAMES,
+        help_text="The liveness step: pictures taken while the student looks at the camera and turns their head "
+                  "(repeat the field). Without them `image` alone makes the check-in pending.")
+    image = serializers.FileField(allow_empty_file=False, required=False,
+                                  help_text="A single selfie (no liveness step: pending at best).")
     latitude = serializers.FloatField(required=False, min_value=-90, max_value=90)
     longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("frames") and not attrs.get("image"):
+            raise serializers.ValidationError({"frames": "Send the frames of the head turn (or an image)."})
+        return attrs
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -112,8 +126,10 @@ class CheckinSelfieView(APIView):
         position = (checkin.Position(data["latitude"], data["longitude"])
                     if "latitude" in data and "longitude" in data else None)
         device = (request.headers.get("X-Device-ID") or request.COOKIES.get(checkin.DEVICE_COOKIE, ""))[:64]
-        result = checkin.checkin_submit(window=window, user=request.user, selfie=upload_bytes(data["image"]),
-                                        device_id=device, position=position)
+        result = checkin.checkin_submit(
+            window=window, user=request.user, selfie=upload_bytes(data["image"]) if data.get("image") else None,
+            frames=[upload_bytes(frame) for frame in data.get("frames", [])], device_id=device, position=position,
+            client_address=client_ip(request))
         attempt = result.attempt
         if attempt.outcome == CheckinAttempt.Outcome.REFUSED:
             raise DomainError(attempt.reason, error_code=attempt.error_code or "REFUSED",

@@ -1,10 +1,10 @@
 """Self check-in: the teacher opens a window, the page shows a QR code that changes every few seconds,
 a student scans it, logs in and sends a selfie that is compared 1:1 with their own enrolled faces.
 
-The QR code carries a signed, expiring token bound to the session and the window (django.core.signing
-with its own salt); the server checks its signature, its age, that the window is open and that the
-session is open. A good selfie makes the record `present` (or `late` by the period rule) with source
-`self`; without consent or enrolled faces, with an uncertain likeness, from a device another student
+The QR code carries a sealed (encrypted and authenticated, school/sealed.py), expiring token bound to
+the session and the window, with its own key; the server checks it is genuine, its age, that the window
+is open and that the session is open. A good selfie makes the record `present` (or `late` by the period
+rule) with source `self`; without consent or enrolled faces, with an uncertain likeness, from a device another student
 already checked in from, or outside the school's geofence, the record becomes `pending` with the reason.
 A teacher's own decision is never overwritten. Every attempt is logged (`CheckinAttempt`).
 """
@@ -17,6 +17,7 @@ import logging
 import math
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import StudentProfile, User
+from attendance.checkin import presence
 from attendance.faces.analysis import thresholds_for
 from attendance.models import AttendanceRecord, AttendanceSession, CheckinAttempt, CheckinWindow
 from attendance.register import lateness
@@ -43,8 +45,10 @@ from recognition.matching import nearest_distance
 from recognition.models import FaceEmbedding
 from school.errors import DomainError, ErrorKind
 from school.models import SchoolSettings
+from school.sealed import TokenExpired, TokenInvalid, seal, unseal
 
 logger = logging.getLogger(__name__)
+MAX_FRAMES = presence.MAX_FRAMES
 
 TOKEN_SALT = "attendance.checkin.services.qr"  # noqa: S105 - a signing namespace, not a secret
 DEVICE_COOKIE = "sa_checkin_device"
@@ -62,7 +66,7 @@ REFUSAL_KIND = {
     "ALREADY_CHECKED_IN": _Kind.CONFLICT, "TEACHER_DECIDED": _Kind.CONFLICT, "FACE_MISMATCH": _Kind.UNPROCESSABLE,
     "SCAN_EXPIRED": _Kind.GONE, "NO_FACE_FOUND": _Kind.UNPROCESSABLE, "MULTIPLE_FACES": _Kind.UNPROCESSABLE,
     "FACE_TOO_SMALL": _Kind.UNPROCESSABLE, "IMAGE_TOO_LARGE": _Kind.TOO_LARGE,
-    "UNSUPPORTED_IMAGE_TYPE": _Kind.UNSUPPORTED,
+    "UNSUPPORTED_IMAGE_TYPE": _Kind.UNSUPPORTED, "INVALID_FRAMES": _Kind.INVALID,
 }
 
 
@@ -81,7 +85,7 @@ def checkin_window_open(*, session: AttendanceSession) -> CheckinWindow | None:
 
 
 def checkin_attempts(*, session: AttendanceSession) -> QuerySet[CheckinAttempt]:
-    return session.checkin_attempts.select_related("student", "user").order_by("-created_at", "-id")
+    return session.checkin_attempts.select_related("student", "user", "record").order_by("-created_at", "-id")
 
 
 @transaction.atomic
@@ -108,10 +112,10 @@ def checkin_window_close(*, session: AttendanceSession, by: User | None) -> int:
 
 
 def checkin_token_make(*, window: CheckinWindow) -> str:
-    """A token for the QR code: signed, bound to the session and window, valid CHECKIN_TOKEN_SECONDS.
-    Each call gives a new token (a random nonce), so the code on the screen keeps changing."""
-    return signing.dumps({"s": window.session_id, "w": window.pk, "n": secrets.token_hex(4)}, salt=TOKEN_SALT,
-                         compress=False)
+    """A token for the QR code: sealed (encrypted, school/sealed.py: no readable ids in the URL or the
+    logs), bound to the session and window, valid CHECKIN_TOKEN_SECONDS. Each call gives a new token
+    (a random IV), so the code on the screen keeps changing."""
+    return seal({"s": window.session_id, "w": window.pk}, purpose=TOKEN_SALT)
 
 
 def checkin_token_verify(*, token: str) -> CheckinWindow:
@@ -119,12 +123,13 @@ def checkin_token_verify(*, token: str) -> CheckinWindow:
     (CHECKIN_TOKEN_INVALID), an old one (CHECKIN_TOKEN_EXPIRED), a closed window (CHECKIN_CLOSED) or a
     finalised session (SESSION_FINALIZED)."""
     try:
-        payload = signing.loads(token, salt=TOKEN_SALT, max_age=int(settings.CHECKIN_TOKEN_SECONDS))
-    except signing.SignatureExpired:
+        payload = unseal(token, purpose=TOKEN_SALT,
+                         max_age=datetime.timedelta(seconds=int(settings.CHECKIN_TOKEN_SECONDS)))
+    except TokenExpired:
         raise _refusal("CHECKIN_TOKEN_EXPIRED", "This code has expired: scan the code on the screen again.") from None
-    except signing.BadSignature:
+    except TokenInvalid:
         raise _refusal("CHECKIN_TOKEN_INVALID", "This is not a valid check-in code.") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("w"), int) or not isinstance(payload.get("s"), int):
+    if not isinstance(payload.get("w"), int) or not isinstance(payload.get("s"), int):
         raise _refusal("CHECKIN_TOKEN_INVALID", "This is not a valid check-in code.")
     window = CheckinWindow.objects.select_related("session__course").filter(pk=payload["w"]).first()
     if window is None or window.session_id != payload["s"]:
@@ -205,12 +210,19 @@ class CheckinResult:
     elapsed_ms: int
 
 
-def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes, device_id: str,
-                   position: Position | None = None) -> CheckinResult:
-    """A student's check-in with a selfie. Always logs a `CheckinAttempt` and returns it: `present`,
+def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes | None = None,
+                   frames: Sequence[bytes] = (), device_id: str, position: Position | None = None,
+                   client_address: str = "") -> CheckinResult:
+    """A student's check-in with the frames of the page's liveness step (a look at the camera, then a
+    head turn), or a single `selfie`. Always logs a `CheckinAttempt` and returns it: `present`,
     `pending` (with the reasons) or `refused` (with an error code: ALREADY_CHECKED_IN, TEACHER_DECIDED,
     FACE_MISMATCH, NOT_ENROLLED, an image error...). Recognition errors that retrying can help
-    (RecognitionUnavailable) are raised, nothing written."""
+    (RecognitionUnavailable) are raised, nothing written.
+
+    `present` needs every signal the server can trust (`attendance.checkin.presence`): the request from
+    the school's network (`client_address`, read as NUM_PROXIES says), a head turn of one person across
+    the frames, the student's own face confidently, no copy of an enrolled photo, a phone no other
+    student checked in from, and a position inside the geofence when one is set. Short of any, pending."""
     started = time.perf_counter()
     session = window.session
     student = StudentProfile.objects.filter(user=user).first()
@@ -232,34 +244,46 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes, device_i
     if is_teachers(record):
         return _refused(window, user, student, device_id, "TEACHER_DECIDED",
                         f"Your teacher has already marked you {record.get_status_display().lower()}.", started)
+    pictures = list(frames) or ([selfie] if selfie else [])
+    if not pictures or len(pictures) > presence.MAX_FRAMES:
+        return _refused(window, user, student, device_id, "INVALID_FRAMES",
+                        f"Send a selfie, or 2 to {presence.MAX_FRAMES} pictures of the head turn.", started)
     reasons: list[str] = []
     try:
-        decoded = decode_image(selfie)
         # A selfie's face fills the picture: a 1600 px copy encodes as well as 12 MP, several times faster.
-        small = image_to_jpeg(_reduced(decoded.pixels, SELFIE_PIXELS), quality=92)
+        smalls = [image_to_jpeg(_reduced(decode_image(picture).pixels, SELFIE_PIXELS), quality=92)
+                  for picture in pictures]
     except RecognitionError as exc:
         return _refused(window, user, student, device_id, exc.error_code, exc.message, started)
     distance = None
+    kept = smalls[0]
     confident, uncertain = thresholds_for(session.course)
     embeddings = [face.embedding for face in FaceEmbedding.objects.matchable().filter(student=student)]
     if not student.consent_given:
+        # No biometric processing without consent, the liveness step included.
         reasons.append("no consent for face recognition: check the selfie by eye")
-    elif not embeddings:
-        reasons.append("no approved enrolled face to compare with: check the selfie by eye")
     else:
+        backend = get_backend()
         try:
-            encoded = get_backend().encode_face(small, num_jitters=1, min_face_area_ratio=SELFIE_MIN_FACE_AREA)
+            faces = [backend.face_pose(small, min_face_area_ratio=SELFIE_MIN_FACE_AREA) for small in smalls]
         except RecognitionUnavailable:
             raise
         except RecognitionError as exc:
             return _refused(window, user, student, device_id, exc.error_code, exc.message, started)
-        distance = nearest_distance(encoded.embedding, embeddings)
-        if distance >= uncertain:
-            return _refused(window, user, student, device_id, "FACE_MISMATCH",
-                            "The selfie does not match your enrolled face; try again facing the camera, or ask "
-                            "your teacher.", started, distance=distance)
-        if distance >= confident:
-            reasons.append(f"the selfie only resembles the enrolled face (distance {distance:.2f})")
+        liveness = presence.liveness_judge(faces=faces, enrolled=embeddings)
+        kept = smalls[liveness.selfie_index]
+        if not embeddings:
+            reasons.append("no approved enrolled face to compare with: check the selfie by eye")
+        else:
+            distance = nearest_distance(faces[liveness.selfie_index].embedding, embeddings)
+            if distance >= uncertain:
+                return _refused(window, user, student, device_id, "FACE_MISMATCH",
+                                "The selfie does not match your enrolled face; try again facing the camera, or "
+                                "ask your teacher.", started, distance=distance)
+            if distance >= confident:
+                reasons.append(f"the selfie only resembles the enrolled face (distance {distance:.2f})")
+        reasons.extend(liveness.reasons)
+    reasons.extend(presence.network_reasons(client_address))
     reasons.extend(_device_reasons(session, student, device_id))
     metres = None
     fence = geofence()
@@ -272,7 +296,7 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes, device_i
             if metres > radius:
                 reasons.append(f"{metres} m from school (limit {radius} m)")
     return _accept(window=window, user=user, student=student, device_id=device_id, distance=distance,
-                   metres=metres, reasons=reasons, selfie=small,
+                   metres=metres, reasons=reasons, selfie=kept,
                    thresholds=(confident, uncertain), started=started)
 
 

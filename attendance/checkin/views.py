@@ -21,13 +21,14 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from attendance.checkin import review
 from attendance.checkin import services as checkin
 from attendance.models import CheckinAttempt, CheckinWindow
 from attendance.register import selectors
 from attendance.register.selectors import session_visible_or_404
 from recognition.errors import RecognitionError, RecognitionUnavailable
 from recognition.images import upload_bytes
-from school.api.throttling import PhotoUploadThrottle
+from school.api.throttling import PhotoUploadThrottle, client_ip
 from school.authenticated import AuthenticatedHttpRequest
 from school.errors import DomainError, ErrorKind
 from school.pages import private_image, refusal_status, refusal_text, staff_required, throttled
@@ -82,6 +83,22 @@ def checkin_qr(request: AuthenticatedHttpRequest, session_id: int) -> HttpRespon
 
 
 @staff_required
+@require_POST
+def checkin_review(request: AuthenticatedHttpRequest, session_id: int, attempt_id: int) -> HttpResponse:
+    """The teacher's one tap on a pending check-in's selfie: present or absent."""
+    session = session_visible_or_404(user=request.user, session_id=session_id)
+    attempt = get_object_or_404(CheckinAttempt, pk=attempt_id, session=session)
+    try:
+        record = review.checkin_review_decide(attempt=attempt, decision=request.POST.get("decision", ""),
+                                              by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{record.student.full_name}: {record.get_status_display().lower()}.")
+    return redirect(reverse("session-page", args=[session.pk]) + "#checkin-review")
+
+
+@staff_required
 def checkin_selfie(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponseBase:
     attempt = get_object_or_404(CheckinAttempt.objects.filter(
         session__in=selectors.session_list_visible(user=request.user)), pk=attempt_id)
@@ -129,17 +146,22 @@ def checkin_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(request, "attendance/checkin.html", {
             "refusal": "Scan the code on your teacher's screen to check in."}, status=410)
     fence = checkin.geofence()
-    context = {"window": window, "session": window.session, "needs_location": fence is not None}
+    context = {"window": window, "session": window.session, "needs_location": fence is not None,
+               "max_frames": checkin.MAX_FRAMES}
     if request.method != "POST":
         return _device_cookie(request, render(request, "attendance/checkin.html", context))
     upload = request.FILES.get("selfie")
-    if upload is None:
+    frames = request.FILES.getlist("frames")
+    if upload is None and not frames:
         context["error"] = "Take a selfie first."
         return render(request, "attendance/checkin.html", context, status=400)
     try:
-        result = checkin.checkin_submit(window=window, user=request.user, selfie=upload_bytes(upload),
+        result = checkin.checkin_submit(window=window, user=request.user,
+                                        selfie=upload_bytes(upload) if upload is not None else None,
+                                        frames=[upload_bytes(frame) for frame in frames[:checkin.MAX_FRAMES + 1]],
                                         device_id=request.COOKIES.get(checkin.DEVICE_COOKIE, ""),
-                                        position=checkin.position_from(request.POST))
+                                        position=checkin.position_from(request.POST),
+                                        client_address=client_ip(request))
     except RecognitionError as exc:
         context["error"] = refusal_text(exc)
         response = render(request, "attendance/checkin.html", context, status=refusal_status(exc))

@@ -53,8 +53,9 @@ class FrameResultSerializer(serializers.Serializer):
     stopped = serializers.CharField(help_text="Empty while live mode runs; else why it stopped: time_limit, "
                                               "everyone_present.")
     seconds_left = serializers.IntegerField()
-    repeated = serializers.BooleanField(help_text="The same picture as the previous frame (a frozen camera): "
-                                                  "not counted as a new sighting.")
-    evidence_photo = serializers.IntegerField(source="photo.pk", default=None,
+    repeated = serializers.BooleanField(help_text="Faces were recognised but none moved since their last "
+                                                  "counted sighting (a still picture, a frozen camera): the "
+                                                  "frame is not new evidence.")
+    evidence_photo = serializers.IntegerField(source="photo.pk", default=None, allow_null=True,
                                               help_text="The photo this frame was kept as (it became evidence).")
     processing_time_ms = serializers.IntegerField()

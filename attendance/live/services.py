@@ -4,7 +4,9 @@ The browser (or a classroom device) sends a small frame every second. Each frame
 matched against the course like a photo (`photo_analyse`), and what it shows is added to the
 per-student evidence (`LiveEvidence`). A face seen in one frame changes nothing: a student becomes
 present (or late, by the period rule) once matched confidently in LIVE_MIN_FRAMES frames, and
-pending when only uncertain matches accumulate. Frames are not kept, except the one that becomes
+pending when only uncertain matches accumulate. A frame counts for a student only when their face
+moved since the last frame that counted (`motion`): a still picture, sent again or re-encoded, is one
+piece of evidence however many times it comes. Frames are not kept, except the one that becomes
 the evidence of a mark: it is stored as a `SessionPhoto` with its `DetectedFace`s, so the review,
 the crops and the evidence work as for photos. The teacher's manual decisions always win.
 """
@@ -18,14 +20,15 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import StudentProfile, User
 from attendance.faces.analysis import PhotoAnalysis, detected_faces, photo_analyse
+from attendance.live import motion
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
 from attendance.register import lateness
 from attendance.register.capture_time import CaptureTime
@@ -122,10 +125,6 @@ class FrameResult:
     marked_names: list[str] = field(default_factory=list)
 
 
-def _busy_key(session: AttendanceSession) -> str:
-    return f"live-frame-busy:{session.pk}"
-
-
 def live_frame_process(*, session: AttendanceSession, image: bytes, by: User | None) -> FrameResult:
     """Processes one live frame: detects and matches it, adds it to the evidence, and marks the
     students the evidence now suffices for (see the module's docstring).
@@ -139,34 +138,47 @@ def live_frame_process(*, session: AttendanceSession, image: bytes, by: User | N
         raise DomainError("Live mode is not running on this session: start it first.",
                           error_code="LIVE_NOT_RUNNING", kind=ErrorKind.CONFLICT,
                           details={"ended_reason": run.ended_reason if run else None})
-    # One frame per session at a time: a webcam that sends faster than the server answers is told
-    # to wait, and frames never pile up in the workers.
-    if not cache.add(_busy_key(session), 1, timeout=settings.LIVE_FRAME_LOCK_SECONDS):
-        raise DomainError("A frame of this session is still being processed; send the next one after it.",
-                          error_code="LIVE_FRAME_IN_FLIGHT", kind=ErrorKind.BUSY,
-                          retry_after=1)
+    busy_until = _frame_claim(run)
     try:
         decoded = decode_image(image, max_bytes=int(settings.LIVE_MAX_FRAME_BYTES),
                                max_pixels=int(settings.LIVE_MAX_FRAME_PIXELS))
         analysis = photo_analyse(course=session.course, image=decoded)
         return _frame_apply(session=session, run=run, analysis=analysis, by=by)
     finally:
-        cache.delete(_busy_key(session))
+        _frame_release(run, busy_until)
+
+
+def _frame_claim(run: LiveRun) -> datetime.datetime:
+    """Claims the run for one frame, or refuses with LIVE_FRAME_IN_FLIGHT: one frame per session at a
+    time, so a webcam that sends faster than the server answers is told to wait and its frames never
+    fill the workers. The claim is a conditional UPDATE of the run's row, committed at once: it holds
+    across threads and gunicorn workers without Redis (a process's local cache would not), on SQLite
+    (one writer at a time) and PostgreSQL (the row lock, the condition checked again after it). It
+    expires after LIVE_FRAME_LOCK_SECONDS, so a frame whose worker died does not block the run."""
+    now = timezone.now()
+    until = now + datetime.timedelta(seconds=settings.LIVE_FRAME_LOCK_SECONDS)
+    claimed = LiveRun.objects.filter(pk=run.pk).filter(
+        Q(frame_busy_until__isnull=True) | Q(frame_busy_until__lte=now)).update(frame_busy_until=until)
+    if not claimed:
+        raise DomainError("A frame of this session is still being processed; send the next one after it.",
+                          error_code="LIVE_FRAME_IN_FLIGHT", kind=ErrorKind.BUSY,
+                          retry_after=1)
+    return until
+
+
+def _frame_release(run: LiveRun, until: datetime.datetime) -> None:
+    # Only our own claim: one that expired and was taken by the next frame stays that frame's.
+    LiveRun.objects.filter(pk=run.pk, frame_busy_until=until).update(frame_busy_until=None)
 
 
 def _frame_apply(*, session: AttendanceSession, run: LiveRun, analysis: PhotoAnalysis,
                  by: User | None) -> FrameResult:
     now = timezone.now()
-    # A frozen camera sends the same picture again: it is not a new sighting.
-    repeated_key = f"live-last-frame:{session.pk}"
-    repeated = cache.get(repeated_key) == analysis.digest
-    cache.set(repeated_key, analysis.digest, timeout=60)
     matched = {m.student_id: m for m in analysis.matches if m.student_id is not None}
     stored: list[str] = []
     try:
-        records, newly, photo, present, remaining = _evidence_add(
-            session=session, run=run, analysis=analysis, by=by, matched=matched, repeated=repeated, now=now,
-            stored=stored)
+        records, newly, photo, present, remaining, counted = _evidence_add(
+            session=session, run=run, analysis=analysis, by=by, matched=matched, now=now, stored=stored)
     except BaseException:
         for name in stored:  # nothing half-written: a rolled-back mark leaves no frame in storage
             default_storage.delete(name)
@@ -182,7 +194,8 @@ def _frame_apply(*, session: AttendanceSession, run: LiveRun, analysis: PhotoAna
     result = FrameResult(
         run=run, width=analysis.detection.image_size[0], height=analysis.detection.image_size[1],
         faces=_frame_faces(analysis, records, names), newly_marked=newly, present_count=present,
-        enrolled_count=len(records), remaining=remaining, stopped=stopped, photo=photo, repeated=repeated,
+        enrolled_count=len(records), remaining=remaining, stopped=stopped, photo=photo,
+        repeated=bool(matched) and not counted,
         processing_time_ms=round((time.perf_counter() - analysis.started) * 1000),
         seconds_left=max(0, int((run.ends_at - timezone.now()).total_seconds())) if not stopped else 0,
         marked_names=[names.get(r.student_id, "") for r in newly])
@@ -193,20 +206,27 @@ def _frame_apply(*, session: AttendanceSession, run: LiveRun, analysis: PhotoAna
 
 @transaction.atomic
 def _evidence_add(*, session: AttendanceSession, run: LiveRun, analysis: PhotoAnalysis, by: User | None,
-                  matched: dict, repeated: bool, now: datetime.datetime, stored: list[str]
-                  ) -> tuple[dict[int, AttendanceRecord], list[AttendanceRecord], SessionPhoto | None, int, int]:
-    """Adds a frame's matches to the evidence and marks who it now suffices for (one transaction)."""
+                  matched: dict, now: datetime.datetime, stored: list[str]
+                  ) -> tuple[dict[int, AttendanceRecord], list[AttendanceRecord], SessionPhoto | None, int, int, int]:
+    """Adds a frame's matches to the evidence and marks who it now suffices for (one transaction).
+    The last value is how many of its faces counted (moved since their last counted sighting)."""
     session = AttendanceSession.objects.select_for_update().select_related("course").get(pk=session.pk)
     require_open(session)
     records_ensure(session)
     records = {r.student_id: r for r in session.records.select_for_update()}
     evidence = {e.student_id: e for e in LiveEvidence.objects.select_for_update().filter(
         session=session, student_id__in=list(matched))}
-    for student_id, match in ([] if repeated else matched.items()):
+    counted = 0
+    for student_id, match in matched.items():
         item = evidence.get(student_id)
         if item is None:
             item = evidence[student_id] = LiveEvidence(session=session, student_id=student_id,
                                                        first_seen_at=now, last_seen_at=now)
+        if not _sighting_moved(item, analysis, match):
+            item.last_seen_at = now  # seen again, but the same picture: no new evidence
+            item.save()
+            continue
+        counted += 1
         if _is_confident(match.status, student_id, analysis):
             item.confident_frames += 1
         else:
@@ -241,7 +261,21 @@ def _evidence_add(*, session: AttendanceSession, run: LiveRun, analysis: PhotoAn
     run.frames += 1
     present = sum(1 for r in records.values() if r.status in (Status.PRESENT, Status.LATE))
     remaining = sum(1 for r in records.values() if r.status in _OPEN_STATUSES)
-    return records, newly, photo, present, remaining
+    return records, newly, photo, present, remaining, counted
+
+
+def _sighting_moved(item: LiveEvidence, analysis: PhotoAnalysis, match: FaceMatch) -> bool:
+    """Whether this sighting is new evidence: the first one, or the face moved since the last one that
+    counted (which it then becomes)."""
+    pixels = analysis.decoded.pixels
+    previous = item.motion_region
+    if previous is not None and item.motion_signature is not None and not motion.has_moved(
+            pixels, (previous[0], previous[1], previous[2], previous[3]), bytes(item.motion_signature)):
+        return False
+    region = motion.face_region(analysis.detection.faces[match.face_index].box, analysis.decoded.size)
+    item.motion_region = list(region)
+    item.motion_signature = motion.region_signature(pixels, region)
+    return True
 
 
 def _is_confident(status: str, student_id: Hashable, analysis: PhotoAnalysis) -> bool:

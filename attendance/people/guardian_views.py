@@ -30,7 +30,7 @@ def _refused(request: HttpRequest, exc: GuardianLinkInvalid) -> HttpResponse:
 @never_cache
 def guardian_attendance(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        student = guardian_link_read(token=token, purpose=Purpose.ATTENDANCE)
+        student = guardian_link_read(token=token, purpose=Purpose.ATTENDANCE).student
     except GuardianLinkInvalid as exc:
         return _refused(request, exc)
     term = term_on(school_today())
@@ -44,9 +44,10 @@ def guardian_attendance(request: HttpRequest, token: str) -> HttpResponse:
 @throttled(LoginThrottle)
 def guardian_consent(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        student = guardian_link_read(token=token, purpose=Purpose.CONSENT)
+        link = guardian_link_read(token=token, purpose=Purpose.CONSENT)
     except GuardianLinkInvalid as exc:
         return _refused(request, exc)
+    student = link.student
     done = ""
     error = ""
     if request.method == "POST":
@@ -57,7 +58,7 @@ def guardian_consent(request: HttpRequest, token: str) -> HttpResponse:
             error = "Tick the box to confirm: the stored face data will be deleted."
         else:
             consent_change(student=student, given=choice == "give", by=None, party=Party.GUARDIAN,
-                           channel=Channel.GUARDIAN_LINK)
+                           channel=Channel.GUARDIAN_LINK, link_sent_to=link.sent_to)
             student.refresh_from_db()
             done = ("Thank you: consent is recorded." if choice == "give" else
                     "Consent withdrawn: the stored face data was deleted; attendance is now taken by hand.")

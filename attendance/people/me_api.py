@@ -54,12 +54,23 @@ class OwnCourseAttendanceSerializer(serializers.Serializer):
 
 
 class OwnExportSerializer(serializers.Serializer):
+    """Everything the school keeps about the student (README, "Privacy": what the export contains)."""
+
     exported_at = serializers.DateTimeField()
     profile = serializers.DictField()
+    courses = serializers.ListField(child=serializers.DictField(), help_text="Enrolments, with their dates.")
     attendance = OwnCourseAttendanceSerializer(many=True)
+    records = serializers.ListField(child=serializers.DictField(),
+                                    help_text="Every attendance record, in any course and session state.")
     corrections = serializers.ListField(child=serializers.DictField())
     consent = serializers.DictField()
+    guardian_contact_changes = serializers.ListField(child=serializers.DictField(),
+                                                     help_text="When and how the guardian address changed.")
     biometric_data = serializers.DictField(help_text="What is held and when; never the face vectors.")
+    self_checkins = serializers.ListField(child=serializers.DictField(), help_text=(
+        "Every self check-in attempt; `selfie` is the address of the kept selfie (the student's own, logged)."))
+    live_mode = serializers.ListField(child=serializers.DictField(),
+                                      help_text="What live mode saw of the student in each session.")
 
 
 _NOT_A_STUDENT = {403: OpenApiResponse(ErrorSerializer, description="Not a student login."),

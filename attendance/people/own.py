@@ -9,10 +9,19 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import StudentProfile
-from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace
+from attendance.models import (
+    AttendanceCorrection,
+    AttendanceRecord,
+    AttendanceSession,
+    CheckinAttempt,
+    DetectedFace,
+    LiveEvidence,
+)
 from attendance.register.selectors import StudentCounts, student_counts
 from classes.models import Course
 
@@ -85,8 +94,66 @@ def own_biometric_data(*, student: StudentProfile) -> dict[str, Any]:
             "note": "Face vectors (embeddings) are never exported or shown."}
 
 
+def _when(value: datetime.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def own_records(*, student: StudentProfile) -> list[dict[str, Any]]:
+    """Every attendance record of the student, in any course (a course left since included) and any
+    state of its session, with what it rests on."""
+    records = (AttendanceRecord.objects.filter(student=student).select_related("session__course")
+               .order_by("session__date", "session__pk"))
+    return [{"course": r.session.course.code, "date": r.session.date.isoformat(), "label": r.session.label,
+             "session_state": r.session.state, "status": r.status, "source": r.source, "reason": r.reason,
+             "distance": _rounded(r.distance), "seen_at": _when(r.seen_at), "seen_at_source": r.seen_at_source}
+            for r in records]
+
+
+def own_checkins(*, student: StudentProfile) -> list[dict[str, Any]]:
+    """Every self check-in attempt of the student (refused ones included) and whether its selfie is kept;
+    the selfie itself is at `selfie` (the student's own, logged, address)."""
+    mine = Q(student=student) | (Q(user=student.user) if student.user_id else Q(pk__in=[]))
+    attempts = CheckinAttempt.objects.filter(mine).select_related("session__course").order_by("created_at", "pk")
+    return [{"course": a.session.course.code, "date": a.session.date.isoformat(), "at": a.created_at.isoformat(),
+             "outcome": a.outcome, "error_code": a.error_code, "reason": a.reason, "distance": _rounded(a.distance),
+             "metres_from_school": a.metres_from_school, "device_id": a.device_id,
+             "selfie": reverse("my-checkin-selfie", args=[a.pk]) if a.selfie else None}
+            for a in attempts]
+
+
+def own_live_evidence(*, student: StudentProfile) -> list[dict[str, Any]]:
+    """What live mode saw of the student in each session (frame counts, best likeness, when), and whether
+    the frame that became the evidence of a mark is kept."""
+    evidence = (LiveEvidence.objects.filter(student=student).select_related("session__course", "face__photo")
+                .order_by("first_seen_at", "pk"))
+    return [{"course": e.session.course.code, "date": e.session.date.isoformat(),
+             "confident_frames": e.confident_frames, "uncertain_frames": e.uncertain_frames,
+             "best_distance": _rounded(e.best_distance), "first_seen_at": e.first_seen_at.isoformat(),
+             "last_seen_at": e.last_seen_at.isoformat(),
+             "frame_kept": bool(e.face is not None and e.face.photo.image)} for e in evidence]
+
+
+# Every model that keeps something about a student (a foreign key to StudentProfile), and the part of the
+# export that carries it: tests/attendance/people/test_data_export.py fails on a model missing here.
+EXPORTED_MODELS = {
+    "accounts.ConsentEvent": "consent.history",
+    "accounts.ErasureReceipt": "consent.erasure_receipts",
+    "accounts.GuardianContactChange": "guardian_contact_changes",
+    "classes.Enrollment": "courses",
+    "recognition.FaceEmbedding": "biometric_data.enrolled_faces",
+    "attendance.AttendanceRecord": "records",
+    "attendance.DetectedFace": "biometric_data.faces_in_classroom_photos",
+    "attendance.LiveEvidence": "live_mode",
+    "attendance.CheckinAttempt": "self_checkins",
+}
+
+
 def own_data_export(*, student: StudentProfile, consent: dict[str, Any]) -> dict[str, Any]:
-    """Everything the school holds about the student, as one JSON-ready document."""
+    """Everything the school holds about the student, as one JSON-ready document (README, "Privacy")."""
     corrections = (AttendanceCorrection.objects.filter(record__student=student)
                    .select_related("record__session__course").order_by("changed_at"))
     return {
@@ -94,11 +161,20 @@ def own_data_export(*, student: StudentProfile, consent: dict[str, Any]) -> dict
         "profile": {"student_number": student.student_number, "first_name": student.first_name,
                     "last_name": student.last_name, "guardian_email": student.guardian_email,
                     "username": student.user.username if student.user else None,
+                    "login_email": student.user.email if student.user else None,
                     "created_at": student.created_at.isoformat()},
+        "courses": [{"code": e.course.code, "name": e.course.name, "enrolled_at": e.enrolled_at.isoformat()}
+                    for e in student.enrollments.select_related("course").order_by("enrolled_at", "pk")],
         "attendance": own_attendance_as_dicts(own_attendance(student=student)),
+        "records": own_records(student=student),
         "corrections": [{"course": c.record.session.course.code, "date": c.record.session.date.isoformat(),
                          "from": c.old_status, "to": c.new_status, "note": c.note,
                          "changed_at": c.changed_at.isoformat()} for c in corrections],
         "consent": consent,
+        # When and how the guardian address changed; the addresses themselves are the guardians' data.
+        "guardian_contact_changes": [{"at": c.created_at.isoformat(), "channel": c.channel}
+                                     for c in student.guardian_contact_changes.order_by("created_at", "pk")],
         "biometric_data": own_biometric_data(student=student),
+        "self_checkins": own_checkins(student=student),
+        "live_mode": own_live_evidence(student=student),
     }

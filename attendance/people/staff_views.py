@@ -21,7 +21,6 @@ from attendance.register.selectors import session_list_visible
 from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
 from recognition.services import face_approve, face_embedding_delete, face_enrol, face_reject
-from school.access_log import Kind, access_logged
 from school.api.throttling import FaceEnrolThrottle
 from school.authenticated import AuthenticatedHttpRequest
 from school.pages import REFUSALS, private_image, refusal_status, refusal_text, staff_required, throttled, upload_reply
@@ -151,7 +150,6 @@ def student_guardian_revoke(request: AuthenticatedHttpRequest, student_id: int) 
 
 
 @staff_required
-@access_logged(Kind.FACE_IMAGE, object_type="face", object_kwarg="face_id")
 def face_image(request: AuthenticatedHttpRequest, face_id: int) -> HttpResponseBase:
     """An enrolment photo's thumbnail source, only for staff who may see the student."""
     face = get_object_or_404(FaceEmbedding.objects.filter(student__in=student_list_visible(user=request.user)),

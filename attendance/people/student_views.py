@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,9 +21,9 @@ from django.views.decorators.http import require_POST
 from accounts.consent_calls import Channel, Party, consent_change, consent_state, consent_text
 from accounts.forms import ConsentForm
 from accounts.models import StudentProfile
+from attendance.models import CheckinAttempt
 from attendance.people.own import own_attendance, own_data_export
 from recognition.models import FaceEmbedding
-from school.access_log import Kind, access_logged
 from school.authenticated import AuthenticatedHttpRequest
 from school.pages import private_image
 
@@ -81,7 +82,14 @@ def me_export(request: AuthenticatedHttpRequest, student: StudentProfile) -> Htt
     return response
 
 
-@access_logged(Kind.FACE_IMAGE, object_type="face", object_kwarg="face_id")
+@student_required
+def me_checkin_selfie(request: AuthenticatedHttpRequest, student: StudentProfile, attempt_id: int) -> HttpResponseBase:
+    """A selfie the student sent to check in (listed in their data export)."""
+    attempt = get_object_or_404(CheckinAttempt.objects.filter(Q(student=student) | Q(user=request.user)),
+                                pk=attempt_id)
+    return private_image(attempt.selfie, missing="This selfie is no longer kept.")
+
+
 @student_required
 def me_face_image(request: AuthenticatedHttpRequest, student: StudentProfile, face_id: int) -> HttpResponseBase:
     face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)
@@ -93,4 +101,5 @@ urlpatterns = [
     path("me/consent/withdraw/", me_consent_withdraw, name="my-consent-withdraw"),
     path("me/export/", me_export, name="my-export"),
     path("me/faces/<int:face_id>/image", me_face_image, name="my-face-image"),
+    path("me/checkins/<int:attempt_id>/selfie", me_checkin_selfie, name="my-checkin-selfie"),
 ]

@@ -31,7 +31,6 @@ from attendance.register.serializers import (
 )
 from classes.selectors import course_list_visible
 from recognition.serializers import ImageUploadSerializer, read_upload
-from school.access_log import How, Kind, access_log_add
 from school.api.permissions import IsStaff
 from school.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, enforce
 from school.authenticated import AuthenticatedRequest
@@ -148,8 +147,6 @@ class FaceCropView(APIView):
         crop = review.face_crop(face=_face(request, session_id, face_id))
         if crop is None:
             raise NotFound("This photo was deleted after the retention period.")
-        access_log_add(user=request.user, kind=Kind.FACE_CROP, how=How.API, object_type="detected face",
-                       object_id=face_id, path=request.get_full_path())
         response = HttpResponse(crop, content_type="image/jpeg")
         response["Cache-Control"] = "private, max-age=600"
         return response

@@ -7,7 +7,10 @@ runs `photo_process_stored`, which detects, matches and applies the records thro
 `attendance.faces.analysis.photo_analyse` and `photos.photo_apply` as the request path.
 
 Nothing is lost when a part fails: a photo whose task message never reached Redis, or whose worker
-died, is queued again by the sweep (`photos_resume`); while recognition is unavailable the photo waits
+died, is queued again by the sweep (`photos_resume`). A worker refreshes its claim on a photo (the row's
+`updated_at`) every CLAIM_HEARTBEAT_SECONDS while it works on it, so a claim that is not refreshed for
+CLAIM_STALE lost its worker (`kill -9`, a lost machine) and is released by the next sweep, while a slow
+but live worker keeps its photo. While recognition is unavailable the photo waits
 (`waiting_for_recognition`) and is retried with backoff until PHOTO_RECOGNITION_DEADLINE; processing
 is idempotent (the records of a photo are applied once, under the photo's row lock).
 """
@@ -17,6 +20,10 @@ from __future__ import annotations
 import datetime
 import logging
 import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import cast
@@ -24,7 +31,8 @@ from typing import cast
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,7 +51,13 @@ from school.middleware import current_request_id
 logger = logging.getLogger(__name__)
 
 State = SessionPhoto.State
-# A photo `processing` for longer than this lost its worker: the sweep queues it again.
+# A worker refreshes its claim on the photo it processes this often (a thread beside the processing)...
+CLAIM_HEARTBEAT_SECONDS = 5.0
+# ...so a `processing` photo whose claim was not refreshed for this long lost its worker: the sweep
+# (every 15 s, smart_attendance/celery.py) queues it again, within 45 s of the worker's death.
+CLAIM_STALE = datetime.timedelta(seconds=30)
+# A worker stops refreshing a claim after this long: a photo never takes so long (each recognition call
+# is bounded by RECOGNITION_DEADLINE), so a worker still on it is stuck and the photo is given to another.
 PROCESSING_LEASE = datetime.timedelta(minutes=10)
 # A queued photo, or a waiting one past its retry time, that nothing picked up for this long is re-queued.
 SWEEP_GRACE = datetime.timedelta(minutes=1)
@@ -125,8 +139,18 @@ def photo_enqueue(*, photo_id: int, countdown: float | None = None) -> bool:
                               kwargs={"request_id": None if request_id == "-" else request_id}, countdown=countdown)
     except Exception:
         logger.exception("photo %s is stored but could not be queued; the sweep will queue it", photo_id)
+        _sweep_due(photo_id)
         return False
     return True
+
+
+def _sweep_due(photo_id: int) -> None:
+    # No message was sent: the next sweep queues the photo, without waiting for SWEEP_GRACE first.
+    try:
+        SessionPhoto.objects.filter(pk=photo_id, state=State.QUEUED).update(
+            updated_at=timezone.now() - SWEEP_GRACE - datetime.timedelta(seconds=1))
+    except DatabaseError:  # the photo stays queued: the sweep still finds it after the grace
+        logger.warning("photo %s could not be marked for the next sweep", photo_id, exc_info=True)
 
 
 @dataclass
@@ -146,6 +170,12 @@ def photo_process_stored(*, photo_id: int) -> StoredPhotoOutcome:
     photo = _photo_claim(photo_id)
     if photo is None:
         return StoredPhotoOutcome()
+    with _claim_heartbeat(photo_id):
+        return _photo_process_claimed(photo)
+
+
+def _photo_process_claimed(photo: SessionPhoto) -> StoredPhotoOutcome:
+    photo_id = photo.pk
     session = photo.session
     try:
         with photo.upload.open("rb") as handle:
@@ -199,6 +229,31 @@ def _photo_claim(photo_id: int) -> SessionPhoto | None:
     return photo
 
 
+@contextmanager
+def _claim_heartbeat(photo_id: int) -> Iterator[None]:
+    """Refreshes the claim (`updated_at` of the photo while `processing`) every CLAIM_HEARTBEAT_SECONDS
+    until the block ends, for at most PROCESSING_LEASE: the sweep sees that a live worker is on it."""
+    stop = threading.Event()
+    until = time.monotonic() + PROCESSING_LEASE.total_seconds()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(CLAIM_HEARTBEAT_SECONDS) and time.monotonic() < until:
+                try:
+                    SessionPhoto.objects.filter(pk=photo_id, state=State.PROCESSING).update(updated_at=timezone.now())
+                except DatabaseError:  # a busy database: the next beat tries again, well within CLAIM_STALE
+                    logger.warning("photo %s: its claim could not be refreshed", photo_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"photo-{photo_id}-claim", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
 def _photo_wait(photo_id: int, error: RecognitionUnavailable) -> float | None:
     """Recognition is unavailable: the photo waits and is tried again after a backoff, or fails once
     PHOTO_RECOGNITION_DEADLINE has passed since its upload (its upload is kept: re-uploading it retries)."""
@@ -244,14 +299,24 @@ def _photo_fail(photo_id: int, error_code: str, message: str) -> None:
 
 def photos_resume() -> int:
     """Queues again the photos nothing is working on: stored while the broker was down, waiting past
-    their retry time (the retry's message was lost), or `processing` past the lease (the worker died).
-    Returns how many. Safe at any time: processing is idempotent."""
+    their retry time (the retry's message was lost), or `processing` with a claim nobody refreshed for
+    CLAIM_STALE (the worker died: the claim is released, the photo is `queued` again). Returns how many.
+    Safe at any time, from several processes: each photo is taken by one sweep (a conditional update),
+    never while its worker refreshes its claim, and processing is idempotent."""
     now = timezone.now()
-    stale = (SessionPhoto.objects.filter(state=State.QUEUED, updated_at__lt=now - SWEEP_GRACE)
-             | SessionPhoto.objects.filter(state=State.WAITING, next_attempt_at__lt=now - SWEEP_GRACE)
-             | SessionPhoto.objects.filter(state=State.PROCESSING, updated_at__lt=now - PROCESSING_LEASE))
+    lost = Q(state=State.QUEUED, updated_at__lt=now - SWEEP_GRACE) | Q(
+        state=State.WAITING, next_attempt_at__lt=now - SWEEP_GRACE)
+    dead_claim = Q(state=State.PROCESSING, updated_at__lt=now - CLAIM_STALE)
     queued = 0
-    for photo_id in stale.values_list("pk", flat=True):
-        SessionPhoto.objects.filter(pk=photo_id).update(updated_at=now)  # not again before the grace
+    for photo_id, state in SessionPhoto.objects.filter(lost | dead_claim).values_list("pk", "state"):
+        if state == State.PROCESSING:
+            # Released only if still unrefreshed: a heartbeat since the query means its worker lives.
+            if not SessionPhoto.objects.filter(dead_claim, pk=photo_id).update(state=State.QUEUED, updated_at=now):
+                continue
+            metrics.PHOTO_CLAIMS_RELEASED.inc()
+            logger.warning("photo %s: its worker stopped refreshing its claim; queued again", photo_id)
+        # Not again before the grace (nor by a concurrent sweep).
+        elif not SessionPhoto.objects.filter(lost, pk=photo_id).update(updated_at=now):
+            continue
         queued += photo_enqueue(photo_id=photo_id)
     return queued

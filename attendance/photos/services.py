@@ -171,6 +171,18 @@ def _records_apply(session: AttendanceSession, faces: list[DetectedFace], confid
         if record is None or is_teachers(record):
             continue  # a teacher's decision stands
         earlier = lateness.note_seen(record, seen)  # lateness counts from the first sighting
+        if record.source == Source.SELF:
+            # The camera seeing the student corroborates a self check-in (SPEC §9): a confident face
+            # marks the record from the room, whatever the selfie's distance was; an unsure one leaves
+            # the check-in as it is.
+            if face.match == DetectedFace.Match.CONFIDENT:
+                record_mark_seen(record=record, sure=True, source=Source.FACE, deadline=deadline,
+                                 thresholds=(confident, uncertain), distance=face.distance, face=face,
+                                 reason="Seen by the classroom camera (confirms the self check-in)")
+                changed.append(record)
+            elif earlier:
+                changed.append(record)
+            continue
         if record.distance is not None and face.distance is not None and record.distance <= face.distance:
             # An earlier photo was closer: the best distance wins, but an earlier sighting still counts.
             if earlier:

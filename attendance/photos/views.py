@@ -22,7 +22,6 @@ from attendance.register.views import back_to_session
 from classes.selectors import course_visible_or_404
 from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
-from school.access_log import Kind, access_logged
 from school.api.throttling import FaceEnrolThrottle, PhotoUploadThrottle, first_refusal
 from school.authenticated import AuthenticatedHttpRequest
 from school.errors import DomainError
@@ -148,7 +147,6 @@ def session_photo_upload(request: AuthenticatedHttpRequest, session_id: int) -> 
 
 
 @staff_required
-@access_logged(Kind.FACE_IMAGE, object_type="face (crop)", object_kwarg="face_id")
 def enrolment_face_crop(request: AuthenticatedHttpRequest, face_id: int) -> HttpResponse:
     """The face of a student's enrolment photo, cut to its box, for staff who may see the student."""
     face = get_object_or_404(FaceEmbedding.objects.filter(student__in=student_list_visible(user=request.user)),
@@ -162,7 +160,6 @@ def enrolment_face_crop(request: AuthenticatedHttpRequest, face_id: int) -> Http
 
 
 @staff_required
-@access_logged(Kind.CLASSROOM_PHOTO, object_type="classroom photo", object_kwarg="photo_id")
 def session_photo_image(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponseBase:
     """A classroom photo, only for staff who may see its session (never a public media URL)."""
     photo = get_object_or_404(SessionPhoto.objects.filter(

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.register.services import MANUAL_STATUSES
+from school.api.validators import SchoolDateField
 from school.ids import MAX_ID
 
 
@@ -107,7 +108,7 @@ class SessionSerializer(serializers.ModelSerializer):
 
 
 class SessionCreateSerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = SchoolDateField()
     # A declared field named like DRF's Field.label attribute, which the stubs cannot tell apart.
     label = serializers.CharField(max_length=50, required=False, allow_blank=True,  # type: ignore[assignment]
                                   default="")

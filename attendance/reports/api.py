@@ -25,7 +25,6 @@ from attendance.reports import pdf
 from attendance.reports import selectors as reports
 from attendance.reports.selectors import course_register
 from classes.selectors import course_visible_or_404
-from school.access_log import How, Kind, access_log_add
 from school.api.params import date_param
 from school.api.permissions import IsSchoolAdmin, IsStaff
 from school.authenticated import AuthenticatedRequest
@@ -132,8 +131,6 @@ class CourseReportView(APIView):
             raise ValidationError({"from": ["'from' must not be after 'to'."]})
         report = selectors.course_report(course=course, date_from=date_from, date_to=date_to)
         if request.query_params.get("format") == "csv":
-            access_log_add(user=request.user, kind=Kind.REPORT_EXPORT, how=How.API, object_type="course report",
-                           object_id=course.pk, path=request.get_full_path())
             response = HttpResponse(selectors.course_report_csv(report), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(course.code)}.csv"'
             return response
@@ -165,8 +162,6 @@ class CourseRegisterView(APIView):
         if request.query_params.get("format") == "csv":
             buffer = io.StringIO()
             csv.writer(buffer).writerows([[selectors.csv_safe(cell) for cell in row] for row in rows])
-            access_log_add(user=request.user, kind=Kind.REPORT_EXPORT, how=How.API, object_type="course register",
-                           object_id=course_id, path=request.get_full_path())
             response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = (f'attachment; filename="register-{slugify(course.code)}-'
                                                f'{date_from.isoformat()}-{date_to.isoformat()}.csv"')

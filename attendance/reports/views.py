@@ -16,7 +16,6 @@ from attendance.register import selectors
 from attendance.reports import pdf
 from attendance.reports import selectors as reports
 from classes.selectors import course_list_visible, course_visible_or_404
-from school.access_log import Kind, access_logged
 from school.authenticated import AuthenticatedHttpRequest
 from school.clock import school_today
 from school.pages import (
@@ -47,7 +46,6 @@ def _download(content: str | bytes, *, filename: str, content_type: str) -> Http
 
 
 @office_required
-@access_logged(Kind.REPORT_EXPORT, object_type="school report", attachment_only=True)
 def school_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The whole school on a day: registers taken and missing, absentees, at risk, absence runs."""
     report = reports.school_report(user=request.user, day=_day(request))
@@ -67,7 +65,6 @@ def school_report(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @staff_required
-@access_logged(Kind.REPORT_EXPORT, object_type="student report", object_kwarg="student_id", attachment_only=True)
 def student_report(request: AuthenticatedHttpRequest, student_id: int) -> HttpResponse:
     student = get_object_or_404(student_list_visible(user=request.user), pk=student_id)
     date_from, date_to = _dates(request)
@@ -88,7 +85,6 @@ def student_report(request: AuthenticatedHttpRequest, student_id: int) -> HttpRe
 
 
 @staff_required
-@access_logged(Kind.REPORT_EXPORT, object_type="course report", object_kwarg="course_id")
 def course_report_pdf(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     course = get_object_or_404(course_list_visible(user=request.user), pk=course_id)
     date_from, date_to = _dates(request)
@@ -146,7 +142,6 @@ def course_report(request: AuthenticatedHttpRequest, course_id: int) -> HttpResp
 
 
 @staff_required
-@access_logged(Kind.REPORT_EXPORT, object_type="course report", object_kwarg="course_id")
 def course_report_csv(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     course = course_visible_or_404(user=request.user, course_id=course_id)
     date_from, date_to = _dates(request)

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 
+from attendance.checkin import review
 from attendance.checkin import services as checkin
 from attendance.live import services as live
 from attendance.models import AttendanceSession
@@ -25,4 +26,6 @@ def live_panel(session: AttendanceSession) -> dict[str, Any]:
         "rotate_seconds": settings.CHECKIN_QR_ROTATE_SECONDS,
         "window_minutes": settings.CHECKIN_WINDOW_MINUTES,
         "attempts": checkin.checkin_attempts(session=session)[:50],
+        "review": review.checkin_review_list(session=session),
+        "count": review.checkin_camera_count(session=session),
     }

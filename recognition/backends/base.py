@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recognition.results import Detection, EncodedFace, FaceMatch, Health, ModelInfo
+from recognition.results import Detection, EncodedFace, FaceMatch, Health, ModelInfo, PosedFace
 
 if TYPE_CHECKING:
     from recognition.images import DecodedImage
 
 
 class RecognitionBackend:
-    """Base class of recognition backends. Subclasses implement the four operations."""
+    """Base class of recognition backends. Subclasses implement the operations."""
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -29,6 +29,11 @@ class RecognitionBackend:
         """Enrolment: the one face of `image`. Raises InvalidImageError or FaceQualityError
         (NO_FACE_FOUND, MULTIPLE_FACES, FACE_TOO_SMALL). `min_face_area_ratio` defaults to the
         backend's MIN_FACE_AREA_RATIO option (0.05)."""
+        raise NotImplementedError
+
+    def face_pose(self, image: bytes | DecodedImage, *, min_face_area_ratio: float | None = None) -> PosedFace:
+        """Liveness: the one face of a selfie frame with its embedding (one jitter), dlib's 68 landmarks
+        and the yaw estimated from them (`recognition.pose`). Raises like `encode_face`."""
         raise NotImplementedError
 
     def detect_faces(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import ImproperlyConfigured
 
-from recognition import detectors, matching
+from recognition import detectors, matching, pose
 from recognition.backends.base import RecognitionBackend
 from recognition.dlib_model import DLIB_LOCK, load_face_recognition
 from recognition.errors import ErrorCode, FaceQualityError, RecognitionError
 from recognition.images import DecodedImage, decode_image
-from recognition.results import Detection, EncodedFace, Face, FaceBox, FaceMatch, Health, ModelInfo
+from recognition.results import Detection, EncodedFace, Face, FaceBox, FaceMatch, Health, ModelInfo, PosedFace
 
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
 _started = time.monotonic()
@@ -137,6 +137,18 @@ class DlibBackend(RecognitionBackend):
         jitters = num_jitters or self.enrolment_jitters
         (embedding,) = self._encode(decoded, [box], jitters)
         return EncodedFace(embedding=embedding, box=box, face_area_ratio=ratio, image_size=(width, height))
+
+    def face_pose(self, image: bytes | DecodedImage, *, min_face_area_ratio: float | None = None) -> PosedFace:
+        decoded = image if isinstance(image, DecodedImage) else decode_image(image)
+        encoded = self.encode_face(decoded, num_jitters=1, min_face_area_ratio=min_face_area_ratio)
+        box = encoded.box
+        api = load_face_recognition()
+        with DLIB_LOCK:
+            (shape,) = api._raw_face_landmarks(decoded.pixels, [(box.top, box.right, box.bottom, box.left)],
+                                               model="large")
+            landmarks = np.array([(point.x, point.y) for point in shape.parts()], dtype=np.float64)
+        return PosedFace(embedding=encoded.embedding, box=box, face_area_ratio=encoded.face_area_ratio,
+                         image_size=encoded.image_size, yaw=pose.yaw_degrees(landmarks), landmarks=landmarks)
 
     def detect_faces(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                      min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:

@@ -39,7 +39,17 @@ from recognition.backends.base import RecognitionBackend
 from recognition.backends.breaker import SharedBreaker
 from recognition.errors import ErrorCode, FaceQualityError, InvalidImageError, RecognitionError, RecognitionUnavailable
 from recognition.images import DecodedImage, image_to_jpeg
-from recognition.results import EMBEDDING_SIZE, Detection, EncodedFace, Face, FaceBox, FaceMatch, Health, ModelInfo
+from recognition.results import (
+    EMBEDDING_SIZE,
+    Detection,
+    EncodedFace,
+    Face,
+    FaceBox,
+    FaceMatch,
+    Health,
+    ModelInfo,
+    PosedFace,
+)
 from school import metrics
 from school.middleware import current_request_id
 
@@ -194,7 +204,12 @@ class HTTPBackend(RecognitionBackend):
 
     @staticmethod
     def _image_field(image: bytes | DecodedImage) -> str:
-        data = (image.source or image_to_jpeg(image.pixels, quality=95)) if isinstance(image, DecodedImage) else image
+        # A photo decoded at a reduced size (a JPEG above the decode budget) is sent as decoded: the boxes
+        # that come back are then in the pixels this side keeps, whatever the service's own budget.
+        if isinstance(image, DecodedImage):
+            data = image.source if image.source and image.scale == 1 else image_to_jpeg(image.pixels, quality=95)
+        else:
+            data = image
         return base64.b64encode(data).decode("ascii")
 
     @staticmethod
@@ -220,6 +235,20 @@ class HTTPBackend(RecognitionBackend):
             return EncodedFace(embedding=self._vector(body["embedding"]), box=self._box(body["face_location"]),
                                face_area_ratio=float(body["metadata"]["face_area_ratio"]),
                                image_size=(int(size["width"]), int(size["height"])))
+
+    def face_pose(self, image: bytes | DecodedImage, *, min_face_area_ratio: float | None = None) -> PosedFace:
+        body = self._call("POST", "/api/ml/face-pose", {
+            "image_base64": self._image_field(image),
+            "min_face_area_ratio": self.min_face_area_ratio if min_face_area_ratio is None else min_face_area_ratio})
+        with self._reading("/api/ml/face-pose"):
+            size = body["metadata"]["image_dimensions"]
+            landmarks = np.asarray(body["landmarks"], dtype=np.float64)
+            if landmarks.shape != (68, 2):
+                raise ValueError(f"landmarks of shape {landmarks.shape}")
+            return PosedFace(embedding=self._vector(body["embedding"]), box=self._box(body["face_location"]),
+                             face_area_ratio=float(body["metadata"]["face_area_ratio"]),
+                             image_size=(int(size["width"]), int(size["height"])), yaw=float(body["yaw"]),
+                             landmarks=landmarks)
 
     def detect_faces(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                      min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:

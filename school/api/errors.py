@@ -105,6 +105,15 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
     return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: a request Django refuses before any view (too many fields, a malformed body or
+    host) answers the JSON error shape under /api/ as well."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)  # type: ignore[arg-type]
+    return JsonResponse(error_body("MALFORMED_REQUEST", "The request could not be read (too many fields, or a "
+                                   "malformed body)."), status=status.HTTP_400_BAD_REQUEST)
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: a URL that matches no route under /api/ answers the JSON error shape too."""
     if not request.path.startswith("/api/"):

@@ -31,6 +31,10 @@ ERROR_DESCRIPTIONS = {
     503: "Recognition is unavailable (RECOGNITION_UNAVAILABLE); see Retry-After.",
 }
 _ANY_LOGIN = (permissions.AllowAny, permissions.IsAuthenticated)
+# A time of the school day as the API writes it ("09:00:00") and reads it (REST_FRAMEWORK's
+# TIME_INPUT_FORMATS: "%H:%M:%S" or "%H:%M"). Not `format: time`: that is RFC 3339's time with a UTC
+# offset ("09:00:00+01:00"), and the school's times are wall-clock times without one.
+SCHOOL_TIME_PATTERN = r"^([01][0-9]|2[0-3]|[0-9]):([0-5][0-9]|[0-9])(:([0-5][0-9]|[0-9]))?$"
 
 
 class SchoolAutoSchema(AutoSchema):
@@ -39,6 +43,13 @@ class SchoolAutoSchema(AutoSchema):
     Derived from the operation (login needed → 401, a role check → 403, path ids or pages → 404, a
     body or query parameters → 400, a body → 415, an upload → 413, a throttle → 429); statuses that
     only the view knows (409, 422, 503…) come from its `error_statuses = {"post": {409}}`."""
+
+    def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> dict[str, Any]:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.TimeField) and schema.get("format") == "time":
+            del schema["format"]
+            schema.update(pattern=SCHOOL_TIME_PATTERN, example="09:00:00")
+        return schema
 
     def get_operation(self, path: str, path_regex: str, path_prefix: str, method: str,
                       registry: Any) -> dict[str, Any] | None:

@@ -9,7 +9,9 @@ way NUM_PROXIES says (the same function gives django-axes its client IP).
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 # Scopes and the settings that name their rates (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]).
 AUTH = "auth"
+AUTH_ADDRESS = "auth_address"
 PHOTO_UPLOAD = "photo_upload"
 FACE_ENROL = "face_enrol"
 RECOGNITION_API = "recognition_api"
@@ -111,15 +114,53 @@ class RecognitionAPIThrottle(ScopedUserThrottle):
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
 
-class LoginThrottle(ScopedUserThrottle):
-    """Login attempts (API token, login page, admin login) per client IP address."""
+class LoginAddressThrottle(ScopedUserThrottle):
+    """Every login attempt from one client IP address (the bound of LoginThrottle)."""
 
-    scope = AUTH
+    scope = AUTH_ADDRESS
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         if request.method in SAFE_METHODS:
             return None
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+
+
+def _account_named(request: Any) -> str:
+    """The account a login or reset POST names (its username or e-mail), hashed for the cache key."""
+    data = request.data if isinstance(request, Request) else request.POST
+    if not isinstance(data, Mapping):  # a JSON body that is not an object: no name
+        return ""
+    name = data.get("username") or data.get("email")
+    if not isinstance(name, str) or not name:
+        return ""
+    return hashlib.sha256(name.strip().casefold().encode()).hexdigest()[:24]
+
+
+class LoginThrottle(LoginAddressThrottle):
+    """Login attempts (API token, login page, admin login, password reset) per account name and client
+    IP address (AUTH), within a larger budget of the address (AUTH_ADDRESS). A school behind one NAT
+    address is not one small budget: a pupil hammering one name uses up that name's share, and only
+    its refusals are not counted against the address; spraying many names stops at the address's bound."""
+
+    scope = AUTH
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        address_key = super().get_cache_key(request, view)
+        return None if address_key is None else f"{address_key}:{_account_named(request)}"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.address = LoginAddressThrottle()
+        self.address_refused = False
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if not super().allow_request(request, view):
+            return False  # not counted against the address: one name cannot use up the school's budget
+        self.address_refused = not self.address.allow_request(request, view)
+        return not self.address_refused
+
+    def wait(self) -> float | None:
+        return self.address.wait() if self.address_refused else super().wait()
 
 
 def first_refusal(request: HttpRequest, throttles: list[type[ScopedUserThrottle]]) -> int | None:

@@ -141,3 +141,12 @@ def test_token_endpoint_locks_a_username_out_with_429_and_retry_after(settings, 
     # The lock is per username and address: the same login from another address still works.
     assert anonymous_api.post("/api/v1/auth/token/", {"username": teacher.username, "password": PASSWORD},
                               format="json", REMOTE_ADDR="10.1.2.3").status_code == 200
+
+
+def test_a_pupil_cannot_lock_the_teachers_app_out_of_the_token_endpoint(settings, teacher):
+    teachers_phone, pupils_phone = APIClient(), APIClient()  # one NAT address
+    assert obtain(teachers_phone, teacher.username).status_code == 200
+    codes = [obtain(pupils_phone, teacher.username, "wrong").status_code for _ in range(settings.AXES_FAILURE_LIMIT)]
+    assert codes[-1] == 429 and obtain(pupils_phone, teacher.username).status_code == 429
+    # The app kept the device cookie of its login: it still gets tokens.
+    assert obtain(teachers_phone, teacher.username).status_code == 200

@@ -214,3 +214,82 @@ def test_tokens_issued_before_a_password_change_or_reset_stop_working(teacher):
             "token": default_token_generator.make_token(teacher), "new_password": "third-pass-phrase-99"}
     assert APIClient().post("/api/v1/auth/password/reset/confirm/", body, format="json").status_code == 204
     assert before_reset.get("/api/v1/me/").status_code == 401
+
+
+# --- Links from SITE_URL, the same work for any address ------------------------------------------
+
+SITE = "https://attendance.school.example"
+
+
+@pytest.fixture
+def public_site(settings):
+    settings.SITE_URL = SITE
+    settings.ALLOWED_HOSTS = ["*"]  # as if the server accepted any Host: the link must not follow it
+
+
+@pytest.mark.usefixtures("public_site")
+def test_the_page_s_reset_link_uses_site_url_whatever_host_is_sent(client, teacher,
+                                                                    django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": teacher.email}, HTTP_HOST="localhost:6666")
+    link = LINK.search(mail.outbox[0].body)
+    assert link and link.group(0).startswith(f"{SITE}/accounts/reset/")
+    assert "localhost:6666" not in mail.outbox[0].body
+
+
+@pytest.mark.usefixtures("public_site")
+def test_the_api_s_reset_link_uses_site_url_whatever_host_is_sent(teacher, django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client_for(None).post("/api/v1/auth/password/reset/", {"email": teacher.email},
+                                             format="json", HTTP_HOST="evil.example:6666", secure=False)
+    assert response.status_code == 202
+    link = LINK.search(mail.outbox[0].body)
+    assert link and link.group(0).startswith(f"{SITE}/accounts/reset/")
+    assert "evil.example" not in mail.outbox[0].body
+
+
+def _work_of_a_reset_request(email: str) -> dict[str, Any]:
+    """What one API reset request does: tokens made, templates rendered, database reads and writes."""
+    from unittest import mock
+
+    from django.contrib.auth.tokens import PasswordResetTokenGenerator
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts import passwords
+
+    make_token = PasswordResetTokenGenerator.make_token
+    with mock.patch.object(PasswordResetTokenGenerator, "make_token", autospec=True,
+                           side_effect=make_token) as tokens, \
+            mock.patch.object(passwords, "render_to_string", wraps=passwords.render_to_string) as renders, \
+            CaptureQueriesContext(connection) as queries:
+        response = api_client_for(None).post("/api/v1/auth/password/reset/", {"email": email}, format="json")
+    assert response.status_code == 202
+    statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    return {"tokens": tokens.call_count, "renders": [call.args[0] for call in renders.call_args_list],
+            "reads_and_writes": [kind for kind in statements if kind in {"SELECT", "INSERT", "UPDATE", "DELETE"}]}
+
+
+def test_an_unknown_address_does_the_same_work_as_a_known_one(teacher):
+    known = _work_of_a_reset_request(teacher.email)
+    unknown = _work_of_a_reset_request("nobody@school.example")
+    assert known["tokens"] == 1 and known["reads_and_writes"] == ["SELECT", "INSERT"]
+    assert unknown == known
+    # ...and the unknown address's row did not stay: nothing is sent to it.
+    from school.models import OutboxMessage
+
+    assert not OutboxMessage.objects.filter(to="nobody@school.example").exists()
+
+
+def test_a_warning_at_start_up_while_site_url_is_local_outside_debug(settings):
+    from django.core import checks
+
+    settings.DEBUG = False
+    settings.SITE_URL = "http://localhost:8000"
+    assert "accounts.W001" in [message.id for message in checks.run_checks()]
+    settings.SITE_URL = SITE
+    assert "accounts.W001" not in [message.id for message in checks.run_checks()]
+    settings.DEBUG, settings.SITE_URL = True, "http://localhost:8000"
+    assert "accounts.W001" not in [message.id for message in checks.run_checks()]

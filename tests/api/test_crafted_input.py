@@ -147,3 +147,86 @@ def test_a_login_without_a_client_address_is_logged_without_one(admin_user: Any,
     assert axes_client_ip(RequestFactory().get("/", REMOTE_ADDR="203.0.113.7")) == "203.0.113.7"
     client = client_for(admin_user)
     assert client.get("/admin/").status_code == 200
+
+
+# --- The schema's own lies and the last HTML answers under /api/ ----------------------------------
+
+def _components() -> dict[str, Any]:
+    from tests.api.test_schema_fuzz import _schema
+
+    return _schema()["components"]["schemas"]
+
+
+def _conforms(property_schema: dict[str, Any], value: Any) -> bool:
+    """`value` is valid for one property's schema, formats checked (as schemathesis checks responses)."""
+    import jsonschema_rs
+
+    if value is None:
+        return bool(property_schema.get("nullable"))
+    return jsonschema_rs.validator_for(property_schema, validate_formats=True).is_valid(value)
+
+
+def test_a_session_s_start_time_conforms_to_the_schema(teacher: Any, teacher_api: Any) -> None:
+    course = factories.CourseFactory(teacher=teacher)
+    created = teacher_api.post(f"/api/v1/courses/{course.pk}/sessions/", {"date": "2026-11-20", "starts_at": "09:00"},
+                               format="json")
+    assert created.status_code == 201, created.content
+    starts_at = teacher_api.get(f"/api/v1/sessions/{created.json()['id']}/").json()["starts_at"]
+    assert starts_at == "09:00:00"
+    components = _components()
+    # It said `format: time`, RFC 3339's time with a UTC offset, which a wall-clock time never has.
+    for name, field in [("SessionDetail", "starts_at"), ("Session", "starts_at"), ("TimetableSlot", "start_time"),
+                        ("SessionCreateRequest", "starts_at"), ("TimetableSlotRequest", "end_time")]:
+        assert _conforms(components[name]["properties"][field], "09:00:00"), (name, field)
+
+
+def test_a_frame_kept_as_no_photo_is_documented_as_null() -> None:
+    from attendance.live.serializers import FrameResultSerializer
+
+    evidence = FrameResultSerializer().fields["evidence_photo"]
+    assert evidence.get_attribute({"photo": None}) is None  # a frame not kept answers null
+    assert _conforms(_components()["FrameResult"]["properties"]["evidence_photo"], None)
+
+
+def test_too_many_fields_under_the_api_answer_the_json_error_shape(anonymous_api: Any, settings: Any) -> None:
+    body = "&".join(f"f{i}=x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = anonymous_api.post("/api/v1/auth/token/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error_code"] == "MALFORMED_REQUEST"
+
+
+@pytest.mark.parametrize("day", ["0359-11-20", "1899-01-01", "3026-11-20"])
+def test_a_session_dated_outside_the_school_s_years_is_refused(teacher: Any, teacher_api: Any, day: str) -> None:
+    course = factories.CourseFactory(teacher=teacher)
+    response = teacher_api.post(f"/api/v1/courses/{course.pk}/sessions/", {"date": day}, format="json")
+    assert response.status_code == 400, response.content
+    assert "between 2000-01-01 and 2099-12-31" in response.json()["details"]["date"][0]
+    assert not AttendanceSession.objects.filter(course=course).exists()
+
+
+def test_a_term_dated_outside_the_school_s_years_is_refused(admin_api: Any) -> None:
+    response = admin_api.post("/api/v1/calendar/terms/", {"name": "T", "starts_on": "0359-09-01",
+                                                          "ends_on": "2026-12-20"}, format="json")
+    assert response.status_code == 400 and "starts_on" in response.json()["details"]
+
+
+@pytest.mark.parametrize("code", ["MATH\x01", "A\x1b[31mB", "X\x7fY", "X\x85Y"])
+def test_a_course_code_with_control_characters_is_refused(teacher_api: Any, code: str) -> None:
+    response = teacher_api.post("/api/v1/courses/", {"name": "Maths", "code": code}, format="json")
+    assert response.status_code == 400, response.content
+    assert "control characters" in response.json()["details"]["code"][0]
+    assert not Course.objects.filter(name="Maths").exists()
+
+
+@pytest.mark.parametrize("size", ["null", "0", "-3", "201", "1.5"])
+def test_a_page_size_that_is_not_1_to_200_is_refused(teacher_api: Any, size: str) -> None:
+    response = teacher_api.get("/api/v1/courses/", {"page_size": size})
+    assert response.status_code == 400, response.content
+    assert "page_size" in response.json()["details"]
+
+
+def test_a_page_size_within_bounds_is_used(teacher: Any, teacher_api: Any) -> None:
+    for _ in range(3):
+        factories.CourseFactory(teacher=teacher)
+    assert len(teacher_api.get("/api/v1/courses/", {"page_size": "2"}).json()["results"]) == 2

@@ -18,12 +18,15 @@ FRAME_SIZE = (1280, 720)
 
 
 @functools.cache
-def frame_scene(faces: Path, people: tuple[str, ...], seed: int) -> scenes.Scene:
+def frame_scene(faces: Path, people: tuple[str, ...], seed: int,
+                moves: tuple[tuple[str, int, int], ...] = ()) -> scenes.Scene:
     """A 1280x720 classroom frame: two rows of five (faces 56 and 72 px), `people` in the front row
-    or the back row alternately, strangers elsewhere."""
+    or the back row alternately, strangers elsewhere. `moves` ((person, dx, dy), ...) shifts people
+    from their seats: the same seed with other moves is the same class a moment later."""
     rows = {person: index % 2 for index, person in enumerate(people)}
     return scenes.classroom(faces, name=f"live-{seed}", size=FRAME_SIZE, row_face_widths=[56, 72], per_row=5,
-                            seed=seed, known_rows=rows, blur=0.4)
+                            seed=seed, known_rows=rows, blur=0.4,
+                            offsets={person: (dx, dy) for person, dx, dy in moves})
 
 
 @functools.cache

@@ -29,16 +29,24 @@ FPS = 2  # a frame lasts half a second: the page, one picture a second at most, 
 SECONDS = 40  # the video loops after this: longer than the test needs
 
 
+# Where Obama and Biden sit, frame after frame, from their seats (dx, dy pixels): people move a little,
+# and live mode counts a frame only when a face moved (a still picture is one piece of evidence). Seven
+# places in turn: two frames the page sends one after the other are rarely the same place.
+MOVES = ((0, 0), (4, 0), (4, 4), (0, 4), (-4, 2), (2, -3), (-3, -3))
+
+
 def camera_video(faces: Path, path: Path) -> Path:
-    """Obama and Biden in every frame; Kit Harington in the first frame only. Every frame differs a
-    little (sensor noise), as a real camera's do."""
+    """Obama and Biden in every frame, moving a little; Kit Harington in the first frame only. Every frame
+    also differs by sensor noise, as a real camera's do (noise alone is not movement)."""
     with_kit = frame_scene(faces, ("obama", "biden", "kit_harington"), 31).pixels
-    without = frame_scene(faces, ("obama", "biden"), 32).pixels
+    places = [frame_scene(faces, ("obama", "biden"), 32, (("obama", dx, dy), ("biden", -dy, dx))).pixels
+              for dx, dy in MOVES]
     rng = np.random.default_rng(5)
 
     def frames() -> Iterator[np.ndarray]:
         yield with_kit
-        for _ in range(FPS * SECONDS - 1):
+        for index in range(FPS * SECONDS - 1):
+            without = places[index % len(places)]
             noise = rng.integers(-3, 4, size=without.shape, dtype=np.int16)
             yield np.clip(without.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 

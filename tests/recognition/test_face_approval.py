@@ -11,7 +11,6 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import ErasureReceipt
 from attendance.models import AttendanceRecord
 from attendance.photos import services as photos
 from attendance.register import services
@@ -60,18 +59,14 @@ def test_a_self_enrolled_face_is_not_matched_until_a_teacher_approves_it(pupil_c
 
 def test_a_friends_face_enrolled_as_mine_never_marks_me_present(pupil_class: EnrolledClass, student_user: Any,
                                                                 teacher: Any) -> None:
-    """The attack: Obama's login enrols Biden's second photo as Obama; Biden's photo must not mark Obama."""
+    """The attack: Obama's login enrols Biden's second photo as Obama. It is refused at once (Biden is an
+    enrolled student: issue 19), so Biden's photo never marks Obama."""
     me = api_client_for(student_user)
     response = me.post("/api/v1/students/me/faces/", {"image": pupil_class.photo("people/biden/biden2.jpg")},
                        format="multipart")
-    assert response.status_code == 201
-    assert _status_after_photo(pupil_class, teacher, 4, "people/biden/biden2.jpg") == "unmarked"
-    rejected = api_client_for(teacher).post(
-        f"/api/v1/students/{pupil_class.students['obama'].pk}/faces/{response.json()['id']}/reject/")
-    assert rejected.status_code == 204
+    assert response.status_code == 422 and response.json()["error_code"] == "FACE_OF_ANOTHER_STUDENT"
     assert not FaceEmbedding.objects.filter(student=pupil_class.students["obama"]).exists()
-    receipt = ErasureReceipt.objects.get(student=pupil_class.students["obama"])
-    assert (receipt.rule, receipt.by, receipt.embeddings_deleted) == ("face_rejected", teacher, 1)
+    assert _status_after_photo(pupil_class, teacher, 4, "people/biden/biden2.jpg") == "unmarked"
 
 
 def test_a_student_cannot_delete_a_face_the_teacher_enrolled(teacher: Any, student_user: Any, faces: Path,
@@ -159,3 +154,59 @@ def test_a_student_cannot_fill_the_face_limit_with_unreviewed_photos(pupil_class
     response = api_client_for(student_user).post(
         "/api/v1/students/me/faces/", {"image": pupil_class.photo("people/obama/obama3.jpg")}, format="multipart")
     assert response.status_code == 409 and response.json()["error_code"] == "FACE_APPROVALS_PENDING"
+
+
+KIT_PHOTO = "people/kit_harington/john2.jpeg"  # Kit Harington's photo, which the teacher enrolled
+
+
+def test_a_face_unlike_my_approved_faces_is_refused(teacher: Any, student_user: Any, faces: Path) -> None:
+    """The attack of issue 19: Kit's face sent by Biden's login would, once approved, check Kit in as Biden."""
+    enrolled = make_class(teacher=teacher, faces=faces)
+    biden = enrolled.students["biden"]
+    biden.user = student_user
+    biden.save()
+    response = api_client_for(student_user).post("/api/v1/students/me/faces/", {"image": enrolled.photo(KIT_PHOTO)},
+                                                 format="multipart")
+    assert response.status_code == 422, response.content
+    assert response.json()["error_code"] == "FACE_NOT_YOURS"
+    assert list(FaceEmbedding.objects.filter(student=biden).values_list("approval", flat=True)) == ["approved"]
+    # A second photo of Biden himself is taken (for approval).
+    own = api_client_for(student_user).post("/api/v1/students/me/faces/",
+                                            {"image": enrolled.photo("people/biden/biden2.jpg")}, format="multipart")
+    assert own.status_code == 201 and own.json()["approval"] == "pending"
+
+
+def test_a_face_of_another_student_is_refused_and_logged(pupil_class: EnrolledClass, student_user: Any,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Obama has no approved face yet: a photo of Kit, an enrolled student, is refused all the same."""
+    obama = pupil_class.students["obama"]
+    with caplog.at_level("WARNING", logger="recognition.services"):
+        response = api_client_for(student_user).post("/api/v1/students/me/faces/",
+                                                      {"image": pupil_class.photo(KIT_PHOTO)}, format="multipart")
+    assert response.status_code == 422, response.content
+    assert response.json()["error_code"] == "FACE_OF_ANOTHER_STUDENT"
+    assert "Kit" not in response.json()["message"]  # whom it resembles is not told to the sender
+    kit = pupil_class.students["kit_harington"]
+    assert any(f"student {obama.pk}'s login matches student {kit.pk}" in r.getMessage() for r in caplog.records)
+    assert not FaceEmbedding.objects.filter(student=obama).exists()
+
+
+def test_the_approver_sees_the_photo_in_embeddings_only_mode(pupil_class: EnrolledClass, student_user: Any,
+                                                             teacher: Any, settings: Any, client_for: ClientFor,
+                                                             django_capture_on_commit_callbacks: Any) -> None:
+    settings.FACE_KEEP_SOURCE_IMAGES = False
+    obama = pupil_class.students["obama"]
+    face = face_enrol(student=obama, image=pupil_class.bytes("people/obama/obama.jpg"), by=student_user)
+    assert face.source_image, "the approver must see what they approve"
+    stored = face.source_image.name
+    client = client_for(teacher)
+    assert f"/faces/{face.pk}/image" in client.get(f"/students/{obama.pk}/").content.decode()
+    assert client.get(f"/faces/{face.pk}/image").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/students/{obama.pk}/faces/{face.pk}/review/", {"decision": "approve"})
+    face.refresh_from_db()
+    assert face.approval == "approved" and not face.source_image  # then the setting applies
+    assert not default_storage.exists(stored)
+    # A face the teacher enrols is not kept in this mode, as before.
+    staff = face_enrol(student=obama, image=pupil_class.bytes("people/obama/obama2.jpg"), by=teacher)
+    assert not staff.source_image

@@ -131,3 +131,40 @@ def test_the_same_photo_is_not_enrolled_twice_and_the_cap_holds(teacher: Any, te
     full = post("edge/obama_partial_face.jpg")
     assert full.status_code == 409 and full.json()["error_code"] == "FACE_LIMIT_REACHED"
     assert FaceEmbedding.objects.filter(student=student).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)  # each request commits, so a dangling reference fails as it would live
+def test_a_face_deleted_while_its_student_is_deleted_is_not_found(teacher: Any, teacher_api: Any,
+                                                                  monkeypatch: Any) -> None:
+    from accounts import services as account_services
+    from accounts.models import StudentProfile
+    from recognition import faces_api
+    from tests.people_data import stored_face
+
+    student = factories.StudentFactory(created_by=teacher, consent_given=True)
+    face = stored_face(student, with_photo=False)
+    found = faces_api.get_object_or_404
+
+    def found_then_student_deleted(*args: Any, **kwargs: Any) -> Any:
+        result = found(*args, **kwargs)
+        if isinstance(result, FaceEmbedding):  # the other request deletes the student at this moment
+            account_services.student_delete(student=StudentProfile.objects.get(pk=student.pk), by=teacher)
+        return result
+
+    monkeypatch.setattr(faces_api, "get_object_or_404", found_then_student_deleted)
+    response = teacher_api.delete(f"/api/v1/students/{student.pk}/faces/{face.pk}/")
+    assert response.status_code == 404 and response.json()["error_code"] == "NOT_FOUND"
+    assert not FaceEmbedding.objects.filter(pk=face.pk).exists()
+    assert not StudentProfile.objects.filter(pk=student.pk).exists()
+
+
+def test_a_face_deleted_by_another_request_cannot_be_approved_or_rejected(teacher: Any) -> None:
+    from recognition import services
+    from tests.people_data import stored_face
+
+    face = stored_face(factories.StudentFactory(created_by=teacher, consent_given=True), with_photo=False)
+    FaceEmbedding.objects.filter(pk=face.pk).delete()
+    for decide in (services.face_approve, services.face_reject):
+        with pytest.raises(services.DomainError) as refused:
+            decide(face=face, by=teacher)
+        assert refused.value.error_code == "NOT_FOUND"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -132,3 +132,105 @@ def test_a_large_rgb_photo_is_converted_without_a_second_full_copy(faces: Any) -
     # Only the 36 MB result and a strip; Image.tobytes() would have held the pixels twice over.
     assert peak < 1.3 * 3 * 4000 * 3000, f"{peak / 1e6:.0f} MB"
 
+
+
+# --- the decode budget (IMAGE_DECODE_MAX_PIXELS): large images in bounded memory ----------------------
+
+_PEAK_SCRIPT = """
+import json, resource, sys
+from pathlib import Path
+from recognition.images import decode_image
+
+data = Path(sys.argv[1]).read_bytes()
+
+def status(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise LookupError(field)
+
+try:
+    Path("/proc/self/clear_refs").write_text("5")  # the peak mark starts again from here
+    baseline, peak = status("VmRSS"), lambda: status("VmHWM")
+except OSError:
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+decoded = decode_image(data, max_bytes=len(data))
+print(json.dumps({"size": decoded.size, "scale": getattr(decoded, "scale", 1), "bytes": peak() - baseline}))
+"""
+
+
+def _decode_in_a_fresh_process(path: Any) -> dict[str, Any]:
+    """Decodes the file in a new Python process and returns the size, the scale and the peak memory
+    (RSS) the decoding added: Pillow's pixels are outside tracemalloc's view, the process's are not."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "IMAGE_DECODE_MAX_PIXELS": "24000000", "MAX_IMAGE_PIXELS": "48000000",
+           "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(path)], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return cast(dict[str, Any], json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_a_flat_48_megapixel_png_is_refused_before_a_pixel_is_decoded(settings: Any) -> None:
+    from recognition.images import check_image
+
+    settings.MAX_IMAGE_PIXELS, settings.IMAGE_DECODE_MAX_PIXELS = 48_000_000, 24_000_000
+    data = encode(Image.new("RGB", (8000, 6000), (120, 130, 140)), "PNG")  # ~150 kB; 366 MB once decoded
+    assert len(data) < 200_000
+    with pytest.raises(InvalidImageError) as caught:
+        decode_image(data)
+    error = caught.value
+    assert error.error_code == ErrorCode.IMAGE_TOO_LARGE and "JPEG" in str(error)
+    assert error.details == {"width": 8000, "height": 6000, "max_pixels": 24_000_000, "format": "PNG"}
+    # The queued upload path refuses it at the upload, not later in the worker.
+    with pytest.raises(InvalidImageError) as queued:
+        check_image(data)
+    assert queued.value.error_code == ErrorCode.IMAGE_TOO_LARGE
+    # Within the budget a PNG is still decoded at full size.
+    settings.IMAGE_DECODE_MAX_PIXELS = 48_000_000
+    assert check_image(data) == (8000, 6000)
+
+
+def test_a_48_megapixel_jpeg_is_decoded_at_half_size_in_bounded_memory(faces: Any, tmp_path: Any) -> None:
+    path = tmp_path / "phone-48mp.jpg"
+    Image.open(faces / "people/obama/obama.jpg").convert("RGB").resize((8000, 6000)).save(path, quality=85)
+    result = _decode_in_a_fresh_process(path)
+    # 12 MP decoded: Pillow's 48 MB and the 36 MB RGB array. At full size it took ~380 MB (Pillow's
+    # 192 MB, a copy by exif_transpose, the 144 MB array).
+    assert result["bytes"] < 150 * 1024 * 1024, f"{result['bytes'] / 2**20:.0f} MB"
+    assert result["size"] == [4000, 3000] and result["scale"] == 2
+
+
+def test_photos_within_the_budget_decode_as_before_with_the_same_embeddings(faces: Any, manifest: Any) -> None:
+    """Nothing changes for the photos of ../shared/faces and a 12 MP phone photo: the pixels are Pillow's
+    plain decode, upright, and the embeddings the same within 1e-6."""
+    from PIL import ImageOps
+
+    from recognition.backends import get_backend
+    from recognition.images import DecodedImage
+    from tests import scenes
+
+    backend = get_backend()
+    photos = [faces / "people/obama/obama.jpg", faces / "probes/obama_and_biden.jpg",
+              faces / "groups/bald_guys.jpg", faces / "edge/obama_32bit.png"]
+    phone = scenes.phone_photo(faces).jpeg(90)
+    for name, data in [*((p.name, p.read_bytes()) for p in photos), ("phone-12mp", phone)]:
+        decoded = decode_image(data)
+        plain = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        if plain.mode in ("RGBA", "LA", "P"):
+            plain = Image.alpha_composite(Image.new("RGBA", plain.size, "white"), plain.convert("RGBA"))
+        expected = np.asarray(plain.convert("RGB"))
+        assert decoded.scale == 1 and np.array_equal(decoded.pixels, expected), name
+        ours = backend.detect_faces(decoded).faces
+        theirs = backend.detect_faces(DecodedImage(pixels=expected, format=decoded.format)).faces
+        assert ours and len(ours) == len(theirs), name
+        for mine, reference in zip(ours, theirs, strict=True):
+            assert mine.box == reference.box
+            assert np.abs(mine.embedding - reference.embedding).max() < 1e-6, name

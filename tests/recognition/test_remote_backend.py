@@ -224,3 +224,15 @@ def test_the_default_deadline_is_below_gunicorns_worker_timeout() -> None:
     options = settings.RECOGNITION["OPTIONS"]
     assert options["DEADLINE"] < 60  # gunicorn --timeout 60 (README, scripts/stack)
     assert HTTPBackend(**options).deadline == options["DEADLINE"]
+
+
+def test_the_remote_pose_equals_the_local_one(service: str, dlib_backend: Any, read: Any) -> None:
+    """The liveness step's landmarks and yaw come back from the service as the local backend computes them."""
+    backend = remote(service)
+    here, there = dlib_backend.face_pose(read("probes/obama1.jpg")), backend.face_pose(read("probes/obama1.jpg"))
+    assert np.abs(here.embedding - there.embedding).max() <= 1e-6
+    assert here.box == there.box and here.yaw == pytest.approx(there.yaw) and here.yaw > 15
+    assert np.array_equal(here.landmarks, there.landmarks)
+    with pytest.raises(FaceQualityError) as refused:
+        backend.face_pose(read("edge/no_face_dogs.jpg"))
+    assert refused.value.error_code == ErrorCode.NO_FACE_FOUND

@@ -1,5 +1,6 @@
-"""The access log: views of faces and classroom photos, face crops, report exports and the faces in the
-Django admin are logged (who, what, when, how), and the office lists them with filters."""
+"""The access log: views of faces and classroom photos, face crops, reports and their exports and the
+faces in the Django admin are logged (who, what, when, how), and the office lists them with filters.
+Every route's classification: test_access_log_routes.py."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def test_enrolment_face_crop_is_logged(client, teacher):
     assert (entry.kind, entry.object_id) == ("face_image", str(face.pk))
 
 
-def test_report_exports_are_logged_but_not_the_report_page(client, teacher, photo):
+def test_report_pages_and_exports_are_logged(client, teacher, photo):
     course = photo.session.course
     client.force_login(teacher)
     assert client.get(f"/courses/{course.pk}/report.csv").status_code == 200
@@ -81,7 +82,7 @@ def test_report_exports_are_logged_but_not_the_report_page(client, teacher, phot
     assert client.get(f"/courses/{course.pk}/report/").status_code == 200
     assert api_client_for(teacher).get(f"/api/v1/courses/{course.pk}/report/?format=csv").status_code == 200
     assert list(AccessLogEntry.objects.order_by("id").values_list("kind", "how")) == [
-        ("report_export", "page"), ("report_export", "page"), ("report_export", "api")]
+        ("report_export", "page"), ("report_export", "page"), ("report_view", "page"), ("report_export", "api")]
 
 
 def test_admin_views_of_faces_are_logged(client, admin_user, teacher):

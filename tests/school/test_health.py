@@ -88,3 +88,53 @@ def test_json_logs_carry_the_request_id(capsys: Any) -> None:
     record = json.loads(line)
     assert record["message"] == "photo 12 queued" and record["request_id"] == "req-7"
     assert record["level"] == "WARNING" and record["logger"] == "attendance.test"
+
+
+def _behind_proxies(settings: Any, count: int) -> None:
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
+
+def test_metrics_refuse_a_request_a_same_host_proxy_forwarded_for_a_public_address(client: Any,
+                                                                                   settings: Any) -> None:
+    _behind_proxies(settings, 1)
+    # The proxy on this host connects from loopback; the client it forwarded for is public.
+    forwarded = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert forwarded.status_code == 403 and b"process_" not in forwarded.content
+    # A scraper on this host, through the proxy or straight to the app, is still answered.
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+
+
+def test_without_trusted_proxies_a_forwarded_request_is_not_a_loopback_caller(client: Any, settings: Any) -> None:
+    _behind_proxies(settings, 0)
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 403
+
+
+@pytest.fixture
+def failing_check(monkeypatch: Any) -> None:
+    from school import health
+
+    def database_of_the_district() -> None:
+        raise ConnectionError("could not connect to db-internal.school.lan:5432 as attendance")
+
+    monkeypatch.setitem(health._registered_checks, "district", database_of_the_district)
+
+
+@pytest.mark.usefixtures("failing_check")
+def test_readiness_tells_the_public_only_which_checks_fail(client: Any, settings: Any) -> None:
+    _behind_proxies(settings, 1)
+    response = client.get("/readyz", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failing": ["district"]}
+    assert b"db-internal" not in response.content
+
+
+@pytest.mark.usefixtures("failing_check")
+def test_readiness_details_go_to_loopback_and_to_the_metrics_token(client: Any, settings: Any) -> None:
+    local = client.get("/readyz", REMOTE_ADDR="127.0.0.1").json()
+    assert "db-internal.school.lan" in local["checks"]["district"]["error"]
+    assert local["checks"]["database"]["ok"] is True
+    settings.METRICS_TOKEN = "s3cret"
+    assert "checks" not in client.get("/readyz", REMOTE_ADDR="10.1.2.3").json()
+    with_token = client.get("/readyz", REMOTE_ADDR="10.1.2.3", HTTP_AUTHORIZATION="Bearer s3cret").json()
+    assert "db-internal.school.lan" in with_token["checks"]["district"]["error"]

@@ -24,7 +24,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("csv", type=Path, help="the roster file")
         parser.add_argument("--course", help="enrol every student in this course code (unless the row says)")
-        parser.add_argument("--by", required=True, help="username recorded as the importer (and consent recorder)")
+        parser.add_argument("--by", required=True, help="username recorded as the importer (and consent recorder); "
+                                                        "their rights apply: only an office user changes a guardian "
+                                                        "address already set")
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
     def handle(self, *args: Any, csv: Path, course: str | None = None, by: str, dry_run: bool = False,

@@ -1,6 +1,7 @@
 """Self check-in with the real dlib model and real selfies: the signed, expiring QR token (tampering,
 expiry, wrong session, closed window), 1:1 verification (own face accepted, another's refused),
-one check-in per student, the device guard, the geofence, the teacher's decision, rate limits."""
+one check-in per student, the device guard, the geofence, the teacher's decision, rate limits. What makes
+a check-in present rather than pending (issue 19) is in test_presence.py."""
 
 from __future__ import annotations
 
@@ -16,49 +17,27 @@ from django.test import Client
 
 from accounts.models import StudentProfile
 from attendance.checkin import services as checkin
-from attendance.models import AttendanceRecord, AttendanceSession, CheckinAttempt, CheckinWindow
+from attendance.models import AttendanceSession, CheckinAttempt, CheckinWindow
 from attendance.register import services
 from school.models import SchoolSettings
+from school.sealed import seal
 from tests import factories
+from tests.attendance.checkin.phones import (
+    BIDEN_SELFIE,
+    KIT_TURN,
+    OBAMA_SELFIE,
+    OBAMA_TURN,
+    pupil,
+    record,
+    scan,
+    send_selfie,
+    send_turn,
+)
 from tests.classroom import EnrolledClass
 from tests.conftest import ClientFor
 
 pytestmark = pytest.mark.django_db
 
-OBAMA_SELFIE = "probes/obama1.jpg"  # obama is enrolled with people/obama/obama.jpg
-BIDEN_SELFIE = "people/biden/biden2.jpg"  # biden is enrolled with people/biden/biden.jpg
-
-
-@pytest.fixture
-def session(enrolled_class: EnrolledClass, teacher: Any) -> AttendanceSession:
-    return services.session_create(course=enrolled_class.course, date=datetime.date(2026, 11, 20), by=teacher)
-
-
-@pytest.fixture
-def window(session: AttendanceSession, teacher: Any) -> CheckinWindow:
-    return checkin.checkin_window_create(session=session, by=teacher, minutes=10)
-
-
-def pupil(enrolled: EnrolledClass, key: str) -> Client:
-    """A logged-in phone of the student `key` (with a login of their own)."""
-    student: StudentProfile = enrolled.students[key]
-    student.user = factories.StudentUserFactory(username=f"pupil-{key}")
-    student.save(update_fields=["user"])
-    client = Client()
-    client.force_login(student.user)
-    return client
-
-
-def scan(client: Client, window: CheckinWindow) -> Any:
-    return client.get(f"/checkin/{checkin.checkin_token_make(window=window)}/")
-
-
-def send_selfie(client: Client, enrolled: EnrolledClass, relative: str, **extra: str) -> Any:
-    return client.post("/checkin/", {"selfie": enrolled.photo(relative), **extra})
-
-
-def record(session: AttendanceSession, enrolled: EnrolledClass, key: str) -> AttendanceRecord:
-    return AttendanceRecord.objects.get(session=session, student=enrolled.students[key])
 
 
 def test_own_selfie_marks_present_with_evidence(session: AttendanceSession, window: CheckinWindow,
@@ -67,10 +46,11 @@ def test_own_selfie_marks_present_with_evidence(session: AttendanceSession, wind
     scanned = scan(phone, window)
     assert scanned.status_code == 302 and scanned["Location"] == "/checkin/"
     assert checkin.DEVICE_COOKIE in scanned.cookies
-    assert b"capture=\"user\"" in phone.get("/checkin/").content
+    page = phone.get("/checkin/").content
+    assert b"data-liveness" in page and b"capture=\"user\"" in page  # the camera step, a photo without a camera
 
     started = time.perf_counter()
-    response = send_selfie(phone, enrolled_class, OBAMA_SELFIE)
+    response = send_turn(phone, enrolled_class)
     elapsed = time.perf_counter() - started
 
     assert response.status_code == 200 and b'data-checkin-outcome="present"' in response.content
@@ -94,7 +74,7 @@ def test_another_persons_selfie_is_refused(session: AttendanceSession, window: C
     assert refused.outcome == "refused" and refused.error_code == "FACE_MISMATCH" and refused.distance >= 0.6
     assert not refused.selfie  # a refused selfie is not kept
     # The refusal is not the one check-in: the student may try again with their own face.
-    assert send_selfie(phone, enrolled_class, OBAMA_SELFIE).status_code == 200
+    assert send_turn(phone, enrolled_class).status_code == 200
     assert record(session, enrolled_class, "obama").status == "present"
 
 
@@ -120,19 +100,21 @@ def test_tampered_expired_foreign_and_closed_tokens_are_refused(monkeypatch: Any
     token = checkin.checkin_token_make(window=window)
     tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
     assert phone.get(f"/checkin/{tampered}/").status_code == 400
-    # Another salt (a token of some other signed feature of the site) is not a check-in code.
-    foreign = signing.dumps({"s": session.pk, "w": window.pk, "n": "x"}, salt="something.else")
+    # Another purpose (a token of some other sealed or signed feature of the site) is not a check-in code.
+    foreign = seal({"s": session.pk, "w": window.pk}, purpose="something.else")
     assert phone.get(f"/checkin/{foreign}/").status_code == 400
-    # Signed for another session with this window's id: not for this lesson.
+    assert phone.get(f"/checkin/{signing.dumps({'s': session.pk, 'w': window.pk}, salt=checkin.TOKEN_SALT)}/"
+                     ).status_code == 400
+    # Sealed for another session with this window's id: not for this lesson.
     other = services.session_create(course=enrolled_class.course, date=datetime.date(2026, 11, 21), by=teacher)
-    wrong = signing.dumps({"s": other.pk, "w": window.pk, "n": "x"}, salt=checkin.TOKEN_SALT)
+    wrong = seal({"s": other.pk, "w": window.pk}, purpose=checkin.TOKEN_SALT)
     refused = phone.get(f"/checkin/{wrong}/")
     assert refused.status_code == 400 and b"not for this lesson" in refused.content
     # Made 31 seconds ago: expired.
     real_time = time.time
-    monkeypatch.setattr(signing.time, "time", lambda: real_time() - 31)
+    monkeypatch.setattr(time, "time", lambda: real_time() - 31)
     old = checkin.checkin_token_make(window=window)
-    monkeypatch.setattr(signing.time, "time", real_time)
+    monkeypatch.setattr(time, "time", real_time)
     assert phone.get(f"/checkin/{old}/").status_code == 410
     assert phone.get("/checkin/").status_code == 410  # nothing scanned: no selfie page
     # A closed window, then a finalised session.
@@ -161,7 +143,7 @@ def test_a_second_student_on_the_same_phone_waits_for_the_teacher(session: Atten
                                                                   enrolled_class: EnrolledClass) -> None:
     phone = pupil(enrolled_class, "obama")
     scan(phone, window)
-    send_selfie(phone, enrolled_class, OBAMA_SELFIE)
+    send_turn(phone, enrolled_class)
     device = phone.cookies[checkin.DEVICE_COOKIE].value
     friend = pupil(enrolled_class, "biden")
     friend.cookies[checkin.DEVICE_COOKIE] = device  # the same phone, the other student logged in
@@ -192,14 +174,14 @@ def test_geofence(session: AttendanceSession, window: CheckinWindow, enrolled_cl
     far = pupil(enrolled_class, "obama")
     scan(far, window)
     assert b"data-needs-location" in far.get("/checkin/").content
-    send_selfie(far, enrolled_class, OBAMA_SELFIE, latitude="51.5140", longitude="-0.0980")  # 2.3 km away
+    send_turn(far, enrolled_class, latitude="51.5140", longitude="-0.0980")  # 2.3 km away
     obama = record(session, enrolled_class, "obama")
     assert obama.status == "pending" and "m from school (limit 200 m)" in obama.reason
-    near = pupil(enrolled_class, "biden")
+    near = pupil(enrolled_class, "kit_harington")
     scan(near, window)
-    send_selfie(near, enrolled_class, BIDEN_SELFIE, latitude="51.5010", longitude="-0.1250")
-    assert record(session, enrolled_class, "biden").status == "present"
-    assert CheckinAttempt.objects.get(student=enrolled_class.students["biden"]).metres_from_school < 200
+    send_turn(near, enrolled_class, KIT_TURN, latitude="51.5010", longitude="-0.1250")
+    assert record(session, enrolled_class, "kit_harington").status == "present"
+    assert CheckinAttempt.objects.get(student=enrolled_class.students["kit_harington"]).metres_from_school < 200
 
 
 def test_the_teachers_decision_wins(teacher: Any, session: AttendanceSession, window: CheckinWindow,
@@ -263,8 +245,19 @@ def test_selfie_verification_service_with_real_photos(session: AttendanceSession
                                                       enrolled_class: EnrolledClass, faces: Path) -> None:
     pupil(enrolled_class, "biden")
     user = enrolled_class.students["biden"].user
-    own = checkin.checkin_submit(window=window, user=user, selfie=(faces / BIDEN_SELFIE).read_bytes(), device_id="d1")
-    assert own.attempt.outcome == "present" and own.attempt.distance < 0.5
+    own = checkin.checkin_submit(window=window, user=user, selfie=(faces / BIDEN_SELFIE).read_bytes(), device_id="d1",
+                                 client_address="127.0.0.1")
+    assert own.attempt.outcome == "pending" and own.attempt.distance < 0.5  # the face is his: no liveness step
+    pupil(enrolled_class, "rose_leslie")
+    rose = checkin.checkin_submit(window=window, user=enrolled_class.students["rose_leslie"].user,
+                                  frames=[(faces / frame).read_bytes() for frame in OBAMA_TURN], device_id="d3",
+                                  client_address="127.0.0.1")
+    assert rose.attempt.outcome == "refused" and rose.attempt.error_code == "FACE_MISMATCH"
+    pupil(enrolled_class, "obama")
+    obama = checkin.checkin_submit(window=window, user=enrolled_class.students["obama"].user,
+                                   frames=[(faces / frame).read_bytes() for frame in OBAMA_TURN], device_id="d4",
+                                   client_address="127.0.0.1")
+    assert obama.attempt.outcome == "present" and obama.attempt.distance < 0.5
     pupil(enrolled_class, "kit_harington")
     kit = enrolled_class.students["kit_harington"].user
     other = checkin.checkin_submit(window=window, user=kit, selfie=(faces / OBAMA_SELFIE).read_bytes(), device_id="d2")
@@ -279,7 +272,7 @@ def test_selfies_go_with_the_photo_retention(session: AttendanceSession, window:
 
     phone = pupil(enrolled_class, "obama")
     scan(phone, window)
-    send_selfie(phone, enrolled_class, OBAMA_SELFIE)
+    send_turn(phone, enrolled_class)
     attempt = CheckinAttempt.objects.get(session=session)
     stored = attempt.selfie.storage, attempt.selfie.name
     assert stored[0].exists(stored[1])
@@ -315,7 +308,7 @@ def test_a_mobile_app_checks_in_through_the_api(monkeypatch: Any, session: Atten
     wrong = app.post("/api/v1/checkin/", {"ticket": ticket, "image": enrolled_class.photo(BIDEN_SELFIE)},
                      format="multipart", HTTP_X_DEVICE_ID="phone-1")
     assert wrong.status_code == 422 and wrong.json()["error_code"] == "FACE_MISMATCH"
-    done = app.post("/api/v1/checkin/", {"ticket": ticket, "image": enrolled_class.photo(OBAMA_SELFIE)},
+    done = app.post("/api/v1/checkin/", {"ticket": ticket, "frames": [enrolled_class.photo(f) for f in OBAMA_TURN]},
                     format="multipart", HTTP_X_DEVICE_ID="phone-1")
     assert done.status_code == 201 and done.json()["outcome"] == "present" and done.json()["status"] == "present"
     again = app.post("/api/v1/checkin/", {"ticket": ticket, "image": enrolled_class.photo(OBAMA_SELFIE)},
@@ -326,9 +319,9 @@ def test_a_mobile_app_checks_in_through_the_api(monkeypatch: Any, session: Atten
     shared = friend.post("/api/v1/checkin/", {"ticket": biden_ticket, "image": enrolled_class.photo(BIDEN_SELFIE)},
                          format="multipart", HTTP_X_DEVICE_ID="phone-1")
     assert shared.status_code == 201 and shared.json()["outcome"] == "pending"
-    # A ticket older than CHECKIN_SCAN_SECONDS has expired.
+    # A ticket older than CHECKIN_SCAN_SECONDS (60: the time to take a selfie) has expired.
     real_time = time.time
-    monkeypatch.setattr(signing.time, "time", lambda: real_time() - 301)
+    monkeypatch.setattr(signing.time, "time", lambda: real_time() - 61)
     old = checkin.checkin_scan_ticket(window=window, user=enrolled_class.students["obama"].user)
     monkeypatch.setattr(signing.time, "time", real_time)
     expired = app.post("/api/v1/checkin/", {"ticket": old, "image": enrolled_class.photo(OBAMA_SELFIE)},

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -17,7 +16,7 @@ from accounts.models import TeacherSettings
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
 from attendance.register import services
 from school.clock import school_now
-from tests.attendance.live_frames import post_frame, tiny_jpeg
+from tests.attendance.live_frames import frame_scene, post_frame, tiny_jpeg
 from tests.classroom import EnrolledClass
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +74,68 @@ def test_students_become_present_after_two_frames_and_one_frame_changes_nothing(
     # The review's crops work on it as on a photo.
     crop = teacher_api.get(f"/api/v1/sessions/{session.pk}/faces/{kept[0].pk}/crop/")
     assert crop.status_code == 200 and crop["Content-Type"] == "image/jpeg"
+
+
+def _frame_bytes(scene: Any, quality: int, scale: float = 1.0) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.fromarray(scene.pixels)
+    if scale != 1.0:
+        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _post_bytes(api: Any, session: AttendanceSession, data: bytes) -> dict:
+    response = api.post(f"/api/v1/sessions/{session.pk}/live/frames/",
+                        {"image": SimpleUploadedFile("frame.jpg", data, content_type="image/jpeg")}, format="multipart")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_still_photo_sent_again_re_encoded_or_rescaled_never_marks_anyone(
+        teacher_api: Any, session: AttendanceSession, enrolled_class: EnrolledClass, faces: Path) -> None:
+    start(teacher_api, session)
+    still = frame_scene(faces, ("obama", "biden"), seed=11)
+    first = _frame_bytes(still, 85)
+    # The same picture: again byte for byte, re-encoded at other JPEG qualities, slightly rescaled.
+    copies = [first, first, _frame_bytes(still, 90), _frame_bytes(still, 75), _frame_bytes(still, 95),
+              _frame_bytes(still, 60), _frame_bytes(still, 85, 0.97), _frame_bytes(still, 90, 0.9),
+              _frame_bytes(still, 85, 1.03)]
+    for index, data in enumerate(copies):
+        body = _post_bytes(teacher_api, session, data)
+        # Both are recognised in every copy (so the copies are sightings), and nobody is marked.
+        assert {face["name"] for face in body["faces"] if face["student"]} == {"Barack Obama", "Joe Biden"}, index
+        assert body["newly_marked"] == [] and body["repeated"] is (index > 0), index
+    for key in ("obama", "biden"):
+        assert status_of(session, enrolled_class, key).status == "unmarked"
+        evidence = LiveEvidence.objects.get(session=session, student=enrolled_class.students[key])
+        assert evidence.confident_frames + evidence.uncertain_frames == 1  # one piece of evidence
+    assert SessionPhoto.objects.filter(session=session).count() == 0
+
+
+def test_a_student_who_moves_is_marked_after_live_min_frames_and_still_frames_between_do_not_count(
+        settings: Any, teacher_api: Any, session: AttendanceSession, enrolled_class: EnrolledClass,
+        faces: Path) -> None:
+    settings.LIVE_MIN_FRAMES = 3
+    start(teacher_api, session)
+
+    def frame(moves: tuple[tuple[str, int, int], ...], quality: int) -> bytes:
+        return _frame_bytes(frame_scene(faces, ("obama",), 12, moves), quality)
+
+    steps = [frame((), 85),
+             frame((), 90),  # the same class re-encoded: not a sighting
+             frame((("obama", 4, 0),), 85),  # moved 4 px to the right: the second
+             frame((("obama", 4, 0),), 75),  # still there: not one
+             frame((("obama", 4, 3),), 85)]  # moved 3 px down: the third, marked
+    marked = [[m["name"] for m in _post_bytes(teacher_api, session, data)["newly_marked"]] for data in steps]
+    assert marked == [[], [], [], [], ["Barack Obama"]]
+    record = status_of(session, enrolled_class, "obama")
+    assert record.status == "present" and "3 frames" in record.reason
+    assert LiveEvidence.objects.get(session=session, student=enrolled_class.students["obama"]).confident_frames == 3
 
 
 def test_uncertain_matches_only_make_a_pending_record(teacher_api: Any, teacher: Any, session: AttendanceSession,
@@ -151,16 +212,69 @@ def test_frames_need_a_running_live_mode_and_it_stops_at_the_time_limit(teacher_
 
 
 def test_a_frame_while_another_is_processed_is_told_to_retry(teacher_api: Any, session: AttendanceSession) -> None:
-    start(teacher_api, session)
-    cache.add(f"live-frame-busy:{session.pk}", 1, 30)  # a frame of this session in flight
-    frame = SimpleUploadedFile("f.jpg", tiny_jpeg(), content_type="image/jpeg")
-    busy = teacher_api.post(f"/api/v1/sessions/{session.pk}/live/frames/", {"image": frame}, format="multipart")
+    run = start(teacher_api, session)
+    url = f"/api/v1/sessions/{session.pk}/live/frames/"
+    # A frame of this session in flight (claimed by another worker).
+    LiveRun.objects.filter(pk=run["id"]).update(frame_busy_until=timezone.now() + datetime.timedelta(seconds=30))
+    busy = teacher_api.post(url, {"image": SimpleUploadedFile("f.jpg", tiny_jpeg())}, format="multipart")
     assert busy.status_code == 429 and busy.json()["error_code"] == "LIVE_FRAME_IN_FLIGHT"
     assert busy["Retry-After"] == "1"
-    cache.delete(f"live-frame-busy:{session.pk}")
-    frame = SimpleUploadedFile("f.jpg", tiny_jpeg(), content_type="image/jpeg")
-    ok = teacher_api.post(f"/api/v1/sessions/{session.pk}/live/frames/", {"image": frame}, format="multipart")
+    # A claim past its time (the worker died with the frame) blocks nothing; a processed frame leaves none.
+    LiveRun.objects.filter(pk=run["id"]).update(frame_busy_until=timezone.now() - datetime.timedelta(seconds=1))
+    ok = teacher_api.post(url, {"image": SimpleUploadedFile("f.jpg", tiny_jpeg())}, format="multipart")
     assert ok.status_code == 200 and ok.json()["faces"] == []
+    assert LiveRun.objects.get(pk=run["id"]).frame_busy_until is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frames_of_one_session_sent_at_once_to_several_workers_are_processed_one_at_a_time(settings: Any) -> None:
+    """Four frames of one session reach four worker processes at once (no Redis: each has its own local
+    cache): one is processed, the three others are told to retry, while it is in flight."""
+    import multiprocessing
+
+    from django.db import connection
+
+    from attendance.live.services import live_run_start
+    from tests import factories
+    from tests.attendance.live import frame_workers
+
+    teacher = factories.TeacherFactory()
+    course = factories.CourseFactory(teacher=teacher)
+    factories.EnrollmentFactory(course=course)  # a student still to see: the run goes on
+    session = services.session_create(course=course, date=datetime.date(2026, 11, 20), by=teacher)
+    run = live_run_start(session=session, by=teacher)
+    context = multiprocessing.get_context("spawn")  # nothing inherited: a worker of its own
+    messages, release = context.Queue(), context.Event()
+    workers = [context.Process(target=frame_workers.post_frame, daemon=True, args=(
+        index, connection.settings_dict["NAME"], str(settings.MEDIA_ROOT), teacher.pk, session.pk, tiny_jpeg(),
+        messages, release)) for index in range(4)]
+    for worker in workers:
+        worker.start()
+    entered: set[int] = set()
+    answers: dict[int, tuple] = {}
+    try:
+        # Every worker has answered or is recognising its frame: only then may the frames in flight finish.
+        while len(answers) + len(entered - set(answers)) < len(workers):
+            kind, index, *rest = messages.get(timeout=300)
+            if kind == "entered":
+                entered.add(index)
+            else:
+                answers[index] = tuple(rest)
+        release.set()
+        while len(answers) < len(workers):
+            kind, index, *rest = messages.get(timeout=300)
+            if kind == "answer":
+                answers[index] = tuple(rest)
+    finally:
+        release.set()
+        for worker in workers:
+            worker.join(60)
+    assert len(entered) == 1, answers
+    assert sorted(status for status, _, _ in answers.values()) == [200, 429, 429, 429], answers
+    assert all((code, retry_after) == ("LIVE_FRAME_IN_FLIGHT", "1")
+               for status, code, retry_after in answers.values() if status == 429), answers
+    run.refresh_from_db()
+    assert run.frames == 1 and run.frame_busy_until is None
 
 
 def test_frames_are_small_limited_and_private(settings: Any, teacher_api: Any, other_teacher_api: Any,

@@ -162,3 +162,32 @@ def test_guardian_consent_goes_into_the_history_with_an_erasure_receipt(client, 
     assert receipt.embeddings_deleted == 1 and receipt.photos_deleted == 1
     shown = client.get(link).content.decode()  # the family sees the receipt
     assert 'id="erasure-receipts"' in shown and receipt.summary in shown
+
+
+def test_a_sent_absence_email_leaves_no_working_link_in_the_outbox(client, child, settings,
+                                                                   django_capture_on_commit_callbacks):
+    from attendance.register.notices import session_finalized
+
+    settings.SITE_URL = "https://attendance.school.example"
+    session = finalised_session(child.courses.get(), DAY + datetime.timedelta(days=1),
+                                {child: ("absent", "manual", None)})
+    with django_capture_on_commit_callbacks(execute=True):
+        session_finalized(session_id=session.pk, before={})
+    (delivered,) = [m for m in mail.outbox if m.subject.startswith("Absence")]
+    assert "/guardian/attendance/" in delivered.body  # the family got the link
+    kept = OutboxMessage.objects.get(kind="absence", to=child.guardian_email)
+    assert kept.status == "sent" and "was marked absent" in kept.body
+    assert "/guardian/" not in kept.body and "(link removed once sent)" in kept.body
+
+
+def test_a_sent_daily_summary_leaves_no_working_link_in_the_outbox(child, django_capture_on_commit_callbacks):
+    from attendance.register.daily_mail import guardian_summaries_queue
+    from school.selectors import school_settings_get
+
+    settings_row = school_settings_get()
+    settings_row.guardian_daily_summary = True
+    settings_row.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        guardian_summaries_queue(day=DAY)
+    kept = OutboxMessage.objects.get(kind="daily_summary", to=child.guardian_email)
+    assert kept.status == "sent" and child.full_name in kept.body and "/guardian/" not in kept.body

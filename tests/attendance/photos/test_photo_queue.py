@@ -216,3 +216,69 @@ def test_a_queued_photo_is_seen_at_its_upload_not_when_the_worker_gets_to_it(ses
     processing.photo_process_stored(photo_id=photo.pk)
     record = AttendanceRecord.objects.get(session=session, student=enrolled_class.students["obama"])
     assert record.seen_at == uploaded and record.seen_at_source == photo.taken_at_source
+
+
+def test_the_sweep_releases_a_dead_workers_claim_and_never_a_live_one(session: Any, enrolled_class: Any,
+                                                                       queue: list[int]) -> None:
+    dead = processing.session_photo_store(session=session, image=enrolled_class.bytes("probes/obama1.jpg"), by=None)
+    live = processing.session_photo_store(session=session, image=enrolled_class.bytes("probes/kit_with_rose.jpg"),
+                                          by=None)
+    now = timezone.now()
+    # Both claimed; one worker was killed (its claim not refreshed past CLAIM_STALE), the other refreshes it.
+    SessionPhoto.objects.filter(pk=dead.photo.pk).update(
+        state="processing", updated_at=now - processing.CLAIM_STALE - datetime.timedelta(seconds=1))
+    SessionPhoto.objects.filter(pk=live.photo.pk).update(
+        state="processing", updated_at=now - datetime.timedelta(seconds=processing.CLAIM_HEARTBEAT_SECONDS))
+    assert processing.photos_resume() == 1 and queue == [dead.photo.pk]
+    assert SessionPhoto.objects.get(pk=dead.photo.pk).state == "queued"  # the claim is released
+    assert SessionPhoto.objects.get(pk=live.photo.pk).state == "processing"
+    assert processing.photos_resume() == 0 and queue == [dead.photo.pk]  # once, not on every sweep
+
+
+def test_a_photo_the_broker_did_not_take_is_queued_by_the_next_sweep(session: Any, enrolled_class: Any,
+                                                                     settings: Any, monkeypatch: pytest.MonkeyPatch,
+                                                                     django_capture_on_commit_callbacks: Any) -> None:
+    from celery import current_app
+
+    settings.PHOTO_PROCESSING = "queue"
+    calls: list[int] = []
+
+    def send_task(name: str, args: list[int], **kwargs: Any) -> None:
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise ConnectionError("Redis is down")  # at the upload
+
+    monkeypatch.setattr(current_app, "send_task", send_task)
+    with django_capture_on_commit_callbacks(execute=True):
+        stored = processing.session_photo_store(session=session, image=enrolled_class.bytes("probes/obama1.jpg"),
+                                                by=None)
+    assert calls == [stored.photo.pk] and SessionPhoto.objects.get(pk=stored.photo.pk).state == "queued"
+    # Redis is back: the next sweep queues it, not one a minute after the upload.
+    assert processing.photos_resume() == 1 and calls == [stored.photo.pk, stored.photo.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_refreshes_its_claim_while_it_processes(session: Any, enrolled_class: Any, queue: list[int],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    photo = processing.session_photo_store(session=session, image=enrolled_class.bytes("probes/obama1.jpg"),
+                                           by=None).photo
+    monkeypatch.setattr(processing, "CLAIM_HEARTBEAT_SECONDS", 0.05)
+    analyse = processing.photo_analyse
+    refreshed: list[bool] = []
+
+    def slow_analyse(**kwargs: Any) -> Any:
+        claimed = SessionPhoto.objects.get(pk=photo.pk)
+        assert claimed.state == "processing"
+        deadline = time.monotonic() + 20  # a bound, not a speed claim
+        while time.monotonic() < deadline and not refreshed:
+            if SessionPhoto.objects.get(pk=photo.pk).updated_at > claimed.updated_at:
+                refreshed.append(True)
+            time.sleep(0.05)
+        return analyse(**kwargs)
+
+    monkeypatch.setattr(processing, "photo_analyse", slow_analyse)
+    assert processing.photo_process_stored(photo_id=photo.pk).result is not None
+    assert refreshed == [True]
+    assert SessionPhoto.objects.get(pk=photo.pk).state == "done"

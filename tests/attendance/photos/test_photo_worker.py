@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,30 +15,13 @@ from attendance.models import AttendanceRecord, DetectedFace, SessionPhoto
 from attendance.photos import processing
 from smart_attendance.celery import app as celery_app
 from tests.recognition.servers import Script, django_server, stub_server
-from tests.stack import celery_worker, database_url
+from tests.stack import celery_worker, database_url, kill_group, use_broker, wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
 API_KEY = "stack-test-key"
 DOWN = (503, json.dumps({"success": False, "error": "The model is reloading.",
                          "error_code": "RECOGNITION_UNAVAILABLE"}).encode())
-
-
-def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-
-
-def use_broker(url: str) -> None:
-    # This process publishes to the test's redis-server: new connection and producer pools for it.
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -66,7 +49,8 @@ def stack(settings: Any, redis_url: str, tmp_path: Path) -> Iterator[dict[str, A
                 "EMAIL_FILE_PATH": str(tmp_path / "mail"),
             }
             with celery_worker(env, tmp_path / "worker.log") as worker:
-                yield {"script": script, "worker": worker, "mail": tmp_path / "mail", "log": tmp_path / "worker.log"}
+                yield {"script": script, "worker": worker, "mail": tmp_path / "mail", "log": tmp_path / "worker.log",
+                       "env": env}
     use_broker(previous_broker)
 
 
@@ -128,3 +112,41 @@ def test_a_queued_photo_survives_a_recognition_outage_and_is_applied_once(
     assert finalise.status_code == 200, finalise.content
     mails = wait_for(lambda: list(stack["mail"].glob("*.log")), 15, "the worker's e-mails")
     assert "Absence" in "".join(path.read_text() for path in mails)
+
+
+def test_a_photo_whose_worker_is_killed_mid_processing_is_done_by_the_next_worker_once(
+        teacher_api: Any, enrolled_class: Any, stack: dict[str, Any], tmp_path: Path) -> None:
+    script: Script = stack["script"]
+    with script.lock:
+        script.responses = [25.0]  # the first recognition call is slow: the worker is killed inside it
+    session = teacher_api.post(f"/api/v1/courses/{enrolled_class.course.pk}/sessions/",
+                               {"date": "2026-11-23"}, format="json").json()
+    response = teacher_api.post(f"/api/v1/sessions/{session['id']}/photos/",
+                                {"image": enrolled_class.photo("probes/obama_and_biden.jpg")}, format="multipart")
+    assert response.status_code == 202, response.content
+    photo_id = response.json()["photo"]["id"]
+    wait_for(lambda: photo_state(photo_id) == "processing" and script.hits, 30, "the worker to be on the photo")
+
+    kill_group(stack["worker"])  # kill -9 of the whole worker: no clean-up, no message given back
+    killed = time.monotonic()
+    assert photo_state(photo_id) == "processing"  # stranded
+    finalise = teacher_api.post(f"/api/v1/sessions/{session['id']}/finalize/", {}, format="json")
+    assert finalise.status_code == 409 and finalise.json()["error_code"] == "PHOTOS_PROCESSING"
+
+    # A new worker with its beat: the sweep releases the dead claim and the worker processes the photo.
+    with celery_worker(stack["env"], tmp_path / "worker2.log", beat_schedule=tmp_path / "beat"):
+        wait_for(lambda: photo_state(photo_id) == "done", 120, "the photo to be processed after the kill")
+        recovered = time.monotonic() - killed
+    print(f"\nworker killed mid-processing: photo done {recovered:.1f} s after the kill")
+
+    photo = SessionPhoto.objects.get(pk=photo_id)
+    assert photo.attempts == 2  # the killed run and the one that finished
+    assert DetectedFace.objects.filter(photo_id=photo_id).count() == 3  # one set of faces
+    status = teacher_api.get(f"/api/v1/photos/{photo_id}/").json()
+    assert status["face_count"] == 3 and len(status["matches"]) == 3
+    present = set(AttendanceRecord.objects.filter(session_id=session["id"], status="present")
+                  .values_list("student_id", flat=True))
+    assert present == {enrolled_class.students["obama"].pk, enrolled_class.students["biden"].pk}
+    assert "queued again" in (tmp_path / "worker2.log").read_text()  # the sweep released the claim
+    finalise = teacher_api.post(f"/api/v1/sessions/{session['id']}/finalize/", {}, format="json")
+    assert finalise.status_code == 200, finalise.content
