@@ -10,10 +10,13 @@ class AttendanceConfig(AppConfig):
     def ready(self) -> None:
         # Apps are loaded only now: the hooks of the layers below are filled in here, never by imports
         # running upwards.
+        from accounts.consent import biometric_holder_register
         from attendance.access_routes import ROUTES
+        from attendance.live.services import live_face_signatures_erase
         from attendance.register.services import course_sessions_delete
         from classes.services import course_dependent_register
         from school.access_log import access_routes_declare
 
         course_dependent_register(course_sessions_delete)
+        biometric_holder_register(live_face_signatures_erase)
         access_routes_declare(ROUTES)

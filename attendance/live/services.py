@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.consent import Erased
 from accounts.models import StudentProfile, User
 from attendance.faces.analysis import PhotoAnalysis, detected_faces, photo_analyse
 from attendance.live import motion
@@ -340,3 +341,13 @@ def _frame_faces(analysis: PhotoAnalysis, records: dict[int, AttendanceRecord],
                                match=kind, distance=None if match is None else match.distance,
                                status=record.status if record else ""))
     return faces
+
+
+def live_face_signatures_erase(student: StudentProfile) -> Erased:
+    """Forgets the small grey copies of a student's face that live mode keeps to tell a moving face from a
+    still picture (registered with `accounts.consent.biometric_holder_register`: withdrawal reaches them).
+    The counts of frames stay: they are the register's evidence, not the face."""
+    erased = (LiveEvidence.objects.filter(student=student)
+              .filter(Q(motion_signature__isnull=False) | Q(motion_region__isnull=False))
+              .update(motion_signature=None, motion_region=None))
+    return Erased(embeddings=0, photos=erased)

@@ -12,7 +12,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import TeacherSettings
+from accounts.consent import consent_record
+from accounts.models import ErasureReceipt, TeacherSettings
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
 from attendance.register import services
 from school.clock import school_now
@@ -74,6 +75,25 @@ def test_students_become_present_after_two_frames_and_one_frame_changes_nothing(
     # The review's crops work on it as on a photo.
     crop = teacher_api.get(f"/api/v1/sessions/{session.pk}/faces/{kept[0].pk}/crop/")
     assert crop.status_code == 200 and crop["Content-Type"] == "image/jpeg"
+
+
+def test_withdrawing_consent_erases_the_faces_live_mode_kept_to_see_motion(
+        teacher_api: Any, teacher: Any, session: AttendanceSession, enrolled_class: EnrolledClass,
+        faces: Path) -> None:
+    start(teacher_api, session)
+    for seed in (1, 2):
+        assert post_frame(teacher_api, session.pk, faces, ("obama", "biden"), seed=seed).status_code == 200
+    obama, biden = enrolled_class.students["obama"], enrolled_class.students["biden"]
+    assert LiveEvidence.objects.get(session=session, student=obama).motion_signature  # a 24x24 grey face
+
+    consent_record(student=obama, given=False, by=teacher, channel="page")
+
+    evidence = LiveEvidence.objects.get(session=session, student=obama)
+    assert evidence.motion_signature is None and evidence.motion_region is None
+    assert evidence.confident_frames == 2  # the register's evidence stays; the face goes
+    receipt = ErasureReceipt.objects.get(student=obama)
+    assert receipt.photos_deleted >= 1 and receipt.embeddings_deleted >= 1
+    assert LiveEvidence.objects.get(session=session, student=biden).motion_signature  # only his
 
 
 def _frame_bytes(scene: Any, quality: int, scale: float = 1.0) -> bytes:
