@@ -37,11 +37,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.consent import consent_record
+from accounts.guardian import guardian_contact_change
 from accounts.models import ConsentEvent, StudentProfile, User
 from attendance.models import AttendanceRecord, AttendanceSession
 from classes.models import Course, Enrollment
 from recognition.models import FaceEmbedding
 from recognition.results import EMBEDDING_SIZE
+from school.errors import DomainError
 
 LEGACY_LABEL = "legacy"
 LEGACY_MODEL = ("dlib_face_recognition_resnet_model_v1", "legacy-import")
@@ -153,12 +155,20 @@ def _students(documents: list[dict], by: User, consent_recorded: bool,
             result.errors.append(("students", index, "no student number or name"))
             continue
         consent = consent_in_export(_first(doc, "consent_given", "consent")) or consent_recorded
-        student, _ = StudentProfile.objects.update_or_create(
+        guardian_email = str(_first(doc, "guardian_email", "parent_email", "email") or "").strip()[:254]
+        student, created = StudentProfile.objects.update_or_create(
             student_number=str(number)[:32],
-            defaults={"first_name": str(first)[:100], "last_name": str(last or "-")[:100],
-                      "guardian_email": str(_first(doc, "guardian_email", "parent_email", "email") or "")[:254]},
+            defaults={"first_name": str(first)[:100], "last_name": str(last or "-")[:100]},
             create_defaults={"first_name": str(first)[:100], "last_name": str(last or "-")[:100], "created_by": by,
-                             "guardian_email": str(_first(doc, "guardian_email", "parent_email", "email") or "")[:254]})
+                             "guardian_email": guardian_email})
+        if not created and guardian_email:
+            # A known student's guardian address changes the one audited way (the former address is told);
+            # an export without one keeps the address the school has.
+            try:
+                guardian_contact_change(student=student, email=guardian_email, by=by,
+                                        channel=ConsentEvent.Channel.IMPORT)
+            except DomainError as exc:
+                result.errors.append(("students", index, f"guardian_email: {exc.message}"))
         if consent and not student.consent_given:
             consent_record(student=student, given=True, by=by, channel=ConsentEvent.Channel.IMPORT,
                            note="legacy MongoDB import" + (" (operator states the school holds consent)"

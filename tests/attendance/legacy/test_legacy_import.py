@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.models import StudentProfile
+from accounts.models import GuardianContactChange, StudentProfile
 from attendance.models import AttendanceRecord, AttendanceSession
 from attendance.photos import services as photos
 from attendance.register import services
 from classes.models import Course
 from recognition.backends import get_backend
 from recognition.models import FaceEmbedding
+from school.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +99,36 @@ def test_dry_run_and_bad_input(teacher: Any, faces: Path, tmp_path: Path) -> Non
     (empty / "students.json").write_text("{not json")
     with pytest.raises(CommandError, match="not a mongoexport JSON file"):
         call_command("import_legacy_mongo", str(empty), "--by", teacher.username)
+
+
+def test_a_known_students_guardian_address_changes_only_the_audited_way(teacher: Any, admin_user: Any,
+                                                                       faces: Path, tmp_path: Path) -> None:
+    write_export(tmp_path, faces)
+    call_command("import_legacy_mongo", str(tmp_path), "--by", teacher.username, stdout=StringIO(), stderr=StringIO())
+    obama = StudentProfile.objects.get(student_number="L-001")
+    assert obama.guardian_email == "guardian.obama@family.example"  # a new student gets the export's address
+
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("subjects.json", "attendance.json"):
+        (moved / name).write_text((tmp_path / name).read_text())
+    (moved / "students.json").write_text("\n".join(json.dumps(s) for s in [
+        {"roll_number": "L-001", "name": "Barack Obama", "email": "someone.else@elsewhere.example"},
+        {"roll_number": "L-002", "name": "Joe Biden"}]))
+    err = StringIO()
+    call_command("import_legacy_mongo", str(moved), "--by", teacher.username, stdout=StringIO(), stderr=err)
+    # A teacher cannot redirect a guardian's mail by import; the row says why and the address stays.
+    assert "only the school office" in err.getvalue().lower()
+    assert StudentProfile.objects.get(pk=obama.pk).guardian_email == "guardian.obama@family.example"
+    assert not GuardianContactChange.objects.exists()
+
+    call_command("import_legacy_mongo", str(moved), "--by", admin_user.username, stdout=StringIO(), stderr=StringIO())
+    change = GuardianContactChange.objects.get(student=obama)
+    assert (change.old_email, change.new_email, change.channel, change.changed_by) == (
+        "guardian.obama@family.example", "someone.else@elsewhere.example", "import", admin_user)
+    assert OutboxMessage.objects.filter(to="guardian.obama@family.example", kind="guardian_contact").exists()
+    # An export without an address keeps the one the school has.
+    StudentProfile.objects.filter(student_number="L-002").update(guardian_email="biden.family@family.example")
+    call_command("import_legacy_mongo", str(moved), "--by", admin_user.username, stdout=StringIO(), stderr=StringIO())
+    assert StudentProfile.objects.get(student_number="L-002").guardian_email == "biden.family@family.example"
+    assert GuardianContactChange.objects.count() == 1
