@@ -7,10 +7,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from school.validators import printable
+
 
 class Course(models.Model):
     name = models.CharField(max_length=200)
-    code = models.CharField(max_length=32, unique=True)
+    code = models.CharField(max_length=32, unique=True, validators=[printable])
     description = models.TextField(blank=True)
     teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses")
     students = models.ManyToManyField("accounts.StudentProfile", through="Enrollment", related_name="courses")

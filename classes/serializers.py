@@ -5,17 +5,19 @@ from rest_framework import serializers
 from accounts.models import Role, User
 from classes.models import Course, TimetableSlot
 from classes.selectors import course_list_visible
-from school.api.validators import VisibleUniqueValidator, printable
+from school.api.strict import StrictModelSerializer, StrictSerializer
+from school.api.validators import VisibleUniqueValidator
 from school.ids import MAX_ID
+from school.validators import printable
 
 
-class TimetableSlotSerializer(serializers.ModelSerializer):
+class TimetableSlotSerializer(StrictModelSerializer):
     class Meta:
         model = TimetableSlot
         fields = ["id", "weekday", "start_time", "end_time", "room"]
 
 
-class CourseSerializer(serializers.ModelSerializer):
+class CourseSerializer(StrictModelSerializer):
     teacher = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(role__in=[Role.TEACHER, Role.ADMIN]), required=False,
         help_text="Admins only; a teacher who creates a course teaches it.",
@@ -36,11 +38,11 @@ class CourseSerializer(serializers.ModelSerializer):
             lookup="iexact")]}}
 
 
-class EnrollmentRequestSerializer(serializers.Serializer):
+class EnrollmentRequestSerializer(StrictSerializer):
     student_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
                                         allow_empty=False, max_length=1000)
 
 
-class EnrollmentResultSerializer(serializers.Serializer):
+class EnrollmentResultSerializer(StrictSerializer):
     enrolled = serializers.ListField(child=serializers.IntegerField())
     already_enrolled = serializers.ListField(child=serializers.IntegerField())

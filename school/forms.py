@@ -7,14 +7,15 @@ from typing import Any, cast
 from django import forms
 
 from school.models import Closure, SchoolSettings
+from school.validators import school_date
 
 _DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class _RangeForm(forms.Form):
     name = forms.CharField(max_length=100)
-    starts_on = forms.DateField(label="First day", widget=_DATE)
-    ends_on = forms.DateField(label="Last day", widget=_DATE)
+    starts_on = forms.DateField(label="First day", widget=_DATE, validators=[school_date])
+    ends_on = forms.DateField(label="Last day", widget=_DATE, validators=[school_date])
 
     def clean(self) -> dict[str, Any]:
         data = cast(dict[str, Any], super().clean())

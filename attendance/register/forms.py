@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from attendance.register.services import MANUAL_STATUSES
+from school.validators import school_date
 
 STATUS_CHOICES = [(status, status.capitalize()) for status in MANUAL_STATUSES]
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class SessionForm(forms.Form):
-    date = forms.DateField(initial=timezone.localdate,
+    date = forms.DateField(initial=timezone.localdate, validators=[school_date],
                            widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     label = forms.CharField(max_length=50, required=False, help_text="Optional, e.g. 'Period 2'.")
     starts_at = forms.TimeField(required=False, label="Starts at",

@@ -201,3 +201,29 @@ def test_a_new_school_is_set_up_and_used_without_the_django_admin(
     assert login.status_code == 302 and login["Location"] == "/"
     dashboard = client.get("/").content.decode()
     assert "MUS-1" in dashboard and "Period 1" in dashboard
+
+
+@pytest.mark.parametrize("code", ["PHY\t1", "PHY\n1", "PHY\x001", "PHY\x851"])
+def test_the_pages_refuse_a_course_code_with_control_characters_as_the_api_does(office, teacher, code):
+    response = office.post("/office/courses/", {"name": "Physics", "code": code, "description": "",
+                                                "teacher": teacher.pk})
+    # NUL has Django's own message ("Null characters are not allowed"); the others the API's.
+    assert response.status_code == 400 and (b"no control characters" in response.content or "\x00" in code)
+    assert not Course.objects.filter(name="Physics").exists()
+
+
+@pytest.mark.parametrize("day", ["0359-11-20", "1999-12-31", "3026-11-20"])
+def test_the_pages_refuse_dates_outside_the_schools_range_as_the_api_does(office, client, teacher, day):
+    from attendance.models import AttendanceSession
+    from school.models import Closure, Term
+
+    term = office.post("/office/calendar/", {"term-name": "T", "term-starts_on": day, "term-ends_on": "2099-01-01"})
+    closure = office.post("/office/calendar/", {"closure-name": "C", "closure-kind": "holiday",
+                                                "closure-starts_on": day, "closure-ends_on": "2099-01-01"})
+    assert b"Give a date between 2000-01-01 and 2099-12-31" in term.content + closure.content
+    assert not Term.objects.exists() and not Closure.objects.exists()
+    course = CourseFactory(teacher=teacher)
+    client.force_login(teacher)
+    session = client.post(f"/courses/{course.pk}/take/", {"date": day, "label": ""})
+    assert b"Give a date between 2000-01-01 and 2099-12-31" in session.content
+    assert not AttendanceSession.objects.exists()
