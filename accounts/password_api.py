@@ -11,33 +11,36 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import passwords
+from accounts.passwords import password_rejected
 from school.api.openapi import ErrorSerializer  # the one error shape, one component
+from school.api.strict import StrictSerializer
 from school.api.throttling import LoginThrottle
 from school.authenticated import AuthenticatedRequest
 from school.errors import DomainError
 
 
-class PasswordResetRequestSerializer(serializers.Serializer):
+class PasswordResetRequestSerializer(StrictSerializer):
     email = serializers.EmailField()
 
 
-class PasswordResetConfirmSerializer(serializers.Serializer):
+class PasswordResetConfirmSerializer(StrictSerializer):
     uid = serializers.CharField(help_text="The `uidb64` part of the link in the e-mail.")
     token = serializers.CharField(help_text="The token part of the link in the e-mail.")
     new_password = serializers.CharField(style={"input_type": "password"})
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(StrictSerializer):
     old_password = serializers.CharField(style={"input_type": "password"})
     new_password = serializers.CharField(style={"input_type": "password"})
 
 
-class DetailSerializer(serializers.Serializer):
+class DetailSerializer(StrictSerializer):
     detail = serializers.CharField()
 
 
-_ERRORS = {400: OpenApiResponse(ErrorSerializer, description="Invalid input (VALIDATION_ERROR) or link "
-                                                              "(RESET_LINK_INVALID)."),
+_ERRORS = {400: OpenApiResponse(ErrorSerializer, description=(
+    "Malformed input (VALIDATION_ERROR), an invalid link (RESET_LINK_INVALID), a wrong old password "
+    "(OLD_PASSWORD_WRONG) or a new password the school's rules refuse (PASSWORD_REJECTED, why in details).")),
            429: OpenApiResponse(ErrorSerializer, description="Too many attempts from this address (Retry-After).")}
 
 
@@ -46,7 +49,9 @@ def _refuse(errors: dict[str, list[str]]) -> None:
         return
     if "token" in errors:
         raise DomainError(errors["token"][0], error_code="RESET_LINK_INVALID")
-    raise serializers.ValidationError(errors)
+    if "old_password" in errors:
+        raise DomainError(errors["old_password"][0], error_code="OLD_PASSWORD_WRONG", details=errors)
+    raise password_rejected(errors)
 
 
 class PasswordResetRequestView(APIView):

@@ -23,6 +23,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.models import User
+from school.errors import DomainError
 from school.models import OutboxMessage
 from school.outbox import outbox_add
 
@@ -135,3 +136,10 @@ def user_invite(*, user: User) -> None:
     body = render_to_string("registration/invitation_email.txt", {
         "user": user, "link": set_password_link(user=user), "days": days, "login": absolute_url(reverse("login"))})
     _queue_mail(to=user.email, subject="Your Smart Attendance account", body=body)
+
+
+def password_rejected(errors: dict[str, list[str]]) -> DomainError:
+    """The refusal of a new password by the school's rules (AUTH_PASSWORD_VALIDATORS): too short, too
+    common, all digits, too like the name. The reasons are in `details`, field by field."""
+    reasons = " ".join(message for messages in errors.values() for message in messages)
+    return DomainError(f"This password is not accepted: {reasons}", error_code="PASSWORD_REJECTED", details=errors)

@@ -3,27 +3,24 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 
 from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, TeacherSettings, User
+from accounts.passwords import password_rejected
 from accounts.selectors import student_list_visible
+from school.api.strict import StrictModelSerializer, StrictSerializer
 from school.api.validators import VisibleUniqueValidator
+from school.errors import DomainError
 
 
-class OptionalBooleanField(serializers.BooleanField):
-    """A boolean that a form-encoded request may leave out: DRF reads a missing HTML checkbox as
-    False, so a form-style PUT without `is_active` deactivated the account."""
-
-    default_empty_html = serializers.empty
-
-
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(StrictModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     role = serializers.ChoiceField(choices=Role.choices)
     invite = serializers.BooleanField(
         write_only=True, required=False, default=False,
         help_text="On creation: e-mail a one-time set-password link to `email` instead of setting `password`.")
-    is_active = OptionalBooleanField(required=False, help_text="Left out: unchanged (new users are active).")
+    is_active = serializers.BooleanField(required=False, help_text="Left out: unchanged (new users are active).")
 
     class Meta:
         model = User
@@ -32,27 +29,34 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "date_joined", "last_login"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Rules the schema cannot state refuse with their own error codes (VALIDATION_ERROR means a
+        # request the schema already calls malformed).
         if self.instance is not None:
             attrs.pop("invite", None)  # invitations are for new logins
         elif attrs.get("invite"):
             if attrs.get("password"):
-                raise serializers.ValidationError({"password": ["Leave it out when inviting: the user chooses it."]})
+                raise _password_or_invite({"password": ["Leave it out when inviting: the user chooses it."]})
             if not attrs.get("email"):
-                raise serializers.ValidationError({"email": ["An invitation needs an e-mail address."]})
+                raise _password_or_invite({"email": ["An invitation needs an e-mail address."]})
             return attrs
         if self.instance is None and not attrs.get("password"):
-            raise serializers.ValidationError({"password": ["This field is required (or set `invite`)."]})
+            raise _password_or_invite({"password": ["This field is required (or set `invite`)."]})
         if attrs.get("password"):
             candidate = User(username=attrs.get("username", getattr(self.instance, "username", "")),
                              email=attrs.get("email", ""))
             try:
                 password_validation.validate_password(attrs["password"], candidate)
-            except Exception as exc:  # django's ValidationError → field error
-                raise serializers.ValidationError({"password": list(getattr(exc, "messages", [str(exc)]))}) from exc
+            except DjangoValidationError as exc:
+                raise password_rejected({"password": list(exc.messages)}) from exc
         return attrs
 
 
-class StudentSerializer(serializers.ModelSerializer):
+def _password_or_invite(details: dict[str, list[str]]) -> DomainError:
+    return DomainError("A new login needs a password or an invitation to an e-mail address, not both.",
+                       error_code="PASSWORD_OR_INVITE", details=details)
+
+
+class StudentSerializer(StrictModelSerializer):
     user = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(role=Role.STUDENT), required=False, allow_null=True,
         help_text="Optional login of the student (a user with role student, not linked to another student). "
@@ -89,7 +93,7 @@ class StudentSerializer(serializers.ModelSerializer):
         return login
 
 
-class ConsentEventSerializer(serializers.ModelSerializer):
+class ConsentEventSerializer(StrictModelSerializer):
     class Meta:
         model = ConsentEvent
         fields = ["id", "action", "given_by", "given_by_name", "channel", "recorded_by", "recorded_by_username",
@@ -97,7 +101,7 @@ class ConsentEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ErasureReceiptSerializer(serializers.ModelSerializer):
+class ErasureReceiptSerializer(StrictModelSerializer):
     class Meta:
         model = ErasureReceipt
         fields = ["id", "rule", "embeddings_deleted", "photos_deleted", "consent_event", "by", "by_username",
@@ -105,14 +109,14 @@ class ErasureReceiptSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ConsentHistorySerializer(serializers.Serializer):
+class ConsentHistorySerializer(StrictSerializer):
     consent_given = serializers.BooleanField()
     text_version = serializers.CharField(help_text="The version of the consent text in use now.")
     events = ConsentEventSerializer(many=True)
     erasure_receipts = ErasureReceiptSerializer(many=True)
 
 
-class ConsentChangeSerializer(serializers.Serializer):
+class ConsentChangeSerializer(StrictSerializer):
     consent_given = serializers.BooleanField()
     given_by = serializers.ChoiceField(choices=ConsentEvent.Party.choices, default=ConsentEvent.Party.GUARDIAN,
                                        help_text="Who gave or withdrew consent (the staff member records it).")
@@ -120,7 +124,7 @@ class ConsentChangeSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class TeacherSettingsSerializer(serializers.ModelSerializer):
+class TeacherSettingsSerializer(StrictModelSerializer):
     class Meta:
         model = TeacherSettings
         fields = ["confident_threshold", "uncertain_threshold", "low_attendance_percent", "late_grace_minutes",
@@ -130,12 +134,13 @@ class TeacherSettingsSerializer(serializers.ModelSerializer):
         confident = attrs.get("confident_threshold", getattr(self.instance, "confident_threshold", None))
         uncertain = attrs.get("uncertain_threshold", getattr(self.instance, "uncertain_threshold", None))
         if confident is not None and uncertain is not None and uncertain < confident:
-            raise serializers.ValidationError(
-                {"uncertain_threshold": ["Must be at least the confident threshold."]})
+            raise DomainError("The uncertain threshold must be at least the confident one.",
+                              error_code="THRESHOLDS_OUT_OF_ORDER",
+                              details={"uncertain_threshold": ["Must be at least the confident threshold."]})
         return attrs
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(StrictModelSerializer):
     student_profile: serializers.PrimaryKeyRelatedField[StudentProfile] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True)
 
@@ -145,5 +150,5 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LogoutSerializer(serializers.Serializer):
+class LogoutSerializer(StrictSerializer):
     refresh = serializers.CharField()

@@ -10,9 +10,10 @@ from rest_framework import serializers
 from recognition.errors import ErrorCode, InvalidImageError
 from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
+from school.api.strict import StrictModelSerializer, StrictSerializer
 
 
-class FaceSerializer(serializers.ModelSerializer):
+class FaceSerializer(StrictModelSerializer):
     box = serializers.SerializerMethodField()
     has_photo = serializers.SerializerMethodField()
 
@@ -31,7 +32,7 @@ class FaceSerializer(serializers.ModelSerializer):
         return bool(face.source_image)
 
 
-class ImageUploadSerializer(serializers.Serializer):
+class ImageUploadSerializer(StrictSerializer):
     """A multipart upload with the photo in the field `image`. The real type is sniffed from the
     bytes later; the client's content type and file name are not trusted."""
 

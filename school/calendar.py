@@ -11,7 +11,7 @@ import datetime
 from django.db import transaction
 from django.db.models import Q
 
-from school.errors import DomainError
+from school.errors import DomainError, ErrorKind
 from school.models import Closure, Term
 
 
@@ -25,7 +25,7 @@ def term_create(*, name: str, starts_on: datetime.date, ends_on: datetime.date) 
     """A term; terms must not overlap (a day belongs to one term)."""
     _check_range(starts_on, ends_on)
     if Term.objects.filter(starts_on__lte=ends_on, ends_on__gte=starts_on).exists():
-        raise DomainError("This term overlaps another term.", error_code="TERM_OVERLAP")
+        raise DomainError("This term overlaps another term.", error_code="TERM_OVERLAP", kind=ErrorKind.CONFLICT)
     return Term.objects.create(name=name.strip(), starts_on=starts_on, ends_on=ends_on)
 
 

@@ -4,18 +4,19 @@ Staff read it; only the office (admins) changes it."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.serializers import BaseSerializer
 
 from school import calendar as calendar_services
 from school.api.permissions import IsSchoolAdmin, IsStaff
+from school.api.strict import StrictModelSerializer
 from school.api.validators import SchoolDateField
 from school.models import Closure, Term
 
 
-class TermSerializer(serializers.ModelSerializer):
+class TermSerializer(StrictModelSerializer):
     starts_on = SchoolDateField()
     ends_on = SchoolDateField()
 
@@ -24,7 +25,7 @@ class TermSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "starts_on", "ends_on"]
 
 
-class ClosureSerializer(serializers.ModelSerializer):
+class ClosureSerializer(StrictModelSerializer):
     starts_on = SchoolDateField()
     ends_on = SchoolDateField()
 
@@ -47,6 +48,7 @@ class TermViewSet(_CalendarViewSet):
     """School terms: sessions are expected on their days (when any term is defined)."""
 
     serializer_class = TermSerializer
+    error_statuses = {"post": {409}}  # TERM_OVERLAP
 
     def get_queryset(self) -> QuerySet[Term]:
         return Term.objects.order_by("starts_on")

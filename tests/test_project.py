@@ -142,10 +142,10 @@ def test_admin_assigns_any_teacher(admin_api):
 
 
 @pytest.mark.django_db
-def test_duplicate_course_code_is_a_validation_error(teacher_api):
+def test_duplicate_course_code_is_a_conflict(teacher_api):
     CourseFactory(code="DUP-1")
     response = teacher_api.post("/api/v1/courses/", {"name": "Again", "code": "DUP-1"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409 and response.json()["error_code"] == "ALREADY_EXISTS"
     assert "code" in response.json()["details"]
 
 

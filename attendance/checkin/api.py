@@ -21,16 +21,17 @@ from accounts.password_api import ErrorSerializer  # the API's one error shape (
 from attendance.checkin import services as checkin
 from attendance.models import CheckinAttempt
 from recognition.images import upload_bytes
+from school.api.strict import StrictModelSerializer, StrictSerializer
 from school.api.throttling import PhotoUploadThrottle, client_ip
 from school.authenticated import AuthenticatedRequest
 from school.errors import DomainError, ErrorKind
 
 
-class ScanSerializer(serializers.Serializer):
+class ScanSerializer(StrictSerializer):
     token = serializers.CharField(max_length=500, help_text="The text of the QR code's URL after /checkin/.")
 
 
-class ScanResultSerializer(serializers.Serializer):
+class ScanResultSerializer(StrictSerializer):
     ticket = serializers.CharField(help_text="Send it with the selfie within `valid_seconds`.")
     valid_seconds = serializers.IntegerField()
     session = serializers.IntegerField()
@@ -38,7 +39,7 @@ class ScanResultSerializer(serializers.Serializer):
     needs_location = serializers.BooleanField(help_text="Send latitude and longitude with the selfie.")
 
 
-class SelfieSerializer(serializers.Serializer):
+class SelfieSerializer(StrictSerializer):
     ticket = serializers.CharField(max_length=500)
     frames = serializers.ListField(
         child=serializers.FileField(allow_empty_file=False), required=False, min_length=2,
@@ -52,11 +53,12 @@ class SelfieSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("frames") and not attrs.get("image"):
-            raise serializers.ValidationError({"frames": "Send the frames of the head turn (or an image)."})
+            raise DomainError("Send the frames of the head turn (or an image).", error_code="SELFIE_MISSING",
+                              details={"frames": ["Send the frames of the head turn (or an image)."]})
         return attrs
 
 
-class AttemptSerializer(serializers.ModelSerializer):
+class AttemptSerializer(StrictModelSerializer):
     status = serializers.CharField(source="record.status", default=None, read_only=True,
                                    help_text="The record's status after the check-in.")
 

@@ -6,15 +6,16 @@ from rest_framework import serializers
 
 from attendance.models import LiveRun
 from attendance.register.serializers import BoxField
+from school.api.strict import StrictModelSerializer, StrictSerializer
 
 
-class FrameUploadSerializer(serializers.Serializer):
+class FrameUploadSerializer(StrictSerializer):
     """A multipart live frame: a small JPEG (or PNG/WebP) in the field `image`."""
 
     image = serializers.FileField(allow_empty_file=False)
 
 
-class LiveRunSerializer(serializers.ModelSerializer):
+class LiveRunSerializer(StrictModelSerializer):
     running = serializers.BooleanField(source="is_running", read_only=True)
     # Empty while the run goes on: the schema says so (a read-only model field loses allow_blank).
     ended_reason = serializers.ChoiceField(choices=LiveRun.Ended.choices, allow_blank=True, read_only=True)
@@ -26,7 +27,7 @@ class LiveRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FrameFaceSerializer(serializers.Serializer):
+class FrameFaceSerializer(StrictSerializer):
     box = BoxField()
     student = serializers.IntegerField(source="student_id", allow_null=True)
     name = serializers.CharField(help_text="The matched student's name; empty for an unknown face.")
@@ -35,13 +36,13 @@ class FrameFaceSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="The student's record status after this frame; empty when unknown.")
 
 
-class MarkedSerializer(serializers.Serializer):
+class MarkedSerializer(StrictSerializer):
     student = serializers.IntegerField(source="student_id")
     name = serializers.CharField(source="student.full_name")
     status = serializers.CharField()
 
 
-class FrameResultSerializer(serializers.Serializer):
+class FrameResultSerializer(StrictSerializer):
     run = LiveRunSerializer()
     width = serializers.IntegerField()
     height = serializers.IntegerField()

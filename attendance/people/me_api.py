@@ -12,17 +12,18 @@ from accounts.consent_calls import consent_state
 from accounts.models import StudentProfile
 from accounts.password_api import ErrorSerializer
 from attendance.people.own import own_attendance, own_attendance_as_dicts, own_data_export
+from school.api.strict import StrictSerializer
 from school.authenticated import AuthenticatedRequest
 from school.errors import DomainError, ErrorKind
 
 
-class EvidenceSerializer(serializers.Serializer):
+class EvidenceSerializer(StrictSerializer):
     distance = serializers.FloatField(help_text="Distance between the classroom face and the enrolled face.")
     date = serializers.DateField()
     seen_at = serializers.DateTimeField(allow_null=True)
 
 
-class OwnRecordSerializer(serializers.Serializer):
+class OwnRecordSerializer(StrictSerializer):
     session = serializers.IntegerField()
     date = serializers.DateField()
     # Declared fields named like Field attributes: DRF's metaclass takes them off the class.
@@ -32,13 +33,13 @@ class OwnRecordSerializer(serializers.Serializer):
     evidence = EvidenceSerializer(allow_null=True, help_text="Present when the status came from a face match.")
 
 
-class CourseRefSerializer(serializers.Serializer):
+class CourseRefSerializer(StrictSerializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class CountsSerializer(serializers.Serializer):
+class CountsSerializer(StrictSerializer):
     sessions = serializers.IntegerField()
     present = serializers.IntegerField()
     late = serializers.IntegerField()
@@ -46,14 +47,14 @@ class CountsSerializer(serializers.Serializer):
     excused = serializers.IntegerField()
 
 
-class OwnCourseAttendanceSerializer(serializers.Serializer):
+class OwnCourseAttendanceSerializer(StrictSerializer):
     course = CourseRefSerializer()
     rate = serializers.FloatField(allow_null=True, help_text="Percent of counted sessions attended.")
     counts = CountsSerializer(allow_null=True)
     records = OwnRecordSerializer(many=True)
 
 
-class OwnExportSerializer(serializers.Serializer):
+class OwnExportSerializer(StrictSerializer):
     """Everything the school keeps about the student (README, "Privacy": what the export contains)."""
 
     exported_at = serializers.DateTimeField()

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from attendance.models import AttendanceCorrection, AttendanceRecord, AttendanceSession, DetectedFace, SessionPhoto
 from attendance.register.services import MANUAL_STATUSES
+from school.api.strict import StrictModelSerializer, StrictSerializer
 from school.api.validators import SchoolDateField
 from school.ids import MAX_ID
 
@@ -18,7 +19,7 @@ class BoxField(serializers.DictField):
     child = serializers.IntegerField()
 
 
-class CorrectionSerializer(serializers.ModelSerializer):
+class CorrectionSerializer(StrictModelSerializer):
     changed_by = serializers.CharField(source="changed_by.username", default=None, read_only=True, allow_null=True)
 
     class Meta:
@@ -27,7 +28,7 @@ class CorrectionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RecordSerializer(serializers.ModelSerializer):
+class RecordSerializer(StrictModelSerializer):
     student_name = serializers.CharField(source="student.full_name", read_only=True)
     student_number = serializers.CharField(source="student.student_number", read_only=True)
     photo = serializers.IntegerField(source="face.photo_id", default=None, read_only=True, allow_null=True)
@@ -43,7 +44,7 @@ class RecordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DetectedFaceSerializer(serializers.ModelSerializer):
+class DetectedFaceSerializer(StrictModelSerializer):
     box = BoxField(read_only=True)
     student_name = serializers.CharField(source="student.full_name", default=None, read_only=True,
                                          allow_null=True)
@@ -62,7 +63,7 @@ class DetectedFaceSerializer(serializers.ModelSerializer):
         return reverse("face-crop", args=[face.photo.session_id, face.pk])
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class PhotoSerializer(StrictModelSerializer):
     image_available = serializers.SerializerMethodField()
     status_url = serializers.SerializerMethodField()
 
@@ -97,7 +98,7 @@ class PhotoStatusSerializer(PhotoSerializer):
                                       many=True).data  # many=True: a list
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(StrictModelSerializer):
     course_code = serializers.CharField(source="course.code", read_only=True)
 
     class Meta:
@@ -107,7 +108,7 @@ class SessionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "course", "course_code", "starts_at", "slot", "state", "created_at", "finalized_at"]
 
 
-class SessionCreateSerializer(serializers.Serializer):
+class SessionCreateSerializer(StrictSerializer):
     date = SchoolDateField()
     # A declared field named like DRF's Field.label attribute, which the stubs cannot tell apart.
     label = serializers.CharField(max_length=50, required=False, allow_blank=True,  # type: ignore[assignment]
@@ -148,7 +149,7 @@ class SessionDetailSerializer(SessionSerializer):
         return counts
 
 
-class PhotoResultSerializer(serializers.Serializer):
+class PhotoResultSerializer(StrictSerializer):
     session = serializers.IntegerField()
     photo = PhotoSerializer()
     duplicate = serializers.BooleanField()
@@ -158,22 +159,22 @@ class PhotoResultSerializer(serializers.Serializer):
     records_changed = serializers.ListField(child=serializers.IntegerField())
 
 
-class RecordUpdateSerializer(serializers.Serializer):
+class RecordUpdateSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=MANUAL_STATUSES)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class FinalizeSerializer(serializers.Serializer):
+class FinalizeSerializer(StrictSerializer):
     resolve_pending = serializers.ChoiceField(choices=["present", "absent"], required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class FaceDismissSerializer(serializers.Serializer):
+class FaceDismissSerializer(StrictSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
                                  help_text="Why, e.g. 'visitor', 'poster', 'reflection'.")
 
 
-class FaceAssignSerializer(serializers.Serializer):
+class FaceAssignSerializer(StrictSerializer):
     student_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     add_embedding = serializers.BooleanField(default=False)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
@@ -191,12 +192,12 @@ class FaceAssignResultSerializer(RecordSerializer):
         read_only_fields = fields
 
 
-class MarkSerializer(serializers.Serializer):
+class MarkSerializer(StrictSerializer):
     course = serializers.CharField(help_text="The course's id or code.")
     image = serializers.FileField(allow_empty_file=False)
 
 
-class ReportStudentSerializer(serializers.Serializer):
+class ReportStudentSerializer(StrictSerializer):
     student = serializers.IntegerField(source="student.pk")
     student_number = serializers.CharField(source="student.student_number")
     name = serializers.CharField(source="student.full_name")
@@ -208,7 +209,7 @@ class ReportStudentSerializer(serializers.Serializer):
     rate = serializers.FloatField(allow_null=True)
 
 
-class ReportSerializer(serializers.Serializer):
+class ReportSerializer(StrictSerializer):
     course = serializers.IntegerField(source="course.pk")
     date_from = serializers.DateField(allow_null=True)
     date_to = serializers.DateField(allow_null=True)

@@ -25,7 +25,7 @@ from attendance.reports import pdf
 from attendance.reports import selectors as reports
 from attendance.reports.selectors import course_register
 from classes.selectors import course_visible_or_404
-from school.api.params import date_param
+from school.api.params import choice_param, date_param
 from school.api.permissions import IsSchoolAdmin, IsStaff
 from school.authenticated import AuthenticatedRequest
 from school.clock import school_today
@@ -41,7 +41,7 @@ def _period(p: Period) -> dict[str, Any]:
 
 def _download(request: AuthenticatedRequest, *, title: str, lines: list[str], sections: list,
               name: str) -> HttpResponse | None:
-    fmt = request.query_params.get("format")
+    fmt = choice_param(request, "format", ("json", "csv", "pdf"), "json")
     if fmt == "csv":
         response = HttpResponse(reports.sections_csv(sections), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
@@ -51,8 +51,6 @@ def _download(request: AuthenticatedRequest, *, title: str, lines: list[str], se
                                 content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         return response
-    if fmt not in (None, "", "json"):
-        raise ValidationError({"format": ["Use json, csv or pdf."]})
     return None
 
 
@@ -130,7 +128,7 @@ class CourseReportView(APIView):
         if date_from and date_to and date_from > date_to:
             raise ValidationError({"from": ["'from' must not be after 'to'."]})
         report = selectors.course_report(course=course, date_from=date_from, date_to=date_to)
-        if request.query_params.get("format") == "csv":
+        if choice_param(request, "format", ("json", "csv"), "json") == "csv":
             response = HttpResponse(selectors.course_report_csv(report), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(course.code)}.csv"'
             return response
@@ -159,7 +157,7 @@ class CourseRegisterView(APIView):
         if (date_to - date_from).days > REGISTER_MAX_DAYS:
             raise ValidationError({"from": [f"A register covers at most {REGISTER_MAX_DAYS} days."]})
         rows = course_register(course=course, date_from=date_from, date_to=date_to)
-        if request.query_params.get("format") == "csv":
+        if choice_param(request, "format", ("json", "csv"), "json") == "csv":
             buffer = io.StringIO()
             csv.writer(buffer).writerows([[selectors.csv_safe(cell) for cell in row] for row in rows])
             response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

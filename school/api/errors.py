@@ -51,6 +51,29 @@ _MESSAGES = {
 }
 
 
+def _leaf_codes(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [code for item in value.values() for code in _leaf_codes(item)]
+    if isinstance(value, list):
+        return [code for item in value for code in _leaf_codes(item)]
+    return [str(value)]
+
+
+def _state_refusal(exc: exceptions.ValidationError) -> Response | None:
+    """A well-formed body refused only because of what is stored, not how it is written: an id naming
+    nothing this user may see (someone else's, or no one's) is a 404, as in a URL; a value already
+    taken (a student number, a course code) is a 409. None for anything else (a 400)."""
+    codes = set(_leaf_codes(exc.get_codes()))
+    if not codes or not codes <= {"does_not_exist", "unique"}:
+        return None
+    details = exc.detail if isinstance(exc.detail, dict) else None
+    if codes == {"does_not_exist"}:
+        return Response(error_body("NOT_FOUND", "Something this request names does not exist or is not yours.",
+                                   details), status=status.HTTP_404_NOT_FOUND)
+    return Response(error_body("ALREADY_EXISTS", "Something in this request is already taken.", details),
+                    status=status.HTTP_409_CONFLICT)
+
+
 def error_body(error_code: str, message: str, details: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error_code": error_code, "message": message}
     if details is not None:
@@ -70,6 +93,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = InvalidToken(str(exc))
     elif isinstance(exc, DjangoValidationError):  # a model's full_clean() in a service
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+    if isinstance(exc, exceptions.ValidationError):
+        refused = _state_refusal(exc)
+        if refused is not None:
+            return refused
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

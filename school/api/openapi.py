@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import permissions, serializers
 
@@ -37,10 +40,32 @@ _ANY_LOGIN = (permissions.AllowAny, permissions.IsAuthenticated)
 SCHOOL_TIME_PATTERN = r"^([01][0-9]|2[0-3]|[0-9]):([0-5][0-9]|[0-9])(:([0-5][0-9]|[0-9]))?$"
 
 
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """The pattern of a decimal written as text, as the API reads it (school/api/strict.py): digits, an
+    optional point and decimals. With bounds and a few decimals, the pattern lists the values allowed
+    (0.35, 0.36 … 0.65, with or without trailing zeros), so the range is in the schema too."""
+    places = field.decimal_places or 0
+    whole = max((field.max_digits or 20) - places, 1)
+    generic = rf"^-?\d{{1,{whole}}}(?:\.\d{{1,{places}}})?$" if places else rf"^-?\d{{1,{whole}}}$"
+    low, high = field.min_value, field.max_value
+    if low is None or high is None:
+        return generic
+    step = Decimal(1).scaleb(-places)
+    count = int((Decimal(high) - Decimal(low)) / step) + 1
+    if count > 400:
+        return generic
+    forms: list[str] = []
+    for index in range(count):
+        value = (Decimal(low) + index * step).quantize(step)
+        written = f"{value:.{places}f}"
+        forms += [written] + [written[:-cut].rstrip(".") for cut in range(1, places + 1) if written.endswith("0" * cut)]
+    return "^(?:" + "|".join(re.escape(form) for form in dict.fromkeys(forms)) + ")$"
+
+
 class SchoolAutoSchema(AutoSchema):
     """drf-spectacular's schema, plus every error status an operation can answer, in the error shape.
 
-    Derived from the operation (login needed → 401, a role check → 403, path ids or pages → 404, a
+    Derived from the operation (login needed → 401, a role check → 403, path ids, pages or ids in a body → 404, a
     body or query parameters → 400, a body → 415, an upload → 413, a throttle → 429); statuses that
     only the view knows (409, 422, 503…) come from its `error_statuses = {"post": {409}}`."""
 
@@ -49,7 +74,26 @@ class SchoolAutoSchema(AutoSchema):
         if isinstance(field, serializers.TimeField) and schema.get("format") == "time":
             del schema["format"]
             schema.update(pattern=SCHOOL_TIME_PATTERN, example="09:00:00")
+        if direction == "request" and isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            schema["pattern"] = decimal_pattern(field)
+        if direction == "request" and isinstance(field, serializers.CharField) and "enum" not in schema:
+            self._text_pattern(field, schema)
         return schema
+
+    @staticmethod
+    def _text_pattern(field: serializers.CharField, schema: dict[str, Any]) -> None:
+        """The pattern a text value must match, as the validators check it: a RegexValidator of the field
+        or its model (a username, a course code), and, where DRF trims then refuses blanks, something
+        more than spaces."""
+        regexes = [regex.pattern for v in field.validators if isinstance(v, RegexValidator) and not v.inverse_match
+                   for regex in [re.compile(v.regex)] if not regex.flags & re.IGNORECASE]
+        pattern = schema.get("pattern") or (regexes[0].replace("\\Z", "$") if len(regexes) == 1 else None)
+        if not field.allow_blank and field.trim_whitespace and type(field) in (serializers.CharField,
+                                                                               serializers.SlugField):
+            body = pattern[1:] if pattern and pattern.startswith("^") else (f".*(?:{pattern})" if pattern else "")
+            pattern = f"^(?=.*\\S){body}"
+        if pattern:
+            schema["pattern"] = pattern
 
     def get_operation(self, path: str, path_regex: str, path_prefix: str, method: str,
                       registry: Any) -> dict[str, Any] | None:
@@ -91,7 +135,9 @@ class SchoolAutoSchema(AutoSchema):
         if body or any(p["in"] == "query" for p in parameters):
             codes.add(400)
         if body:
-            codes.add(415)
+            # 404 and 409 as well: an id in the body that names nothing this user may see, a value
+            # already taken (school/api/errors.py).
+            codes.update({404, 409, 415})
             if "multipart/form-data" in body.get("content", {}):
                 codes.add(413)
         if view.get_throttles():

@@ -14,17 +14,19 @@ from tests.conftest import ClientFor, api_client_for
 pytestmark = pytest.mark.django_db
 
 
-def test_a_form_style_put_without_is_active_keeps_the_account_active(admin_api: Any, admin_user: Any) -> None:
+def test_a_put_without_is_active_keeps_the_account_active(admin_api: Any, admin_user: Any) -> None:
     teacher = factories.TeacherFactory(username="kept")
     response = admin_api.put(f"/api/v1/users/{teacher.pk}/", {"username": "kept", "role": "teacher",
-                                                               "email": "kept@school.example"}, format="multipart")
+                                                               "email": "kept@school.example"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["is_active"] is True and User.objects.get(pk=teacher.pk).is_active
 
 
 def test_is_active_can_still_be_set_explicitly(admin_api: Any) -> None:
     teacher = factories.TeacherFactory(username="leaving")
-    response = admin_api.patch(f"/api/v1/users/{teacher.pk}/", {"is_active": "false"}, format="multipart")
+    loose = admin_api.patch(f"/api/v1/users/{teacher.pk}/", {"is_active": "false"}, format="json")
+    assert loose.status_code == 400 and User.objects.get(pk=teacher.pk).is_active  # text is not a boolean
+    response = admin_api.patch(f"/api/v1/users/{teacher.pk}/", {"is_active": False}, format="json")
     assert response.status_code == 200 and not User.objects.get(pk=teacher.pk).is_active
 
 

@@ -55,7 +55,7 @@ def test_student_number_is_unique(teacher_api):
     StudentFactory(student_number="DUP")
     response = teacher_api.post("/api/v1/students/", {"student_number": "DUP", "first_name": "A", "last_name": "B"},
                                 format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409 and response.json()["error_code"] == "ALREADY_EXISTS"
     assert "student_number" in response.json()["details"]
 
 

@@ -139,7 +139,7 @@ def test_api_confirm_refuses_a_weak_password(teacher):
     body = {"uid": urlsafe_base64_encode(force_bytes(teacher.pk)),
             "token": default_token_generator.make_token(teacher), "new_password": "123"}
     response = api_client_for(None).post("/api/v1/auth/password/reset/confirm/", body, format="json")
-    assert response.status_code == 400 and response.json()["error_code"] == "VALIDATION_ERROR"
+    assert response.status_code == 400 and response.json()["error_code"] == "PASSWORD_REJECTED"
     assert "new_password" in response.json()["details"]
 
 

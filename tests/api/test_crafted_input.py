@@ -55,7 +55,8 @@ def test_the_history_page_ignores_a_course_filter_of_unusual_digits(teacher: Any
 def test_course_codes_are_unique_whatever_their_case(teacher_api: Any, teacher: Any) -> None:
     assert teacher_api.post("/api/v1/courses/", {"name": "X", "code": "dup-x"}, format="json").status_code == 201
     response = teacher_api.post("/api/v1/courses/", {"name": "Y", "code": "DUP-X"}, format="json")
-    assert response.status_code == 400 and "code" in response.json()["details"]
+    assert response.status_code == 409 and response.json()["error_code"] == "ALREADY_EXISTS"
+    assert "code" in response.json()["details"]
     # Renaming a course to its own code in another case is fine.
     course = Course.objects.get(code="dup-x")
     assert teacher_api.patch(f"/api/v1/courses/{course.pk}/", {"code": "Dup-X"}, format="json").status_code == 200
@@ -188,12 +189,20 @@ def test_a_frame_kept_as_no_photo_is_documented_as_null() -> None:
     assert _conforms(_components()["FrameResult"]["properties"]["evidence_photo"], None)
 
 
-def test_too_many_fields_under_the_api_answer_the_json_error_shape(anonymous_api: Any, settings: Any) -> None:
-    body = "&".join(f"f{i}=x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
-    response = anonymous_api.post("/api/v1/auth/token/", body, content_type="application/x-www-form-urlencoded")
+def test_too_many_fields_under_the_api_answer_the_json_error_shape(teacher: Any, teacher_api: Any,
+                                                                   settings: Any) -> None:
+    # Forms are read only where a file is uploaded (JSON elsewhere): the face enrolment here.
+    student = factories.StudentFactory(created_by=teacher)
+    fields = "".join(f'--B\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\nx\r\n'
+                     for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)) + "--B--\r\n"
+    response = teacher_api.post(f"/api/v1/students/{student.pk}/faces/", fields,
+                                content_type="multipart/form-data; boundary=B")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json()["error_code"] == "MALFORMED_REQUEST"
+    # A form where JSON is expected is refused as such.
+    form = teacher_api.post("/api/v1/courses/", "name=X&code=Y", content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 415 and form.json()["error_code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
 @pytest.mark.parametrize("day", ["0359-11-20", "1899-01-01", "3026-11-20"])

@@ -163,7 +163,7 @@ def test_the_calendar_through_the_api(admin_api: Any, teacher_api: Any) -> None:
     assert created.status_code == 201, created.content
     overlap = admin_api.post("/api/v1/calendar/terms/", {"name": "Bad", "starts_on": "2026-12-01",
                                                          "ends_on": "2027-01-18"}, format="json")
-    assert overlap.status_code == 400 and overlap.json()["error_code"] == "TERM_OVERLAP"
+    assert overlap.status_code == 409 and overlap.json()["error_code"] == "TERM_OVERLAP"
     holiday = admin_api.post("/api/v1/calendar/closures/", {"name": "Half term", "kind": "holiday",
                                                             "starts_on": "2026-10-26", "ends_on": "2026-10-30"},
                              format="json")
