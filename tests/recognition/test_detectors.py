@@ -71,14 +71,18 @@ def test_the_scan_of_each_photo_size(dlib_backend: DlibBackend) -> None:
     assert yunet.scan_scale(8000, 6000, 20) == pytest.approx(0.258, abs=0.01)
 
 
-def test_the_bands_of_a_scan_cover_every_row_once() -> None:
-    """Each row of the copy is owned by exactly one band and every band reaches `overlap` rows
-    past its share (recognition.detectors.yunet.Band)."""
-    split = yunet.bands(1080, 2, 120)
-    assert [(b.top, b.bottom) for b in split] == [(0, 660), (420, 1080)]
-    assert [sum(1 for b in split if b.own_top <= row < b.own_bottom) for row in range(1080)] == [1] * 1080
-    assert yunet.bands(1080, 1, 120)[0].keeps(-5, 40, 1080)  # a face cut by the photo's own edge stays
-    assert not split[0].keeps(640, 30, 1080)  # cut by the band's edge: the next band sees it whole
+def test_the_bands_of_a_scan_are_cut_on_the_grid_and_trust_only_faces_with_context() -> None:
+    """Bands start on YuNet's 32 px grid, cover every row, and trust a box only with TRUSTED_MARGIN
+    pixels of context on each side they cut (recognition.detectors.yunet.Window)."""
+    split = yunet.bands(1080, 1920, 2)
+    assert [(b.top, b.bottom) for b in split] == [(0, 512 + 224), (512 - 224, 1080)]
+    assert all(b.top % yunet.GRID == 0 for b in yunet.bands(1542, 2056, 4))
+    covered = [sum(1 for b in yunet.bands(1542, 2056, 4) if b.top <= row < b.bottom) for row in range(1542)]
+    assert min(covered) >= 1
+    whole = yunet.bands(1080, 1920, 1)[0]
+    assert whole.trusts(-5, -5, 40, 40) and whole.trusts(1900, 1060, 40, 40)  # the photo's own edges
+    assert split[0].trusts(100, 500, 60, 70) and not split[0].trusts(100, 520, 60, 70)  # 160 px above the cut
+    assert split[1].trusts(100, 448, 60, 70) and not split[1].trusts(100, 440, 60, 70)
 
 
 def test_scan_threads_follow_openmp_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,13 +97,36 @@ def test_scan_threads_follow_openmp_setting(monkeypatch: pytest.MonkeyPatch) -> 
 def test_faces_across_a_band_cut_are_found_once(faces: Path, cut_offset: int) -> None:
     """Faces of 24-200 px on and near the row where a two-core scan cuts a 1080p frame: each is
     found exactly once, as by a scan in one piece."""
-    cut = yunet.bands(1080, 2, 0)[1].top + cut_offset
+    cut = int(yunet.bands(1080, 1920, 2, 0)[1].top) + cut_offset
     scene = scenes.across_a_cut(faces, cut=cut)
     for threads in (2, 1):
         located = yunet.YuNetDetector(threads=threads).locate(scene.pixels, smallest_face=20)
         pairs, spurious = scenes.found_faces(scene, [(f.box.left, f.box.top, f.box.right, f.box.bottom)
                                                      for f in located])
         assert (len(pairs), spurious) == (len(scene.faces), []), f"{threads} thread(s)"
+
+
+CUT_SWEEP_SIZES = (20, 28, 40, 56, 80, 112, 165, 240, 340, 480, 700, 1000)
+CUT_SWEEP_OFFSETS = (-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("count", [2, 4])
+@pytest.mark.parametrize("face_width", CUT_SWEEP_SIZES)
+def test_a_face_box_never_depends_on_where_the_scan_was_cut(faces: Path, dlib_backend: DlibBackend, count: int,
+                                                           face_width: int) -> None:
+    """Faces from 20 px to nearly the whole frame, centred at every fraction of their size above and
+    below each row where a scan in `count` bands cuts a 1080p frame: the banded scan gives the boxes
+    of a scan in one piece within 2 px, and embeddings within 0.01."""
+    if yunet.load_native() is None:
+        pytest.skip("banded scans need YuNet's C entry point")
+    for scene in scenes.faces_around_rows(faces, rows=scenes.band_cuts(count), face_width=face_width,
+                                          offsets=list(CUT_SWEEP_OFFSETS)):
+        sweep = scenes.banded_against_one_piece(scene, count, dlib_backend._encode)
+        assert sweep.found_in_one_piece == len(scene.faces), "the one-piece scan misses a face: nothing proved"
+        assert sweep.found_banded == sweep.found_in_one_piece and sweep.unmatched == 0, sweep
+        assert sweep.boxes_banded == sweep.boxes_in_one_piece, sweep
+        assert sweep.max_box_offset <= 2 and sweep.max_embedding_distance <= 0.01, sweep
 
 
 def test_without_its_c_entry_point_yunet_scans_through_the_wheels_wrapper(
