@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_learned_faces'),
+        ('accounts', '0008_erasure_receipt_learned_faces'),
         ('recognition', '0003_faceembedding_updated_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
