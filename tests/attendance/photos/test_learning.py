@@ -3,9 +3,13 @@ faces, with provenance; a face unlike the student's is held, never matched (real
 
 from __future__ import annotations
 
+import datetime
+import io
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.consent import consent_record
 from accounts.models import ErasureReceipt, TeacherSettings
@@ -232,3 +236,31 @@ def test_a_teacher_of_another_course_can_neither_see_nor_remove_learned_faces(
     assert not FaceEmbedding.objects.filter(pk=learned.pk).exists()
     receipt = ErasureReceipt.objects.get(student=biden)
     assert (receipt.rule, receipt.learned_deleted, receipt.by) == ("face_deleted", 1, teacher)
+
+
+def test_retention_deletes_undecided_held_faces_and_old_learned_crops(
+        teacher_api: Any, class_without_kit: EnrolledClass, django_capture_on_commit_callbacks: Any) -> None:
+    alex, rose = class_without_kit.students["alex_lacamoire"], class_without_kit.students["rose_leslie"]
+    session = open_session(teacher_api, class_without_kit.course.pk)
+    faces = photo_faces(teacher_api, session["id"], class_without_kit.photo("probes/kit_with_rose.jpg"))
+    record = f"/api/v1/sessions/{session['id']}/records/{rose.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assign(teacher_api, session["id"], faces[None]["id"], alex.pk)  # wrong: held
+        # Rose was matched confidently (nothing learned); marked absent by mistake, then present again
+        # on the strength of her face on the photo: the teacher vouched for it.
+        teacher_api.patch(record, {"status": "absent"}, format="json")
+        teacher_api.patch(record, {"status": "present"}, format="json")
+    held = FaceEmbedding.objects.get(student=alex, approval="held")
+    learned = FaceEmbedding.objects.learned().get(student=rose)
+    assert learned.approval == "approved" and learned.source_image
+    FaceEmbedding.objects.filter(pk__in=[held.pk, learned.pk]).update(
+        created_at=timezone.now() - datetime.timedelta(days=31))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_biometrics", "--days", "30", stdout=io.StringIO())
+
+    assert not FaceEmbedding.objects.filter(pk=held.pk).exists()
+    receipt = ErasureReceipt.objects.get(student=alex, rule="held_expired")
+    assert (receipt.embeddings_deleted, receipt.learned_deleted, receipt.photos_deleted) == (1, 1, 1)
+    learned.refresh_from_db()
+    assert learned.approval == "approved" and not learned.source_image  # the embedding stays, the crop goes
