@@ -81,12 +81,13 @@ def biometrics_erase(*, student: StudentProfile, rule: str, by: User | None,
     """Deletes every embedding and enrolment photo of the student (storage included) and returns the
     receipt, written even when nothing was held (it then proves that). The data are deleted by the apps
     that hold them (recognition: the enrolled faces), each registered with `biometric_holder_register`."""
-    embeddings = photos = 0
+    embeddings = photos = learned = 0
     for holder in _biometric_holders:
         erased = holder(student)
-        embeddings, photos = embeddings + erased.embeddings, photos + erased.photos
+        embeddings, photos, learned = (embeddings + erased.embeddings, photos + erased.photos,
+                                       learned + erased.learned)
     return erasure_receipt_write(student=student, rule=rule, embeddings=embeddings, photos=photos, by=by,
-                                 consent_event=consent_event)
+                                 consent_event=consent_event, learned=learned)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Erased:
 
     embeddings: int
     photos: int
+    learned: int = 0  # of `embeddings`, those learned from confirmed classroom faces
 
 
 # Apps above this one that keep a student's biometric data, each with the function that deletes it
@@ -110,9 +112,9 @@ def biometric_holder_register(holder: BiometricHolder) -> None:
 
 
 def erasure_receipt_write(*, student: StudentProfile, rule: str, embeddings: int, photos: int, by: User | None,
-                          consent_event: ConsentEvent | None = None) -> ErasureReceipt:
+                          consent_event: ConsentEvent | None = None, learned: int = 0) -> ErasureReceipt:
     """The receipt of a deletion of biometric data: counts and kinds only, never the data."""
     return ErasureReceipt.objects.create(
         student=student, student_number=student.student_number, student_name=student.full_name, rule=rule,
-        embeddings_deleted=embeddings, photos_deleted=photos, consent_event=consent_event, by=by,
-        by_username=by.username if by else "")
+        embeddings_deleted=embeddings, photos_deleted=photos, learned_deleted=learned,
+        consent_event=consent_event, by=by, by_username=by.username if by else "")

@@ -242,6 +242,8 @@ class ErasureReceipt(models.Model):
         FACE_DELETED = "face_deleted", "Face deleted"
         FACE_REJECTED = "face_rejected", "Self-enrolled face rejected by staff"
         NO_CONSENT = "no_consent", "Retention: no recorded consent"
+        LEARNED_ROTATED = "learned_rotated", "Learned face replaced by a newer one"
+        HELD_EXPIRED = "held_expired", "Retention: held face never decided"
 
     student = models.ForeignKey(StudentProfile, null=True, on_delete=models.SET_NULL, related_name="erasure_receipts")
     student_number = models.CharField(max_length=32)
@@ -249,6 +251,8 @@ class ErasureReceipt(models.Model):
     rule = models.CharField(max_length=20, choices=Rule.choices)
     embeddings_deleted = models.PositiveIntegerField(default=0)
     photos_deleted = models.PositiveIntegerField(default=0)
+    # Of embeddings_deleted, how many were learned from confirmed classroom faces.
+    learned_deleted = models.PositiveIntegerField(default=0)
     consent_event = models.ForeignKey(ConsentEvent, null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="erasure_receipts")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -265,5 +269,6 @@ class ErasureReceipt(models.Model):
     @property
     def summary(self) -> str:
         """What was deleted, in words (for pages, the admin and the family)."""
-        return (f"{self.embeddings_deleted} face embedding(s) and {self.photos_deleted} enrolment photo(s) "
-                "deleted from the database and from storage")
+        learned = f" ({self.learned_deleted} learned from classroom photos)" if self.learned_deleted else ""
+        return (f"{self.embeddings_deleted} face embedding(s){learned} and {self.photos_deleted} enrolment "
+                "photo(s) deleted from the database and from storage")

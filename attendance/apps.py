@@ -13,10 +13,12 @@ class AttendanceConfig(AppConfig):
         from accounts.consent import biometric_holder_register
         from attendance.access_routes import ROUTES
         from attendance.live.services import live_face_signatures_erase
-        from attendance.register.services import course_sessions_delete
+        from attendance.photos.learning import classroom_face_learn
+        from attendance.register.services import course_sessions_delete, face_vouched_listener_register
         from classes.services import course_dependent_register
         from school.access_log import access_routes_declare
 
         course_dependent_register(course_sessions_delete)
         biometric_holder_register(live_face_signatures_erase)
+        face_vouched_listener_register(classroom_face_learn)
         access_routes_declare(ROUTES)

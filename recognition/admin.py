@@ -19,15 +19,16 @@ class FaceEmbeddingAdmin(admin.ModelAdmin):
     """Shows how each face was enrolled; the vector itself is never displayed (biometric data), and
     the photo is linked through the login-protected view, never a storage URL."""
 
-    list_display = ["id", "student", "approval", "model_name", "model_version", "detector", "num_jitters",
+    list_display = ["id", "student", "source", "approval", "model_name", "model_version", "detector", "num_jitters",
                     "face_area_ratio", "has_photo", "enrolled_by", "created_at"]
-    list_filter = ["approval", "model_name", "model_version", "detector"]
+    list_filter = ["source", "approval", "model_name", "model_version", "detector"]
     search_fields = ["student__student_number", "student__last_name", "student__first_name"]
     list_select_related = ["student", "enrolled_by"]
     fields = readonly_fields = (
         "student", "approval", "approved_by", "approved_at", "model_name", "model_version", "detector", "num_jitters",
         "box_top", "box_right", "box_bottom", "box_left", "face_area_ratio", "image_width", "image_height", "photo",
-        "content_hash", "enrolled_by", "created_at")
+        "content_hash", "enrolled_by", "created_at", "source", "learned_how", "learned_session_id",
+        "learned_photo_id", "learned_face_id", "learned_context", "learned_distance")
     actions = ["approve"]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -54,9 +55,9 @@ class FaceEmbeddingAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # nothing about a face is edited by hand; approve with the action
 
-    @admin.action(description="Approve the selected self-enrolled faces")
+    @admin.action(description="Approve the selected self-enrolled or held learned faces")
     def approve(self, request: HttpRequest, queryset: QuerySet[FaceEmbedding]) -> None:
-        pending = list(queryset.filter(approval=FaceEmbedding.Approval.PENDING))
+        pending = list(queryset.exclude(approval=FaceEmbedding.Approval.APPROVED))
         for face in pending:
             face_approve(face=face, by=cast(User, request.user))
         self.message_user(request, f"{len(pending)} face(s) approved.", messages.SUCCESS)

@@ -24,16 +24,38 @@ class FaceEmbeddingQuerySet(models.QuerySet):
         """The embeddings recognition may use: approved, of students whose consent is recorded."""
         return self.filter(approval=FaceEmbedding.Approval.APPROVED, student__consent_given=True)
 
+    def learned(self) -> FaceEmbeddingQuerySet:
+        """Faces learned from classroom photos a teacher confirmed (in use or held for review)."""
+        return self.filter(source=FaceEmbedding.Source.LEARNED)
+
+    def enrolled(self) -> FaceEmbeddingQuerySet:
+        return self.filter(source=FaceEmbedding.Source.ENROLLED)
+
 
 class FaceEmbedding(models.Model):
     """One enrolment of a student's face: the 128-d vector and how it was produced.
 
     A face a student enrolled themself waits for staff approval before it is matched: otherwise a
-    friend's face enrolled as one's own marks the friend present for them."""
+    friend's face enrolled as one's own marks the friend present for them.
+
+    A face is also *learned* (`source` learned) when a teacher confirms or assigns a classroom face to a
+    student (`recognition.services.face_learn`). Its provenance is kept here as plain values (ids, the
+    course's name, the date): recognition sits below attendance and may not point at its photos, and the
+    provenance must outlive the classroom photo, which retention deletes. A learned face far from the
+    student's other faces is `held` until staff approve or discard it."""
 
     class Approval(models.TextChoices):
         PENDING = "pending", "Waiting for staff approval"
         APPROVED = "approved", "Approved"
+        HELD = "held", "Held: unlike the student's other faces"
+
+    class Source(models.TextChoices):
+        ENROLLED = "enrolled", "Enrolled"
+        LEARNED = "learned", "Learned from a confirmed classroom face"
+
+    class LearnedHow(models.TextChoices):
+        CONFIRMED = "confirmed", "Pending match confirmed"
+        ASSIGNED = "assigned", "Unknown face assigned"
 
     student = models.ForeignKey("accounts.StudentProfile", on_delete=models.CASCADE, related_name="face_embeddings")
     vector = models.BinaryField(editable=False)
@@ -62,6 +84,16 @@ class FaceEmbedding(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ENROLLED, db_index=True)
+    # Provenance of a learned face (enrolled_by is the teacher who confirmed it, created_at when): plain
+    # ids and words, no foreign keys into attendance (see the class docstring).
+    learned_how = models.CharField(max_length=10, choices=LearnedHow.choices, blank=True)
+    learned_session_id = models.PositiveBigIntegerField(null=True, blank=True)
+    learned_photo_id = models.PositiveBigIntegerField(null=True, blank=True)
+    learned_face_id = models.PositiveBigIntegerField(null=True, blank=True)
+    learned_context = models.CharField(max_length=200, blank=True)
+    # The distance to the student's nearest other face when it was learned (why it was held, or not).
+    learned_distance = models.FloatField(null=True, blank=True)
 
     objects = FaceEmbeddingQuerySet.as_manager()
 
@@ -69,6 +101,9 @@ class FaceEmbedding(models.Model):
         ordering = ["student", "created_at"]
         constraints = [
             models.UniqueConstraint(fields=["student", "content_hash"], name="unique_face_photo_per_student"),
+            # One classroom face teaches a student once, however often it is confirmed.
+            models.UniqueConstraint(fields=["student", "learned_face_id"], condition=models.Q(
+                learned_face_id__isnull=False), name="learn_a_classroom_face_once"),
         ]
 
     def __str__(self) -> str:
@@ -77,6 +112,19 @@ class FaceEmbedding(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.approval == self.Approval.PENDING
+
+    @property
+    def is_held(self) -> bool:
+        return self.approval == self.Approval.HELD
+
+    @property
+    def is_learned(self) -> bool:
+        return self.source == self.Source.LEARNED
+
+    @property
+    def awaits_decision(self) -> bool:
+        """Pending (self-enrolled) or held (learned): staff approve or discard it; it is not matched."""
+        return self.approval != self.Approval.APPROVED
 
     @property
     def self_enrolled(self) -> bool:

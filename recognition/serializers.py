@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from recognition.errors import ErrorCode, InvalidImageError
@@ -13,17 +14,38 @@ from recognition.models import FaceEmbedding
 from school.api.strict import StrictModelSerializer, StrictSerializer
 
 
+class LearnedFromSerializer(serializers.Serializer):
+    how = serializers.ChoiceField(choices=FaceEmbedding.LearnedHow.choices)
+    session = serializers.IntegerField(allow_null=True)
+    photo = serializers.IntegerField(allow_null=True)
+    face = serializers.IntegerField(allow_null=True)
+    where = serializers.CharField(help_text="The course, date, photo and face, in words")
+    distance = serializers.FloatField(allow_null=True)
+
+
 class FaceSerializer(StrictModelSerializer):
     box = serializers.SerializerMethodField()
     has_photo = serializers.SerializerMethodField()
+    learned_from = serializers.SerializerMethodField()
 
     class Meta:
         model = FaceEmbedding
         # Never the vector: embeddings are biometric data (SPEC §8).
         fields = ["id", "student", "model_name", "model_version", "detector", "num_jitters", "box",
                   "face_area_ratio", "image_width", "image_height", "has_photo", "enrolled_by", "created_at",
-                  "approval", "approved_by", "approved_at"]
+                  "approval", "approved_by", "approved_at", "source", "learned_from"]
         read_only_fields = fields
+
+    @extend_schema_field(LearnedFromSerializer(allow_null=True))
+    def get_learned_from(self, face: FaceEmbedding) -> dict | None:
+        """Where a learned face comes from (null for an enrolled one): the session, photo and face it
+        was cut from, how (a pending match confirmed, or an unknown face assigned), and its distance to
+        the student's other faces then."""
+        if not face.is_learned:
+            return None
+        return {"how": face.learned_how, "session": face.learned_session_id, "photo": face.learned_photo_id,
+                "face": face.learned_face_id, "where": face.learned_context,
+                "distance": face.learned_distance}
 
     def get_box(self, face: FaceEmbedding) -> dict[str, int]:
         return {"top": face.box_top, "right": face.box_right, "bottom": face.box_bottom, "left": face.box_left}

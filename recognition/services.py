@@ -64,7 +64,7 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
             f"{MAX_PENDING_SELF_ENROLMENTS} of your photos are already waiting for your teacher's approval; "
             "wait for their decision first.", error_code="FACE_APPROVALS_PENDING",
             kind=ErrorKind.CONFLICT)
-    if FaceEmbedding.objects.filter(student=student).count() >= settings.MAX_FACES_PER_STUDENT:
+    if FaceEmbedding.objects.enrolled().filter(student=student).count() >= settings.MAX_FACES_PER_STUDENT:
         raise DomainError(
             f"{student.full_name} already has {settings.MAX_FACES_PER_STUDENT} faces enrolled; delete one first.",
             error_code="FACE_LIMIT_REACHED", kind=ErrorKind.CONFLICT)
@@ -181,16 +181,16 @@ def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str
                 raise _consent_required(student)
             face.save()
     except IntegrityError:
-        _drop_file(face)  # the same photo enrolled by a concurrent request: keep theirs
+        face_photo_drop(face)  # the same photo enrolled by a concurrent request: keep theirs
         raise DomainError("This photo is already enrolled for this student.", error_code="FACE_ALREADY_ENROLLED",
                           kind=ErrorKind.CONFLICT) from None
     except BaseException:
-        _drop_file(face)
+        face_photo_drop(face)
         raise
     return face
 
 
-def _drop_file(face: FaceEmbedding) -> None:
+def face_photo_drop(face: FaceEmbedding) -> None:
     if face.source_image.name:
         face.source_image.storage.delete(face.source_image.name)
 
@@ -217,7 +217,7 @@ def face_reencode(*, face: FaceEmbedding) -> FaceEmbedding:
     return face
 
 
-def _faces_delete(faces: list[FaceEmbedding]) -> tuple[int, int]:
+def faces_delete(faces: list[FaceEmbedding]) -> tuple[int, int]:
     """Deletes the rows, then (after commit: a rolled-back delete must not lose a file) their photos."""
     photos = 0
     for face in faces:
@@ -241,8 +241,9 @@ def face_embedding_delete(*, face: FaceEmbedding, by: User | None = None,
                           "consent to delete every face.", error_code="FACE_ENROLLED_BY_STAFF",
                           kind=ErrorKind.FORBIDDEN)
     locked = _face_locked(face)
-    embeddings, photos = _faces_delete([locked])
-    return erasure_receipt_write(student=locked.student, rule=rule, embeddings=embeddings, photos=photos, by=by)
+    embeddings, photos = faces_delete([locked])
+    return erasure_receipt_write(student=locked.student, rule=rule, embeddings=embeddings, photos=photos, by=by,
+                                 learned=embeddings if locked.is_learned else 0)
 
 
 def _face_locked(face: FaceEmbedding) -> FaceEmbedding:
@@ -260,18 +261,20 @@ def _face_locked(face: FaceEmbedding) -> FaceEmbedding:
 @transaction.atomic
 def face_embeddings_erase(student: StudentProfile) -> Erased:
     """Deletes every enrolled face of a student and their stored photos (registered with
-    `accounts.consent.biometric_holder_register`: withdrawal and erasure reach the faces)."""
-    embeddings, photos = _faces_delete(list(FaceEmbedding.objects.filter(student=student)))
-    return Erased(embeddings=embeddings, photos=photos)
+    `accounts.consent.biometric_holder_register`: withdrawal and erasure reach the faces), learned
+    ones included (and counted apart on the receipt)."""
+    faces = list(FaceEmbedding.objects.filter(student=student))
+    embeddings, photos = faces_delete(faces)
+    return Erased(embeddings=embeddings, photos=photos, learned=sum(face.is_learned for face in faces))
 
 
 @transaction.atomic
 def face_approve(*, face: FaceEmbedding, by: User) -> FaceEmbedding:
-    """Staff approve a self-enrolled face: from now on it is matched (audited: who, when). Its photo,
-    kept for the decision, then goes in embeddings-only mode (FACE_KEEP_SOURCE_IMAGES=false), after
-    the commit."""
+    """Staff approve a self-enrolled face, or a learned face held for review: from now on it is matched
+    (audited: who, when; a held one enters the learned faces' rolling window). Its photo, kept for the
+    decision, then goes in embeddings-only mode (FACE_KEEP_SOURCE_IMAGES=false), after the commit."""
     face = _face_locked(face)
-    if not face.is_pending:
+    if not face.awaits_decision:
         raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
                           kind=ErrorKind.CONFLICT)
     face.approval, face.approved_by, face.approved_at = FaceEmbedding.Approval.APPROVED, by, timezone.now()
@@ -281,14 +284,30 @@ def face_approve(*, face: FaceEmbedding, by: User) -> FaceEmbedding:
         face.source_image = ""
         fields.append("source_image")
     face.save(update_fields=fields)
+    if face.is_learned:
+        learned_window_trim(student=face.student, held=False)
     return face
 
 
 @transaction.atomic
 def face_reject(*, face: FaceEmbedding, by: User) -> ErasureReceipt:
-    """Staff reject a self-enrolled face: it is deleted with its photo, and the receipt says who and when."""
+    """Staff reject a self-enrolled face or discard a held learned one: it is deleted with its photo, and
+    the receipt says who and when."""
     face = _face_locked(face)
-    if not face.is_pending:
+    if not face.awaits_decision:
         raise DomainError("This face is not waiting for approval.", error_code="FACE_NOT_PENDING",
                           kind=ErrorKind.CONFLICT)
     return face_embedding_delete(face=face, by=by, rule=ErasureReceipt.Rule.FACE_REJECTED)
+
+
+def learned_window_trim(*, student: StudentProfile, held: bool) -> None:
+    """The rolling window: beyond FACE_LEARNED_PER_STUDENT learned faces in use (or held), the oldest go,
+    with a receipt. Called under the student's lock."""
+    approval = FaceEmbedding.Approval.HELD if held else FaceEmbedding.Approval.APPROVED
+    learned = FaceEmbedding.objects.learned().filter(student=student, approval=approval).order_by("-created_at",
+                                                                                                 "-pk")
+    surplus = list(learned[settings.FACE_LEARNED_PER_STUDENT:])
+    if surplus:
+        embeddings, photos = faces_delete(surplus)
+        erasure_receipt_write(student=student, rule=ErasureReceipt.Rule.LEARNED_ROTATED, embeddings=embeddings,
+                              photos=photos, by=None, learned=embeddings)

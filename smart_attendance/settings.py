@@ -502,6 +502,13 @@ MAX_FACES_PER_STUDENT: int = env_number("MAX_FACES_PER_STUDENT", 10, minimum=1, 
 # A new enrolment closer than this to one of the student's faces is a copy of it (409).
 FACE_DUPLICATE_DISTANCE = env_number("FACE_DUPLICATE_DISTANCE", 0.2, cast=float, minimum=0.0, maximum=0.5)
 PHOTO_RETENTION_DAYS: int = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
+# Faces learned from confirmed classroom faces kept per student (a rolling window: the oldest learned one
+# goes; enrolled faces never do). 0 turns learning off. Enrolled + learned stay within the remote
+# service's RECOGNITION_API_MAX_EMBEDDINGS_PER_CANDIDATE (20).
+FACE_LEARNED_PER_STUDENT: int = env_number("FACE_LEARNED_PER_STUDENT", 5, minimum=0, maximum=10)
+# A confirmed face at least this far from every other face of the student is held for staff review
+# instead of learned: one wrong assignment must not teach the system a wrong face (dlib's same-person line).
+FACE_LEARN_MAX_DISTANCE = env_number("FACE_LEARN_MAX_DISTANCE", 0.6, cast=float, minimum=0.3, maximum=0.7)
 AT_RISK_THRESHOLD_PERCENT: int = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
 
 # --- Live mode and self check-in (attendance/live/, attendance/checkin/) ------------------------------

@@ -83,7 +83,8 @@ def own_attendance_as_dicts(items: list[CourseAttendance]) -> list[dict[str, Any
 def own_biometric_data(*, student: StudentProfile) -> dict[str, Any]:
     """The list of biometric data the school holds about the student: what and when, never the vectors."""
     faces = [{"id": face.pk, "enrolled_at": face.created_at.isoformat(), "model": face.model_name,
-              "photo_kept": bool(face.source_image)}
+              "photo_kept": bool(face.source_image), "source": face.source, "approval": face.approval,
+              "learned_from": face.learned_context if face.is_learned else None}
              for face in student.face_embeddings.order_by("created_at")]
     matched = (DetectedFace.objects.filter(student=student).select_related("photo__session__course")
                .order_by("photo__uploaded_at"))

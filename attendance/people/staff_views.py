@@ -42,14 +42,18 @@ def student_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @staff_required
 def student_detail(request: AuthenticatedHttpRequest, student_id: int) -> HttpResponse:
-    """Enrolled faces (self-enrolled ones to approve), consent and its history with the erasure
+    """Enrolled faces (self-enrolled ones to approve), faces learned from confirmed classroom faces (held
+    ones to approve or discard) with where they come from, consent and its history with the erasure
     receipts, enrolment by upload or camera, and the attendance history in the viewer's courses."""
     student = _student(request, student_id)
     # Only the sessions the viewer may see: another teacher's course is not this teacher's business.
     history = (AttendanceRecord.objects.filter(student=student, session__in=session_list_visible(user=request.user))
                .select_related("session__course").order_by("-session__date")[:100])
     return render(request, "accounts/student_detail.html", {
-        "student": student, "faces": FaceEmbedding.objects.filter(student=student).order_by("created_at"),
+        "student": student, "faces": FaceEmbedding.objects.enrolled().filter(student=student).order_by("created_at"),
+        "learned_faces": FaceEmbedding.objects.learned().filter(student=student).select_related(
+            "enrolled_by", "approved_by").order_by("-created_at"),
+        "learned_window": settings.FACE_LEARNED_PER_STUDENT,
         "history": history, "consent": consent_history(student=student), "consent_text": CONSENT_TEXT,
         "consent_version": CONSENT_TEXT_VERSION,
         "consent_form": ConsentForm(initial={"consent_given": "no" if student.consent_given else "yes"}),
@@ -116,7 +120,8 @@ def student_face_delete(request: AuthenticatedHttpRequest, student_id: int, face
 @staff_required
 @require_POST
 def student_face_review(request: AuthenticatedHttpRequest, student_id: int, face_id: int) -> HttpResponse:
-    """Approve (it is matched from now on) or reject (it is deleted) a face the student enrolled."""
+    """Approve (it is matched from now on) or reject (it is deleted) a face the student enrolled, or a
+    learned face held for review."""
     student = _student(request, student_id)
     face = get_object_or_404(FaceEmbedding, student=student, pk=face_id)
     decision = request.POST.get("decision")

@@ -55,8 +55,9 @@ def face_assign(*, face: DetectedFace, student: StudentProfile, by: User | None,
     With `add_embedding`, the face is then also enrolled for that student, after the assignment is
     committed and outside its transaction (recognition never runs inside one): a crop too small or
     blurred for enrolment, or a student without consent, is reported in `enrol_error` and does not
-    undo the assignment."""
-    record = _assign(face=face, student=student, by=by, note=note)
+    undo the assignment. Without it, the face may be learned (`attendance.photos.learning`)."""
+    # Enrolling the face makes it a full enrolled face: it is then not also learned (a copy of it).
+    record = _assign(face=face, student=student, by=by, note=note, vouches=not add_embedding)
     result = AssignResult(record=record)
     if add_embedding:
         try:
@@ -72,7 +73,8 @@ def face_assign(*, face: DetectedFace, student: StudentProfile, by: User | None,
 
 
 @transaction.atomic
-def _assign(*, face: DetectedFace, student: StudentProfile, by: User | None, note: str) -> AttendanceRecord:
+def _assign(*, face: DetectedFace, student: StudentProfile, by: User | None, note: str,
+            vouches: bool) -> AttendanceRecord:
     session = AttendanceSession.objects.select_for_update().get(pk=face.photo.session_id)
     require_open(session)
     face = DetectedFace.objects.select_for_update().get(pk=face.pk)
@@ -96,7 +98,7 @@ def _assign(*, face: DetectedFace, student: StudentProfile, by: User | None, not
     if photo.taken_at is not None:  # the photo's time says whether the student came late (SPEC §3)
         lateness.note_seen(record, CaptureTime(at=photo.taken_at, source=photo.taken_at_source))
     record.save(update_fields=["face", "seen_at", "seen_at_source"])
-    return record_correct(record=record, status=lateness.confirmed_status(record), by=by,
+    return record_correct(record=record, status=lateness.confirmed_status(record), by=by, vouches=vouches,
                           note=note or f"Face {face.face_index + 1} of photo #{face.photo_id} assigned")
 
 
@@ -139,6 +141,12 @@ def _forget_face_evidence(*, session: AttendanceSession, face: DetectedFace, stu
 def face_enrol_from_photo(*, face: DetectedFace, student: StudentProfile, by: User | None) -> FaceEmbedding:
     """Enrols a classroom face: the region around its box is cut from the kept photo and encoded
     (refused like any enrolment when the face is too small, blurred or the consent is missing)."""
+    return face_enrol(student=student, image=face_region_jpeg(face=face), by=by)
+
+
+def face_region_jpeg(*, face: DetectedFace) -> bytes:
+    """The region around a classroom face's box (half its size on each side) cut from the kept photo at
+    full resolution, as a JPEG to encode (enrolment, learning). NO_SOURCE_IMAGE once the photo is purged."""
     photo = face.photo
     if not photo.image:
         raise DomainError("The classroom photo is no longer kept.", error_code="NO_SOURCE_IMAGE",
@@ -148,7 +156,7 @@ def face_enrol_from_photo(*, face: DetectedFace, student: StudentProfile, by: Us
     margin_x, margin_y = (face.box_right - face.box_left) // 2, (face.box_bottom - face.box_top) // 2
     crop = pixels[max(0, face.box_top - margin_y):face.box_bottom + margin_y,
                   max(0, face.box_left - margin_x):face.box_right + margin_x]
-    return face_enrol(student=student, image=image_to_jpeg(crop, quality=95), by=by)
+    return image_to_jpeg(crop, quality=95)
 
 
 # --- crops ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import cast
@@ -30,6 +31,18 @@ Status = AttendanceRecord.Status
 Source = AttendanceRecord.Source
 # Statuses a person may set; `pending` and `unmarked` only come from the machine.
 MANUAL_STATUSES = (Status.PRESENT, Status.LATE, Status.ABSENT, Status.EXCUSED)
+ATTENDING = (Status.PRESENT, Status.LATE)
+
+# Told, after the commit, that a person vouched for a classroom face as a student's (a pending match
+# confirmed, an unknown face assigned): (detected face id, student id, by). The photos capability fills
+# this in (AppConfig.ready()) to learn the face; the register stands below photos and cannot call it.
+FaceVouchedListener = Callable[[int, int, User | None], object]
+_face_vouched_listeners: list[FaceVouchedListener] = []
+
+
+def face_vouched_listener_register(listener: FaceVouchedListener) -> None:
+    if listener not in _face_vouched_listeners:
+        _face_vouched_listeners.append(listener)
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -89,10 +102,16 @@ def require_open(session: AttendanceSession) -> None:
 
 @transaction.atomic
 def record_correct(*, record: AttendanceRecord, status: str, by: User | None, note: str = "",
-                   source: str = Source.MANUAL, expected_status: str | None = None) -> AttendanceRecord:
+                   source: str = Source.MANUAL, expected_status: str | None = None,
+                   vouches: bool = True) -> AttendanceRecord:
     """Sets a record's status by hand, audited (who, when, old → new, note). Allowed on finalised
     sessions too: corrections are how a final record changes. With `expected_status` (a decision
-    taken on what a page showed), RECORD_CHANGED (409) when the record has changed meanwhile."""
+    taken on what a page showed), RECORD_CHANGED (409) when the record has changed meanwhile.
+
+    A record whose evidence is a classroom face and that becomes present or late (from pending,
+    not seen, absent or excused) is a person vouching for that face: the face-vouched listeners run
+    after the commit (the face may be learned). `vouches=False` for decisions taken without looking
+    (finalising with "resolve pending as present")."""
     if status not in MANUAL_STATUSES:
         raise DomainError(f"Status must be one of {', '.join(MANUAL_STATUSES)}.", error_code="INVALID_STATUS")
     record = AttendanceRecord.objects.select_for_update().get(pk=record.pk)
@@ -102,9 +121,13 @@ def record_correct(*, record: AttendanceRecord, status: str, by: User | None, no
                           kind=ErrorKind.CONFLICT)
     correction = AttendanceCorrection.objects.create(record=record, old_status=record.status, new_status=status,
                                                      note=note.strip(), changed_by=by)
+    vouched = vouches and record.face_id is not None and status in ATTENDING and record.status not in ATTENDING
     record.status = status
     record.source = source
     record.save(update_fields=["status", "source", "updated_at"])
+    if vouched:
+        for listener in _face_vouched_listeners:
+            transaction.on_commit(partial(listener, cast(int, record.face_id), record.student_id, by), robust=True)
     # A guardian told of an absence hears of its correction, in this same transaction (outbox).
     notifications.correction_follow_up(record=record, correction=correction)
     return record
@@ -151,7 +174,7 @@ def session_finalize(*, session: AttendanceSession, by: User | None, resolve_pen
                                                 exclude_session=session)
         resolved = [record_correct(record=r, status=cast(str, resolve_pending), by=by,
                                    note=note or f"Pending match resolved as {resolve_pending} on finalise",
-                                   source=Source.MANUAL) for r in pending]
+                                   source=Source.MANUAL, vouches=False) for r in pending]
         absent = [r for r in records if r.status == Status.UNMARKED]
         AttendanceRecord.objects.filter(pk__in=[r.pk for r in absent], status=Status.UNMARKED).update(
             status=Status.ABSENT, updated_at=timezone.now())

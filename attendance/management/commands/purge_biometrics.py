@@ -10,12 +10,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from attendance.checkin.services import checkin_selfies_purge
 from attendance.retention import biometrics_without_consent_purge, classroom_photos_purge
+from recognition.learning import learned_held_expire
 from school.progress import progress_on
 
 
 class Command(BaseCommand):
     help = ("Deletes classroom photos and check-in selfies older than PHOTO_RETENTION_DAYS (their face boxes "
-            "and the attendance records stay) and every face embedding of students without recorded consent. "
+            "and the attendance records stay), learned faces held for review that nobody decided on (and the "
+            "crops of learned faces) as old, and every face embedding of students without recorded consent. "
             "Run it daily.")
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,5 +34,7 @@ class Command(BaseCommand):
         self.stdout.write(f"classroom photos older than {days} days: {verb} {photos}")
         selfies = checkin_selfies_purge(older_than=datetime.timedelta(days=days), dry_run=dry_run)
         self.stdout.write(f"check-in selfies older than {days} days: {verb} {selfies}")
+        held = learned_held_expire(older_than=datetime.timedelta(days=days), dry_run=dry_run)
+        self.stdout.write(f"learned faces held for review longer than {days} days: {verb} {held}")
         faces = biometrics_without_consent_purge(dry_run=dry_run, progress=progress_on(self.stderr, "students"))
         self.stdout.write(f"face embeddings of students without consent: {verb} {faces}")
