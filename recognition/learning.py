@@ -49,7 +49,8 @@ def face_learn(*, student: StudentProfile, image: bytes, learned_from: LearnedFr
     already learned, or for a near copy of a face the student has (None is returned). The crop must pass
     enrolment's checks and quality floor (FaceQualityError / InvalidImageError are raised). A face at
     FACE_LEARN_MAX_DISTANCE or further from every face of the student in use (or a student with none)
-    is held for staff review, never matched: one wrong assignment must not teach a wrong face. The
+    is held for staff review, never matched: one wrong assignment must not teach a wrong face; so is a
+    face nearer a classmate's face (a student sharing a course) than the student's own. The
     student keeps at most FACE_LEARNED_PER_STUDENT learned faces in use and as many held; the oldest
     goes, with a receipt; enrolled faces are never dropped."""
     if not student.consent_given or settings.FACE_LEARNED_PER_STUDENT == 0:
@@ -65,7 +66,11 @@ def face_learn(*, student: StudentProfile, image: bytes, learned_from: LearnedFr
     in_use = [face.embedding for face in FaceEmbedding.objects.filter(
         student=student, approval=FaceEmbedding.Approval.APPROVED)]
     distance = nearest_distance(encoded.embedding, in_use) if in_use else None
-    held = distance is None or distance >= settings.FACE_LEARN_MAX_DISTANCE
+    classmates = [face.embedding for face in FaceEmbedding.objects.matchable().filter(
+        student__courses__students=student).exclude(student=student).distinct()]
+    nearer_classmate = bool(classmates) and distance is not None and nearest_distance(
+        encoded.embedding, classmates) < distance
+    held = distance is None or distance >= settings.FACE_LEARN_MAX_DISTANCE or nearer_classmate
     face = _learned_face(student=student, encoded=encoded, learned_from=learned_from, by=by, held=held,
                          distance=distance)
     photo = image_to_jpeg(decoded.pixels, quality=95)

@@ -264,3 +264,19 @@ def test_retention_deletes_undecided_held_faces_and_old_learned_crops(
     assert (receipt.embeddings_deleted, receipt.learned_deleted, receipt.photos_deleted) == (1, 1, 1)
     learned.refresh_from_db()
     assert learned.approval == "approved" and not learned.source_image  # the embedding stays, the crop goes
+
+
+def test_a_face_nearer_a_classmate_than_the_student_is_held_even_within_the_distance(
+        settings: Any, teacher: Any, teacher_api: Any, enrolled_class: EnrolledClass,
+        django_capture_on_commit_callbacks: Any) -> None:
+    # A loose distance alone would let Obama's face teach Biden; Obama is Biden's classmate.
+    settings.FACE_LEARN_MAX_DISTANCE = 0.95
+    TeacherSettings.objects.create(user=teacher, confident_threshold="0.35", uncertain_threshold="0.36")
+    biden, obama = enrolled_class.students["biden"], enrolled_class.students["obama"]
+    session = open_session(teacher_api, enrolled_class.course.pk)
+    faces = photo_faces(teacher_api, session["id"], enrolled_class.photo("probes/obama1.jpg"))
+    obama_face = faces.get(None) or faces[obama.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert assign(teacher_api, session["id"], obama_face["id"], biden.pk).status_code == 200
+    held = FaceEmbedding.objects.learned().get(student=biden)
+    assert held.approval == "held" and held.learned_distance < 0.95
