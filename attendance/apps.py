@@ -12,6 +12,7 @@ class AttendanceConfig(AppConfig):
         # running upwards.
         from accounts.consent import biometric_holder_register
         from attendance.access_routes import ROUTES
+        from attendance.checkin.replay import picture_hashes_erase
         from attendance.live.services import live_face_signatures_erase
         from attendance.register.services import course_sessions_delete
         from classes.services import course_dependent_register
@@ -19,4 +20,5 @@ class AttendanceConfig(AppConfig):
 
         course_dependent_register(course_sessions_delete)
         biometric_holder_register(live_face_signatures_erase)
+        biometric_holder_register(picture_hashes_erase)
         access_routes_declare(ROUTES)

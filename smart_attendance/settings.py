@@ -531,6 +531,10 @@ CHECKIN_NETWORKS = env_networks("CHECKIN_NETWORKS")
 # The liveness step: the selfie's frames must show the head turning by at least this many degrees of
 # yaw (a printed photo tilted in front of the camera moves about 7°; a head turn 20-50°).
 CHECKIN_LIVENESS_MIN_YAW = env_number("CHECKIN_LIVENESS_MIN_YAW", 20.0, cast=float, minimum=10.0, maximum=60.0)
+# A selfie (or liveness frame) is the same picture as an earlier selfie, an enrolment photo or a classroom
+# face crop when both its 256-bit perceptual hashes differ by at most this many bits (measured: copies up to
+# 64, different pictures 80 or more; recognition/picture_hash.py).
+PICTURE_HASH_MAX_DISTANCE = env_number("PICTURE_HASH_MAX_DISTANCE", 68, minimum=0, maximum=128)
 # Outgoing e-mail (the outbox): attempts before a message is left as failed for a person to look at.
 OUTBOX_MAX_ATTEMPTS: int = env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
 # A message claimed by a sender that died is offered again after this many seconds.
