@@ -239,6 +239,9 @@ class LiveRun(models.Model):
     # A frame of the run is being processed until then (one at a time, in every worker; the time
     # limit frees the run of a frame whose worker died).
     frame_busy_until = models.DateTimeField(null=True, blank=True)
+    # The faces of the run's last frame (boxes, grey signatures, matches; no embedding), so the next frame
+    # encodes only new or moved faces, whichever worker serves it (attendance/live/tracking.py).
+    tracks = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -514,6 +514,14 @@ LIVE_MAX_SECONDS = env_number("LIVE_MAX_SECONDS", 600, minimum=10, maximum=3 * 3
 # A live frame is small: at most this many bytes and pixels (1920x1080).
 LIVE_MAX_FRAME_BYTES = env_number("LIVE_MAX_FRAME_BYTES", 2 * 1024 * 1024, minimum=10_000)
 LIVE_MAX_FRAME_PIXELS = env_number("LIVE_MAX_FRAME_PIXELS", 1920 * 1080, minimum=10_000)
+# Live mode follows faces between frames and encodes only new or moved ones (attendance/live/tracking.py):
+# a face is the same as one of the previous frame when their boxes overlap by this IoU and its surroundings
+# changed by at most LIVE_TRACK_MAX_CHANGE (1 - correlation of the grey signatures); it is encoded again
+# after LIVE_TRACK_MAX_AGE frames. LIVE_TRACKING=false encodes every face of every frame.
+LIVE_TRACKING = env_bool("LIVE_TRACKING", True)
+LIVE_TRACK_MIN_IOU = env_number("LIVE_TRACK_MIN_IOU", 0.6, cast=float, minimum=0.3, maximum=0.95)
+LIVE_TRACK_MAX_CHANGE = env_number("LIVE_TRACK_MAX_CHANGE", 0.15, cast=float, minimum=0.0, maximum=0.5)
+LIVE_TRACK_MAX_AGE = env_number("LIVE_TRACK_MAX_AGE", 10, minimum=1, maximum=120)
 # How long a session's "frame in flight" flag may outlive a crashed worker.
 LIVE_FRAME_LOCK_SECONDS = 30
 # A check-in window stays open this many minutes unless the teacher closes it earlier.
