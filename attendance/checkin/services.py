@@ -6,7 +6,9 @@ the session and the window, with its own key; the server checks it is genuine, i
 is open and that the session is open. A good selfie makes the record `present` (or `late` by the period
 rule) with source `self`; without consent or enrolled faces, with an uncertain likeness, from a device another student
 already checked in from, or outside the school's geofence, the record becomes `pending` with the reason.
-A teacher's own decision is never overwritten. Every attempt is logged (`CheckinAttempt`).
+A picture the school already has (`replay`: an earlier check-in's, an enrolment photo, a classroom face
+crop) and another student's face are refused. A teacher's own decision is never overwritten. Every attempt
+is logged (`CheckinAttempt`, with the perceptual hashes of its pictures).
 """
 
 from __future__ import annotations
@@ -190,8 +192,8 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes | None = 
     """A student's check-in with the frames of the page's liveness step (a look at the camera, then a
     head turn), or a single `selfie`. Always logs a `CheckinAttempt` and returns it: `present`,
     `pending` (with the reasons) or `refused` (with an error code: ALREADY_CHECKED_IN, TEACHER_DECIDED,
-    FACE_MISMATCH, NOT_ENROLLED, an image error...). Recognition errors that retrying can help
-    (RecognitionUnavailable) are raised, nothing written.
+    FACE_MISMATCH, SELFIE_REPLAYED and FACE_OF_ANOTHER_STUDENT (`replay`), NOT_ENROLLED, an image
+    error...). Recognition errors that retrying can help (RecognitionUnavailable) are raised, nothing written.
 
     `present` needs every signal the server can trust (`attendance.checkin.presence`): the request from
     the school's network (`client_address`, read as NUM_PROXIES says), a head turn of one person across
