@@ -12,6 +12,7 @@ class AttendanceConfig(AppConfig):
         # running upwards.
         from accounts.consent import biometric_holder_register
         from attendance.access_routes import ROUTES
+        from attendance.checkin.replay import picture_hashes_erase
         from attendance.live.services import live_face_signatures_erase
         from attendance.photos.learning import classroom_face_learn
         from attendance.register.services import course_sessions_delete, face_vouched_listener_register
@@ -21,4 +22,5 @@ class AttendanceConfig(AppConfig):
         course_dependent_register(course_sessions_delete)
         biometric_holder_register(live_face_signatures_erase)
         face_vouched_listener_register(classroom_face_learn)
+        biometric_holder_register(picture_hashes_erase)
         access_routes_declare(ROUTES)

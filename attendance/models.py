@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from recognition.picture_hash import HASH_LENGTH
+
 
 def classroom_photo_path(instance: SessionPhoto, filename: str) -> str:
     # Random names: a classroom photo's URL reveals neither the class nor the date.
@@ -134,6 +136,9 @@ class DetectedFace(models.Model):
                                     related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=200, blank=True)
+    # Perceptual hash of the face's crop (recognition/picture_hash.py), made when the photo is processed:
+    # a self check-in sending the crop as a selfie is refused as a replay, after the photo is purged too.
+    picture_hash = models.CharField(max_length=HASH_LENGTH, blank=True)
 
     class Meta:
         ordering = ["photo", "face_index"]
@@ -234,6 +239,9 @@ class LiveRun(models.Model):
     # A frame of the run is being processed until then (one at a time, in every worker; the time
     # limit frees the run of a frame whose worker died).
     frame_busy_until = models.DateTimeField(null=True, blank=True)
+    # The faces of the run's last frame (boxes, grey signatures, matches; no embedding), so the next frame
+    # encodes only new or moved faces, whichever worker serves it (attendance/live/tracking.py).
+    tracks = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -311,6 +319,9 @@ class CheckinAttempt(models.Model):
     # itself is not kept).
     metres_from_school = models.PositiveIntegerField(null=True, blank=True)
     selfie = models.FileField(upload_to=checkin_selfie_path, blank=True)
+    # Perceptual hashes of every picture sent (recognition/picture_hash.py), kept after the selfie's file is
+    # purged: a later check-in sending one of them again is refused as a replay (SELFIE_REPLAYED).
+    picture_hashes = models.JSONField(default=list, blank=True)
     record = models.ForeignKey(AttendanceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

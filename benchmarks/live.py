@@ -7,12 +7,16 @@ Builds a throw-away SQLite school in a temporary folder, then:
 1. live mode: POSTs 1280x720 webcam frames composed from ../shared/faces (tests/attendance/live_frames.py;
    10 faces, and 30 faces in three rows) to /api/v1/sessions/{id}/live/frames/ with a JWT, one after the
    other as the page does, and prints the median wall time per frame and the server's own
-   processing_time_ms;
+   processing_time_ms; then "tracked vs encode-all": one drifting 30-face class through both pipelines
+   (LIVE_TRACKING off and on) in one run, the median per frame after the first, the faces encoded per frame,
+   and whether both modes gave the same marks;
 2. QR check-in: one student scans a fresh code and sends a selfie (probes/obama1.jpg), median time
    from the selfie POST to the mark;
 3. a bounded loopback load test: --students students (default 30, each a phone with its own
    session and device cookie, faces enrolled from the five people of ../shared/faces/people) scan and
    check in within one minute from 6 threads; prints the outcomes, errors, p50/p95 and the total time.
+   Six students share each of the five selfies: since the replay check, a picture sent again is refused
+   SELFIE_REPLAYED (after being decoded and hashed). --no-load skips it.
 
 Machines are shared and noisy: the load average is printed with the figures.
 """
@@ -47,11 +51,12 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=10)
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--threads", type=int, default=6)
+    parser.add_argument("--no-load", action="store_true", help="skip the load test (3.)")
     args = parser.parse_args()
     # The test client's 127.0.0.1 is the school's network: a check-in can be present.
     throwaway_project("sa-bench-live-", LIVE_FRAME_THROTTLE_RATE="1000/min", CHECKIN_NETWORKS="127.0.0.0/8")
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.test import Client
+    from django.test import Client, override_settings
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -109,6 +114,40 @@ def main() -> None:
         print(f"{label:28} {faces:>5} {statistics.median(walls):>10.0f} {statistics.median(server):>10.0f} "
               f"{min(walls):>8.0f}")
 
+    # --- 1b. tracked vs encode-all: the same moving class through both pipelines ------------------
+    print(f"\ntracked vs encode-all: {args.frames} frames of 1280x720 with 30 faces, the five students drifting "
+          "2 px right and 1 px down a frame (median after the first frame)")
+    print(f"{'mode':28} {'faces':>5} {'median ms':>10} {'server ms':>10} {'encoded/frame':>14}")
+    drifting = [scenes.classroom(args.faces, name="thirty-drift", size=(1280, 720), row_face_widths=[36, 46, 60],
+                                 per_row=10, seed=40, known_rows={k: i % 3 for i, k in enumerate(keys)}, blur=0.4,
+                                 offsets={k: (2 * step, step) for k in keys}).jpeg(85)
+                for step in range(args.frames + 1)]
+    marks: dict[str, dict[int, str]] = {}
+    for day, (label, tracking) in enumerate((("encode every face", False), ("tracked", True)), start=10):
+        session = services.session_create(course=course, date=f"2026-01-{day:02d}", by=teacher)
+        with override_settings(LIVE_TRACKING=tracking):
+            assert api.post(f"/api/v1/sessions/{session.pk}/live/").status_code == 201
+            walls, server, encoded, faces = [], [], [], 0
+            for index, data in enumerate(drifting):
+                started = time.perf_counter()
+                response = api.post(f"/api/v1/sessions/{session.pk}/live/frames/",
+                                    {"image": SimpleUploadedFile("f.jpg", data, content_type="image/jpeg")},
+                                    format="multipart")
+                wall = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, response.content
+                body = response.json()
+                if index:
+                    walls.append(wall)
+                    server.append(body["processing_time_ms"])
+                    encoded.append(body["encoded_faces"])
+                faces = len(body["faces"])
+        marks[label] = dict(AttendanceRecord.objects.filter(session=session).values_list("student_id", "status"))
+        print(f"{label:28} {faces:>5} {statistics.median(walls):>10.0f} {statistics.median(server):>10.0f} "
+              f"{statistics.median(encoded):>14.0f}")
+    same = marks["encode every face"] == marks["tracked"]
+    present = sum(1 for status in marks["tracked"].values() if status == "present")
+    print(f"same marks in both modes: {'yes' if same else 'NO'} ({present} present)")
+
     # --- 2. one QR check-in, with the liveness step's frames (Obama turned ~24° each way) ----------
     session = services.session_create(course=course, date="2026-02-01", by=teacher)
     window = checkin.checkin_window_create(session=session, by=teacher, minutes=30)
@@ -130,6 +169,9 @@ def main() -> None:
         assert b'data-checkin-outcome="present"' in response.content, response.content[:500]
     print(f"\nQR check-in, POST of {len(turn)} liveness frames ({sum(map(len, turn)) // 1024} KB) to the mark: median "
           f"{statistics.median(times):.0f} ms, min {min(times):.0f} ms")
+
+    if args.no_load:
+        return
 
     # --- 3. load test: N students within one minute ----------------------------------------------
     session = services.session_create(course=course, date="2026-02-02", by=teacher)

@@ -8,6 +8,7 @@ import numpy as np
 from django.conf import settings
 from django.db import models
 
+from recognition.picture_hash import HASH_LENGTH
 from recognition.results import EMBEDDING_SIZE
 
 # Little-endian float32: 512 bytes a face, the same bytes on every database and machine.
@@ -74,6 +75,9 @@ class FaceEmbedding(models.Model):
     source_image = models.FileField(upload_to=enrolment_photo_path, blank=True)
     # SHA-256 of the uploaded bytes: the same photo is not enrolled twice for one student.
     content_hash = models.CharField(max_length=64, db_index=True)
+    # Perceptual hash of the enrolment photo (recognition/picture_hash.py), made at enrolment and kept in
+    # embeddings-only mode too: a self check-in sending this photo back is refused as a replay.
+    picture_hash = models.CharField(max_length=HASH_LENGTH, blank=True)
     enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

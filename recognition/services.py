@@ -21,6 +21,7 @@ from recognition.errors import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
 from recognition.matching import DEFAULT_UNCERTAIN_THRESHOLD, nearest_distance
 from recognition.models import FaceEmbedding
+from recognition.picture_hash import picture_hash
 from recognition.quality import check_face_quality
 from school.errors import DomainError, ErrorKind
 
@@ -77,7 +78,7 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
         _refuse_foreign_face(student=student, embedding=encoded.embedding)
     check_face_quality(decoded.pixels, encoded.box)
     return _face_save(student=student, encoded=encoded, by=by, digest=digest,
-                      photo=image_to_jpeg(decoded.pixels, quality=95))
+                      photo=image_to_jpeg(decoded.pixels, quality=95), picture=picture_hash(decoded.pixels))
 
 
 def _refuse_near_duplicate(*, student: StudentProfile, embedding: np.ndarray) -> None:
@@ -157,7 +158,8 @@ def photo_paths(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str, photo: bytes) -> FaceEmbedding:
+def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str, photo: bytes,
+               picture: str) -> FaceEmbedding:
     info = get_backend().model_info()
     face = FaceEmbedding(
         student=student, model_name=info.name, model_version=info.version,
@@ -166,7 +168,7 @@ def _face_save(*, student: StudentProfile, encoded, by: User | None, digest: str
         box_top=encoded.box.top, box_right=encoded.box.right, box_bottom=encoded.box.bottom,
         box_left=encoded.box.left, face_area_ratio=encoded.face_area_ratio,
         image_width=encoded.image_size[0], image_height=encoded.image_size[1],
-        content_hash=digest, enrolled_by=by,
+        content_hash=digest, picture_hash=picture, enrolled_by=by,
         approval=(FaceEmbedding.Approval.PENDING if by is not None and by.is_student
                   else FaceEmbedding.Approval.APPROVED),
     )

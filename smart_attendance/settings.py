@@ -521,6 +521,14 @@ LIVE_MAX_SECONDS = env_number("LIVE_MAX_SECONDS", 600, minimum=10, maximum=3 * 3
 # A live frame is small: at most this many bytes and pixels (1920x1080).
 LIVE_MAX_FRAME_BYTES = env_number("LIVE_MAX_FRAME_BYTES", 2 * 1024 * 1024, minimum=10_000)
 LIVE_MAX_FRAME_PIXELS = env_number("LIVE_MAX_FRAME_PIXELS", 1920 * 1080, minimum=10_000)
+# Live mode follows faces between frames and encodes only new or moved ones (attendance/live/tracking.py):
+# a face is the same as one of the previous frame when their boxes overlap by this IoU and its surroundings
+# changed by at most LIVE_TRACK_MAX_CHANGE (1 - correlation of the grey signatures); it is encoded again
+# after LIVE_TRACK_MAX_AGE frames. LIVE_TRACKING=false encodes every face of every frame.
+LIVE_TRACKING = env_bool("LIVE_TRACKING", True)
+LIVE_TRACK_MIN_IOU = env_number("LIVE_TRACK_MIN_IOU", 0.6, cast=float, minimum=0.3, maximum=0.95)
+LIVE_TRACK_MAX_CHANGE = env_number("LIVE_TRACK_MAX_CHANGE", 0.15, cast=float, minimum=0.0, maximum=0.5)
+LIVE_TRACK_MAX_AGE = env_number("LIVE_TRACK_MAX_AGE", 10, minimum=1, maximum=120)
 # How long a session's "frame in flight" flag may outlive a crashed worker.
 LIVE_FRAME_LOCK_SECONDS = 30
 # A check-in window stays open this many minutes unless the teacher closes it earlier.
@@ -538,6 +546,10 @@ CHECKIN_NETWORKS = env_networks("CHECKIN_NETWORKS")
 # The liveness step: the selfie's frames must show the head turning by at least this many degrees of
 # yaw (a printed photo tilted in front of the camera moves about 7°; a head turn 20-50°).
 CHECKIN_LIVENESS_MIN_YAW = env_number("CHECKIN_LIVENESS_MIN_YAW", 20.0, cast=float, minimum=10.0, maximum=60.0)
+# A selfie (or liveness frame) is the same picture as an earlier selfie, an enrolment photo or a classroom
+# face crop when both its 256-bit perceptual hashes differ by at most this many bits (measured: copies up to
+# 64, different pictures 80 or more; recognition/picture_hash.py).
+PICTURE_HASH_MAX_DISTANCE = env_number("PICTURE_HASH_MAX_DISTANCE", 68, minimum=0, maximum=128)
 # Outgoing e-mail (the outbox): attempts before a message is left as failed for a person to look at.
 OUTBOX_MAX_ATTEMPTS: int = env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
 # A message claimed by a sender that died is offered again after this many seconds.

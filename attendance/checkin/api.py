@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.password_api import ErrorSerializer  # the API's one error shape (one schema component)
+from attendance.checkin import presence
 from attendance.checkin import services as checkin
 from attendance.models import CheckinAttempt
 from recognition.images import upload_bytes
@@ -98,7 +99,7 @@ class CheckinScanView(APIView):
         return Response({"ticket": checkin.checkin_scan_ticket(window=window, user=request.user),
                          "valid_seconds": int(checkin.settings.CHECKIN_SCAN_SECONDS),
                          "session": window.session_id, "course": window.session.course.name,
-                         "needs_location": checkin.geofence() is not None})
+                         "needs_location": presence.geofence() is not None})
 
 
 class CheckinSelfieView(APIView):
@@ -118,14 +119,15 @@ class CheckinSelfieView(APIView):
                    401: _error("Not logged in."), 403: _error("NOT_A_STUDENT or NOT_ENROLLED."),
                    409: _error("ALREADY_CHECKED_IN, TEACHER_DECIDED or SESSION_FINALIZED."),
                    410: _error("SCAN_EXPIRED or CHECKIN_CLOSED."), 413: _error("IMAGE_TOO_LARGE."),
-                   422: _error("FACE_MISMATCH, NO_FACE_FOUND, MULTIPLE_FACES or FACE_TOO_SMALL."),
+                   422: _error("FACE_MISMATCH, SELFIE_REPLAYED, FACE_OF_ANOTHER_STUDENT, NO_FACE_FOUND, "
+                                    "MULTIPLE_FACES or FACE_TOO_SMALL."),
                    429: _error("RATE_LIMITED (Retry-After)."), 503: _error("Recognition unavailable (Retry-After).")})
     def post(self, request: AuthenticatedRequest) -> Response:
         serializer = SelfieSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         window = checkin.checkin_scan_ticket_verify(ticket=data["ticket"], user=request.user)
-        position = (checkin.Position(data["latitude"], data["longitude"])
+        position = (presence.Position(data["latitude"], data["longitude"])
                     if "latitude" in data and "longitude" in data else None)
         device = (request.headers.get("X-Device-ID") or request.COOKIES.get(checkin.DEVICE_COOKIE, ""))[:64]
         result = checkin.checkin_submit(

@@ -5,14 +5,17 @@ the check-in pending instead of present.
 * the school's network: the address the request came from (as NUM_PROXIES reads it), not a position
   the phone reports;
 * the liveness step: a few frames in which the head turns (`recognition.pose`), all of one person;
-* no copy of an enrolled photo among the frames (a picture the school already has is not new evidence).
+* no copy of an enrolled photo among the frames (a picture the school already has is not new evidence);
+* the position the phone reports, against the school's geofence (a hint, not a proof).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -20,6 +23,7 @@ from django.conf import settings
 from recognition import pose
 from recognition.matching import DEFAULT_UNCERTAIN_THRESHOLD, nearest_distance
 from recognition.results import PosedFace
+from school.models import SchoolSettings
 
 # The frames a liveness step sends: a look at the camera and a turn to each side, and a few spare.
 MAX_FRAMES = 6
@@ -66,3 +70,41 @@ def liveness_judge(*, faces: Sequence[PosedFace], enrolled: Sequence[np.ndarray]
                         for face in faces):
         reasons.append("a copy of an enrolled photo")
     return Liveness(selfie_index=best, reasons=reasons, yaws=tuple(round(face.yaw, 1) for face in faces))
+
+
+# --- the position the phone reports (a hint for an honest student's teacher, never a proof) -----------
+
+
+@dataclass(frozen=True)
+class Position:
+    latitude: float
+    longitude: float
+
+
+def geofence() -> tuple[Position, int] | None:
+    """The school's check-in geofence (centre, radius in metres), or None when not configured."""
+    school = SchoolSettings.objects.first()
+    if school is None or school.checkin_latitude is None or school.checkin_longitude is None \
+            or not school.checkin_radius_m:
+        return None
+    return Position(school.checkin_latitude, school.checkin_longitude), school.checkin_radius_m
+
+
+def position_from(data: Any) -> Position | None:
+    """The browser's position from a form (latitude, longitude), or None when absent or malformed."""
+    try:
+        latitude, longitude = float(data.get("latitude", "")), float(data.get("longitude", ""))
+    except (TypeError, ValueError):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or math.isnan(latitude) or math.isnan(longitude):
+        return None
+    return Position(latitude, longitude)
+
+
+def metres_between(a: Position, b: Position) -> float:
+    """Great-circle distance (haversine) in metres."""
+    earth = 6_371_000.0
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    dlat, dlon = lat2 - lat1, math.radians(b.longitude - a.longitude)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * earth * math.asin(math.sqrt(min(1.0, h)))

@@ -6,7 +6,9 @@ the session and the window, with its own key; the server checks it is genuine, i
 is open and that the session is open. A good selfie makes the record `present` (or `late` by the period
 rule) with source `self`; without consent or enrolled faces, with an uncertain likeness, from a device another student
 already checked in from, or outside the school's geofence, the record becomes `pending` with the reason.
-A teacher's own decision is never overwritten. Every attempt is logged (`CheckinAttempt`).
+A picture the school already has (`replay`: an earlier check-in's, an enrolment photo, a classroom face
+crop) and another student's face are refused. A teacher's own decision is never overwritten. Every attempt
+is logged (`CheckinAttempt`, with the perceptual hashes of its pictures).
 """
 
 from __future__ import annotations
@@ -14,12 +16,10 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-import math
 import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -31,7 +31,8 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import StudentProfile, User
-from attendance.checkin import presence
+from attendance.checkin import presence, replay
+from attendance.checkin.presence import Position, geofence
 from attendance.faces.analysis import thresholds_for
 from attendance.models import AttendanceRecord, AttendanceSession, CheckinAttempt, CheckinWindow
 from attendance.register import lateness
@@ -43,8 +44,8 @@ from recognition.errors import RecognitionError, RecognitionUnavailable
 from recognition.images import decode_image, image_to_jpeg
 from recognition.matching import nearest_distance
 from recognition.models import FaceEmbedding
+from recognition.picture_hash import picture_hash
 from school.errors import DomainError, ErrorKind
-from school.models import SchoolSettings
 from school.sealed import TokenExpired, TokenInvalid, seal, unseal
 
 logger = logging.getLogger(__name__)
@@ -67,13 +68,8 @@ REFUSAL_KIND = {
     "SCAN_EXPIRED": _Kind.GONE, "NO_FACE_FOUND": _Kind.UNPROCESSABLE, "MULTIPLE_FACES": _Kind.UNPROCESSABLE,
     "FACE_TOO_SMALL": _Kind.UNPROCESSABLE, "IMAGE_TOO_LARGE": _Kind.TOO_LARGE,
     "UNSUPPORTED_IMAGE_TYPE": _Kind.UNSUPPORTED, "INVALID_FRAMES": _Kind.INVALID,
+    "SELFIE_REPLAYED": _Kind.UNPROCESSABLE, "FACE_OF_ANOTHER_STUDENT": _Kind.UNPROCESSABLE,
 }
-
-
-@dataclass(frozen=True)
-class Position:
-    latitude: float
-    longitude: float
 
 
 # --- windows ----------------------------------------------------------------------------------
@@ -176,26 +172,6 @@ def _refusal(code: str, message: str) -> DomainError:
     return DomainError(message, error_code=code, kind=REFUSAL_KIND.get(code, ErrorKind.INVALID))
 
 
-def geofence() -> tuple[Position, int] | None:
-    """The school's check-in geofence (centre, radius in metres), or None when not configured."""
-    school = SchoolSettings.objects.first()
-    if school is None or school.checkin_latitude is None or school.checkin_longitude is None \
-            or not school.checkin_radius_m:
-        return None
-    return Position(school.checkin_latitude, school.checkin_longitude), school.checkin_radius_m
-
-
-def position_from(data: Any) -> Position | None:
-    """The browser's position from a form (latitude, longitude), or None when absent or malformed."""
-    try:
-        latitude, longitude = float(data.get("latitude", "")), float(data.get("longitude", ""))
-    except (TypeError, ValueError):
-        return None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or math.isnan(latitude) or math.isnan(longitude):
-        return None
-    return Position(latitude, longitude)
-
-
 def device_id_new() -> str:
     return secrets.token_urlsafe(16)
 
@@ -216,8 +192,8 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes | None = 
     """A student's check-in with the frames of the page's liveness step (a look at the camera, then a
     head turn), or a single `selfie`. Always logs a `CheckinAttempt` and returns it: `present`,
     `pending` (with the reasons) or `refused` (with an error code: ALREADY_CHECKED_IN, TEACHER_DECIDED,
-    FACE_MISMATCH, NOT_ENROLLED, an image error...). Recognition errors that retrying can help
-    (RecognitionUnavailable) are raised, nothing written.
+    FACE_MISMATCH, SELFIE_REPLAYED and FACE_OF_ANOTHER_STUDENT (`replay`), NOT_ENROLLED, an image
+    error...). Recognition errors that retrying can help (RecognitionUnavailable) are raised, nothing written.
 
     `present` needs every signal the server can trust (`attendance.checkin.presence`): the request from
     the school's network (`client_address`, read as NUM_PROXIES says), a head turn of one person across
@@ -251,10 +227,18 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes | None = 
     reasons: list[str] = []
     try:
         # A selfie's face fills the picture: a 1600 px copy encodes as well as 12 MP, several times faster.
-        smalls = [image_to_jpeg(_reduced(decode_image(picture).pixels, SELFIE_PIXELS), quality=92)
-                  for picture in pictures]
+        reduced = [_reduced(decode_image(picture).pixels, SELFIE_PIXELS) for picture in pictures]
     except RecognitionError as exc:
         return _refused(window, user, student, device_id, exc.error_code, exc.message, started)
+    smalls = [image_to_jpeg(pixels, quality=92) for pixels in reduced]
+    # Every picture's hash is logged with the attempt, refused or not: once sent, it is never new evidence.
+    hashes = [picture_hash(pixels) for pixels in reduced]
+    replayed = replay.replayed_source(hashes)
+    if replayed:
+        logger.warning("check-in refused: session %s student %s sent %s again", session.pk, student.pk, replayed)
+        return _refused(window, user, student, device_id, "SELFIE_REPLAYED",
+                        f"This picture is a copy of {replayed} the school already has, not a new selfie; "
+                        "take a new one.", started, hashes=hashes)
     distance = None
     kept = smalls[0]
     confident, uncertain = thresholds_for(session.course)
@@ -269,19 +253,29 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes | None = 
         except RecognitionUnavailable:
             raise
         except RecognitionError as exc:
-            return _refused(window, user, student, device_id, exc.error_code, exc.message, started)
+            return _refused(window, user, student, device_id, exc.error_code, exc.message, started, hashes=hashes)
         liveness = presence.liveness_judge(faces=faces, enrolled=embeddings)
         kept = smalls[liveness.selfie_index]
-        if not embeddings:
+        selfie_embedding = faces[liveness.selfie_index].embedding
+        distance = nearest_distance(selfie_embedding, embeddings) if embeddings else None
+        other = replay.nearer_other_student(student=student, embedding=selfie_embedding, own_distance=distance,
+                                            uncertain=uncertain)
+        if other is not None:
+            # One face, two accounts: the answer does not say whom the selfie resembles; the log does.
+            logger.warning("check-in refused: session %s: the selfie sent by student %s's login matches student "
+                           "%s (distance %.3f, own %s)", session.pk, student.pk, other.student_id, other.distance,
+                           "none" if distance is None else f"{distance:.3f}")
+            return _refused(window, user, student, device_id, "FACE_OF_ANOTHER_STUDENT",
+                            "The selfie looks like another student, not you; check in with your own face.",
+                            started, distance=distance, hashes=hashes)
+        if distance is None:
             reasons.append("no approved enrolled face to compare with: check the selfie by eye")
-        else:
-            distance = nearest_distance(faces[liveness.selfie_index].embedding, embeddings)
-            if distance >= uncertain:
-                return _refused(window, user, student, device_id, "FACE_MISMATCH",
-                                "The selfie does not match your enrolled face; try again facing the camera, or "
-                                "ask your teacher.", started, distance=distance)
-            if distance >= confident:
-                reasons.append(f"the selfie only resembles the enrolled face (distance {distance:.2f})")
+        elif distance >= uncertain:
+            return _refused(window, user, student, device_id, "FACE_MISMATCH",
+                            "The selfie does not match your enrolled face; try again facing the camera, or "
+                            "ask your teacher.", started, distance=distance, hashes=hashes)
+        elif distance >= confident:
+            reasons.append(f"the selfie only resembles the enrolled face (distance {distance:.2f})")
         reasons.extend(liveness.reasons)
     reasons.extend(presence.network_reasons(client_address))
     reasons.extend(_device_reasons(session, student, device_id))
@@ -292,11 +286,11 @@ def checkin_submit(*, window: CheckinWindow, user: User, selfie: bytes | None = 
         if position is None:
             reasons.append("location not shared")
         else:
-            metres = round(_metres_between(position, centre))
+            metres = round(presence.metres_between(position, centre))
             if metres > radius:
                 reasons.append(f"{metres} m from school (limit {radius} m)")
     return _accept(window=window, user=user, student=student, device_id=device_id, distance=distance,
-                   metres=metres, reasons=reasons, selfie=kept,
+                   metres=metres, reasons=reasons, selfie=kept, hashes=hashes,
                    thresholds=(confident, uncertain), started=started)
 
 
@@ -324,20 +318,12 @@ def _device_reasons(session: AttendanceSession, student: StudentProfile, device_
     return [f"same phone as {', '.join(names)}"] if names else []
 
 
-def _metres_between(a: Position, b: Position) -> float:
-    """Great-circle distance (haversine) in metres."""
-    earth = 6_371_000.0
-    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
-    dlat, dlon = lat2 - lat1, math.radians(b.longitude - a.longitude)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * earth * math.asin(math.sqrt(min(1.0, h)))
-
-
 def _refused(window: CheckinWindow, user: User, student: StudentProfile | None, device_id: str, code: str,
-             message: str, started: float, *, distance: float | None = None) -> CheckinResult:
+             message: str, started: float, *, distance: float | None = None,
+             hashes: Sequence[str] = ()) -> CheckinResult:
     attempt = CheckinAttempt.objects.create(window=window, session=window.session, user=user, student=student,
                                             device_id=device_id[:64], outcome=Outcome.REFUSED, error_code=code,
-                                            reason=message[:200], distance=distance)
+                                            reason=message[:200], distance=distance, picture_hashes=list(hashes))
     logger.info("check-in refused: session %s student %s: %s", window.session_id, getattr(student, "pk", None), code)
     return CheckinResult(attempt=attempt, record=None, elapsed_ms=_ms(started))
 
@@ -352,12 +338,12 @@ def _ms(started: float) -> int:
 
 
 def _accept(*, window: CheckinWindow, user: User, student: StudentProfile, device_id: str, distance: float | None,
-            metres: int | None, reasons: list[str], selfie: bytes, thresholds: tuple[float, float],
-            started: float) -> CheckinResult:
+            metres: int | None, reasons: list[str], selfie: bytes, hashes: list[str],
+            thresholds: tuple[float, float], started: float) -> CheckinResult:
     outcome = Outcome.PENDING if reasons else Outcome.PRESENT
     attempt = CheckinAttempt(window=window, session=window.session, user=user, student=student,
                              device_id=device_id[:64], outcome=outcome, distance=distance, metres_from_school=metres,
-                             reason="; ".join(reasons)[:200])
+                             reason="; ".join(reasons)[:200], picture_hashes=hashes)
     attempt.selfie.save("selfie.jpg", ContentFile(selfie), save=False)
     try:
         with transaction.atomic():
@@ -380,7 +366,7 @@ def _accept(*, window: CheckinWindow, user: User, student: StudentProfile, devic
                         "You have already checked in to this lesson.", started)
     except DomainError as exc:
         _selfie_delete(attempt)
-        return _refused(window, user, student, device_id, exc.error_code, exc.message, started)
+        return _refused(window, user, student, device_id, exc.error_code, exc.message, started, hashes=hashes)
     except BaseException:
         _selfie_delete(attempt)
         raise

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from attendance.checkin import review
+from attendance.checkin import presence, review
 from attendance.checkin import services as checkin
 from attendance.models import CheckinAttempt, CheckinWindow
 from attendance.register import selectors
@@ -145,7 +145,7 @@ def checkin_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if window is None:
         return render(request, "attendance/checkin.html", {
             "refusal": "Scan the code on your teacher's screen to check in."}, status=410)
-    fence = checkin.geofence()
+    fence = presence.geofence()
     context = {"window": window, "session": window.session, "needs_location": fence is not None,
                "max_frames": checkin.MAX_FRAMES}
     if request.method != "POST":
@@ -160,7 +160,7 @@ def checkin_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                                         selfie=upload_bytes(upload) if upload is not None else None,
                                         frames=[upload_bytes(frame) for frame in frames[:checkin.MAX_FRAMES + 1]],
                                         device_id=request.COOKIES.get(checkin.DEVICE_COOKIE, ""),
-                                        position=checkin.position_from(request.POST),
+                                        position=presence.position_from(request.POST),
                                         client_address=client_ip(request))
     except RecognitionError as exc:
         context["error"] = refusal_text(exc)

@@ -18,6 +18,7 @@ from classes.models import Course
 from recognition.backends import get_backend
 from recognition.images import DecodedImage, decode_image
 from recognition.models import FaceEmbedding
+from recognition.picture_hash import face_crop_hash
 from recognition.results import Detection, FaceMatch, MatchStatus
 from recognition.selectors import Candidates, candidates_for
 from recognition.services import content_hash
@@ -49,27 +50,51 @@ class PhotoAnalysis:
     started: float
 
 
+@dataclass(frozen=True)
+class MatchContext:
+    """What a course's faces are matched against: its candidates and the teacher's thresholds."""
+
+    candidates: Candidates
+    confident: float
+    uncertain: float
+
+
+def match_context(course: Course) -> MatchContext:
+    confident, uncertain = thresholds_for(course)
+    return MatchContext(course_candidates(course), confident, uncertain)
+
+
+def faces_match(context: MatchContext, embeddings: list[np.ndarray]) -> list[FaceMatch]:
+    """The one-to-one assignment of `embeddings` to the course's candidates (indexes as in the list)."""
+    if not embeddings:
+        return []
+    return get_backend().match_faces(np.asarray(embeddings), context.candidates.candidate_set,
+                                     confident_threshold=context.confident, uncertain_threshold=context.uncertain)
+
+
+def analysis_build(*, context: MatchContext, decoded: DecodedImage, detection: Detection, matches: list[FaceMatch],
+                   started: float) -> PhotoAnalysis:
+    """The analysis of a photo whose faces are found and matched: the look-alikes and their names added."""
+    look_alikes = context.candidates.look_alikes(context.confident)
+    involved: set[Hashable] = set()
+    for match in matches:
+        if match.student_id in look_alikes:  # their reason names the look-alikes
+            involved.update([match.student_id, *look_alikes[match.student_id]])
+    return PhotoAnalysis(digest=content_hash(decoded.source), decoded=decoded, detection=detection, matches=matches,
+                         look_alikes=look_alikes, names=student_names(involved), confident=context.confident,
+                         uncertain=context.uncertain, started=started)
+
+
 def photo_analyse(*, course: Course, image: bytes | DecodedImage) -> PhotoAnalysis:
     """Detects and matches the faces of a classroom photo against the course's candidates.
     Raises RecognitionError subclasses; writes nothing. The photo is decoded once, here (or by
     the caller, who passes the DecodedImage)."""
     started = time.perf_counter()
     decoded = image if isinstance(image, DecodedImage) else decode_image(image)
-    candidates = course_candidates(course)
-    confident, uncertain = thresholds_for(course)
-    backend = get_backend()
-    detection = backend.detect_faces(decoded)
-    embeddings = [face.embedding for face in detection.faces]
-    matches = backend.match_faces(np.asarray(embeddings), candidates.candidate_set, confident_threshold=confident,
-                                  uncertain_threshold=uncertain) if embeddings else []
-    look_alikes = candidates.look_alikes(confident)
-    involved: set[Hashable] = set()
-    for match in matches:
-        if match.student_id in look_alikes:  # their reason names the look-alikes
-            involved.update([match.student_id, *look_alikes[match.student_id]])
-    return PhotoAnalysis(digest=content_hash(decoded.source), decoded=decoded, detection=detection, matches=matches,
-                         look_alikes=look_alikes,
-                         names=student_names(involved), confident=confident, uncertain=uncertain, started=started)
+    context = match_context(course)
+    detection = get_backend().detect_faces(decoded)
+    matches = faces_match(context, [face.embedding for face in detection.faces])
+    return analysis_build(context=context, decoded=decoded, detection=detection, matches=matches, started=started)
 
 
 def detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[DetectedFace]:
@@ -96,7 +121,9 @@ def detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[Detecte
         faces.append(DetectedFace(
             photo=photo, face_index=len(faces), box_top=face.box.top, box_right=face.box.right,
             box_bottom=face.box.bottom, box_left=face.box.left, face_area_ratio=face.face_area_ratio,
-            student_id=student_id, distance=None if match is None else match.distance, match=kind, reason=reason))
+            student_id=student_id, distance=None if match is None else match.distance, match=kind, reason=reason,
+            # The crop's hash outlives the photo: a self check-in sending the crop back is a replay.
+            picture_hash=face_crop_hash(analysis.decoded.pixels, face.box)))
     return faces
 
 

@@ -59,6 +59,11 @@ def has_moved(pixels: np.ndarray, region: Region, signature: bytes) -> bool:
     return 1.0 - _correlation(region_signature(pixels, region), signature) > _MOVED_ABOVE
 
 
+def signature_change(first: bytes, second: bytes) -> float:
+    """1 - the correlation of two signatures: 0 for the same content, about 1 for unrelated content."""
+    return 1.0 - _correlation(first, second)
+
+
 def _correlation(first: bytes, second: bytes) -> float:
     a = np.frombuffer(first, dtype=np.uint8).astype(np.float64)
     b = np.frombuffer(second, dtype=np.uint8).astype(np.float64)

@@ -60,3 +60,5 @@ class FrameResultSerializer(StrictSerializer):
     evidence_photo = serializers.IntegerField(source="photo.pk", default=None, allow_null=True,
                                               help_text="The photo this frame was kept as (it became evidence).")
     processing_time_ms = serializers.IntegerField()
+    encoded_faces = serializers.IntegerField(help_text="Faces encoded for this frame; the others stayed where they "
+                                                       "were in the previous frame and kept their match.")

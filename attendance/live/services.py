@@ -6,8 +6,9 @@ per-student evidence (`LiveEvidence`). A face seen in one frame changes nothing:
 present (or late, by the period rule) once matched confidently in LIVE_MIN_FRAMES frames, and
 pending when only uncertain matches accumulate. A frame counts for a student only when their face
 moved since the last frame that counted (`motion`): a still picture, sent again or re-encoded, is one
-piece of evidence however many times it comes. Frames are not kept, except the one that becomes
-the evidence of a mark: it is stored as a `SessionPhoto` with its `DetectedFace`s, so the review,
+piece of evidence however many times it comes. Faces that stay where they were in the previous
+frame keep their match without being encoded again (`tracking`). Frames are not kept, except the one that
+becomes the evidence of a mark: it is stored as a `SessionPhoto` with its `DetectedFace`s, so the review,
 the crops and the evidence work as for photos. The teacher's manual decisions always win.
 """
 
@@ -28,8 +29,8 @@ from django.utils import timezone
 
 from accounts.consent import Erased
 from accounts.models import StudentProfile, User
-from attendance.faces.analysis import PhotoAnalysis, detected_faces, photo_analyse
-from attendance.live import motion
+from attendance.faces.analysis import PhotoAnalysis, detected_faces
+from attendance.live import motion, tracking
 from attendance.models import AttendanceRecord, AttendanceSession, DetectedFace, LiveEvidence, LiveRun, SessionPhoto
 from attendance.register import lateness
 from attendance.register.capture_time import CaptureTime
@@ -90,7 +91,8 @@ def live_run_stop(*, session: AttendanceSession, by: User | None) -> LiveRun | N
 
 
 def _run_end(run: LiveRun, reason: str) -> LiveRun:
-    LiveRun.objects.filter(pk=run.pk, ended_at__isnull=True).update(ended_at=timezone.now(), ended_reason=reason)
+    LiveRun.objects.filter(pk=run.pk, ended_at__isnull=True).update(ended_at=timezone.now(), ended_reason=reason,
+                                                                    tracks=[])
     run.refresh_from_db()
     return run
 
@@ -124,6 +126,7 @@ class FrameResult:
     repeated: bool = False
     seconds_left: int = 0
     marked_names: list[str] = field(default_factory=list)
+    encoded_faces: int = 0  # faces encoded for this frame (the others were followed from the previous one)
 
 
 def live_frame_process(*, session: AttendanceSession, image: bytes, by: User | None) -> FrameResult:
@@ -143,8 +146,12 @@ def live_frame_process(*, session: AttendanceSession, image: bytes, by: User | N
     try:
         decoded = decode_image(image, max_bytes=int(settings.LIVE_MAX_FRAME_BYTES),
                                max_pixels=int(settings.LIVE_MAX_FRAME_PIXELS))
-        analysis = photo_analyse(course=session.course, image=decoded)
-        return _frame_apply(session=session, run=run, analysis=analysis, by=by)
+        tracked = tracking.frame_analyse(course=session.course, decoded=decoded, previous=tracking.run_tracks(run))
+        result = _frame_apply(session=session, run=run, analysis=tracked.analysis, by=by)
+        result.encoded_faces = tracked.encoded
+        if not result.stopped:
+            tracking.run_tracks_save(run, tracked.tracks)
+        return result
     finally:
         _frame_release(run, busy_until)
 
@@ -350,4 +357,5 @@ def live_face_signatures_erase(student: StudentProfile) -> Erased:
     erased = (LiveEvidence.objects.filter(student=student)
               .filter(Q(motion_signature__isnull=False) | Q(motion_region__isnull=False))
               .update(motion_signature=None, motion_region=None))
+    tracking.tracks_forget(student.pk)  # the running runs' grey copies of the last frame's faces
     return Erased(embeddings=0, photos=erased)

@@ -24,6 +24,8 @@ from attendance.register.services import Source, Status, record_correct, require
 from recognition.errors import RecognitionError
 from recognition.images import decode_image, image_to_jpeg
 from recognition.models import FaceEmbedding
+from recognition.picture_hash import crop_region
+from recognition.results import FaceBox
 from recognition.services import face_enrol
 from school.errors import DomainError, ErrorKind
 
@@ -185,12 +187,10 @@ def _cut_all(photo: SessionPhoto) -> dict[int, bytes]:
 
 
 def crop_jpeg(image: Image.Image, box: dict[str, int]) -> bytes:
-    """The face in `box` and a third of its size around it, as a JPEG of at most CROP_PIXELS a side
-    (shrunk, never enlarged: a 30 px face stays 30 px)."""
-    width, height = box["right"] - box["left"], box["bottom"] - box["top"]
-    margin = max(width, height) // 3
-    region = (max(0, box["left"] - margin), max(0, box["top"] - margin),
-              min(image.width, box["right"] + margin), min(image.height, box["bottom"] + margin))
+    """The face in `box` and a third of its size around it (`recognition.picture_hash.crop_region`, the
+    region whose hash is kept), as a JPEG of at most CROP_PIXELS a side (shrunk, never enlarged: a 30 px
+    face stays 30 px)."""
+    region = crop_region(FaceBox(**box), image.size)
     crop = image.crop(region)
     crop.thumbnail((CROP_PIXELS, CROP_PIXELS), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()

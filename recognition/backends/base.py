@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recognition.results import Detection, EncodedFace, FaceMatch, Health, ModelInfo, PosedFace
+from recognition.results import Detection, EncodedFace, FaceBox, FaceMatch, Health, ModelInfo, PosedFace
 
 if TYPE_CHECKING:
     from recognition.images import DecodedImage
@@ -39,6 +39,19 @@ class RecognitionBackend:
     def detect_faces(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                      min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:
         """Classroom photo: every face with its embedding. Raises InvalidImageError."""
+        raise NotImplementedError
+
+    # Whether `locate_faces` and `encode_faces` do half of `detect_faces` each (live mode then encodes
+    # only the faces it cannot follow from the previous frame); else callers use `detect_faces`.
+    encodes_separately = False
+
+    def locate_faces(self, image: bytes | DecodedImage, *, model: str | None = None) -> list[FaceBox]:
+        """The boxes `detect_faces` would return for `image`, without encoding them."""
+        raise NotImplementedError
+
+    def encode_faces(self, image: bytes | DecodedImage, boxes: list[FaceBox], *,
+                     num_jitters: int | None = None) -> list[np.ndarray]:
+        """The embeddings of the faces in `boxes` (as `detect_faces` encodes them), one per box."""
         raise NotImplementedError
 
     def match_faces(self, embeddings: np.ndarray, candidates: Any, *, confident_threshold: float = 0.50,

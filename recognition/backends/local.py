@@ -150,6 +150,20 @@ class DlibBackend(RecognitionBackend):
         return PosedFace(embedding=encoded.embedding, box=box, face_area_ratio=encoded.face_area_ratio,
                          image_size=encoded.image_size, yaw=pose.yaw_degrees(landmarks), landmarks=landmarks)
 
+    encodes_separately = True
+
+    def locate_faces(self, image: bytes | DecodedImage, *, model: str | None = None) -> list[FaceBox]:
+        decoded = image if isinstance(image, DecodedImage) else decode_image(image)
+        if model is not None and model not in detectors.NAMES:
+            raise RecognitionError(ErrorCode.INVALID_REQUEST,
+                                   f"Unknown detector {model!r}; use one of {', '.join(detectors.NAMES)}.")
+        return self._locate(decoded, self.smallest_face(model), model)
+
+    def encode_faces(self, image: bytes | DecodedImage, boxes: list[FaceBox], *,
+                     num_jitters: int | None = None) -> list[np.ndarray]:
+        decoded = image if isinstance(image, DecodedImage) else decode_image(image)
+        return self._encode(decoded, list(boxes), num_jitters or self.classroom_jitters)
+
     def detect_faces(self, image: bytes | DecodedImage, *, num_jitters: int | None = None,
                      min_face_area_ratio: float = 0.0, model: str | None = None) -> Detection:
         started = time.perf_counter()
@@ -161,7 +175,7 @@ class DlibBackend(RecognitionBackend):
         area = float(width * height)
         smallest = max(self.smallest_face(model), 0.8 * math.sqrt(max(min_face_area_ratio, 0.0) * area))
         boxes = [b for b in self._locate(decoded, smallest, model) if b.width * b.height / area >= min_face_area_ratio]
-        embeddings = self._encode(decoded, boxes, num_jitters or self.classroom_jitters)
+        embeddings = self.encode_faces(decoded, boxes, num_jitters=num_jitters)
         faces = [Face(embedding=e, box=b, face_area_ratio=b.width * b.height / area)
                  for e, b in zip(embeddings, boxes, strict=True)]
         return Detection(faces=faces, image_size=(width, height),

@@ -251,7 +251,7 @@ class YuNetDetector(FaceDetector):
         coarse = max(fine.shape[:2]) > 1.5 * COARSE_LONG_SIDE
         threads = self.threads if load_native() is not None else 1
         split = bands(fine.shape[0], fine.shape[1], threads if coarse else 1)
-        jobs = [partial(self._scan, fine, band) for band in split]
+        jobs: list[Callable[..., Any]] = [partial(self._scan, fine, band) for band in split]
         if coarse:
             jobs.append(partial(self._scan_coarse, fine))
         with _lock:  # one photo at a time: its scans already use every core

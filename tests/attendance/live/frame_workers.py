@@ -26,17 +26,17 @@ def post_frame(index: int, database: str, media_root: str, user_id: int, session
     from django.db import connections
 
     from accounts.models import User
-    from attendance.live import services
+    from attendance.live import tracking
     from tests.conftest import api_client_for
 
-    analyse = services.photo_analyse
+    analyse = tracking.frame_analyse
 
     def held(**kwargs: Any) -> Any:
         messages.put(("entered", index))
         release.wait(120)
         return analyse(**kwargs)
 
-    services.photo_analyse = held  # type: ignore[assignment]
+    tracking.frame_analyse = held  # type: ignore[assignment]
     try:
         api = api_client_for(User.objects.get(pk=user_id))
         response = api.post(f"/api/v1/sessions/{session_id}/live/frames/",
