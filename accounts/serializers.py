@@ -71,7 +71,8 @@ class StudentSerializer(StrictModelSerializer):
 
     class Meta:
         model = StudentProfile
-        fields = ["id", "student_number", "first_name", "last_name", "guardian_email", "user", "consent_given",
+        fields = ["id", "student_number", "first_name", "last_name", "guardian_email", "year_group", "date_of_birth",
+                  "user", "consent_given",
                   "consent_given_at", "consent_recorded_by", "face_count", "created_at", "updated_at"]
         read_only_fields = ["id", "consent_given_at", "created_at", "updated_at"]
         extra_kwargs = {"student_number": {"validators": [VisibleUniqueValidator(

@@ -501,6 +501,14 @@ FACE_KEEP_SOURCE_IMAGES = env_bool("FACE_KEEP_SOURCE_IMAGES", True)
 MAX_FACES_PER_STUDENT: int = env_number("MAX_FACES_PER_STUDENT", 10, minimum=1, maximum=100)
 # A new enrolment closer than this to one of the student's faces is a copy of it (409).
 FACE_DUPLICATE_DISTANCE = env_number("FACE_DUPLICATE_DISTANCE", 0.2, cast=float, minimum=0.0, maximum=0.5)
+# Children's faces change fast: a student younger than REENROL_YOUNG_AGE is asked for new photos when
+# their newest face is REENROL_YOUNG_DAYS old (about a term), anyone else after REENROL_DAYS (a year).
+# The age comes from the date of birth, else from the year group's number + YEAR_GROUP_AGE_OFFSET
+# ("Year 3" is about 8); a student with neither is treated as older.
+REENROL_YOUNG_AGE: int = env_number("REENROL_YOUNG_AGE", 10, minimum=0, maximum=30)
+REENROL_YOUNG_DAYS: int = env_number("REENROL_YOUNG_DAYS", 120, minimum=1)
+REENROL_DAYS: int = env_number("REENROL_DAYS", 365, minimum=1)
+YEAR_GROUP_AGE_OFFSET: int = env_number("YEAR_GROUP_AGE_OFFSET", 5, minimum=0, maximum=10)
 PHOTO_RETENTION_DAYS: int = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
 AT_RISK_THRESHOLD_PERCENT: int = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
 
