@@ -116,6 +116,8 @@ class DetectedFace(models.Model):
         UNKNOWN = "unknown", "Unknown"
         ASSIGNED = "assigned", "Assigned by teacher"
         DISMISSED = "dismissed", "Not a student"  # a visitor, a poster, a reflection
+        # Narrower than RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS: a person counted, never matched.
+        TOO_SMALL = "too_small", "Too small to identify"
 
     photo = models.ForeignKey(SessionPhoto, on_delete=models.CASCADE, related_name="faces")
     face_index = models.PositiveSmallIntegerField()

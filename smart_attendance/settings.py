@@ -493,6 +493,11 @@ IMAGE_DECODE_MAX_PIXELS: int = env_number("IMAGE_DECODE_MAX_PIXELS", 24_000_000,
 # Distances below the first are a confident match, below the second uncertain (SPEC §2.3).
 RECOGNITION_CONFIDENT_THRESHOLD = 0.50
 RECOGNITION_UNCERTAIN_THRESHOLD = 0.60
+# A classroom face narrower than this (pixels) is "too small to identify": found and counted, never
+# matched. benchmarks/small_faces.py: from 24 px every sample face is within 0.60 of its own enrolment
+# (worst 0.49); at 20 px one in 13 is not, at 16 px 4 in 13, at 12 px 10 in 13.
+RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS: int = env_number("RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS", 24,
+                                                           minimum=0, maximum=400)
 
 # --- Attendance and privacy -----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
+from django.conf import settings
 
 from accounts.models import StudentProfile
 from accounts.selectors import teacher_settings_get
@@ -59,9 +60,7 @@ def photo_analyse(*, course: Course, image: bytes | DecodedImage) -> PhotoAnalys
     confident, uncertain = thresholds_for(course)
     backend = get_backend()
     detection = backend.detect_faces(decoded)
-    embeddings = [face.embedding for face in detection.faces]
-    matches = backend.match_faces(np.asarray(embeddings), candidates.candidate_set, confident_threshold=confident,
-                                  uncertain_threshold=uncertain) if embeddings else []
+    matches = _match_identifiable(detection, candidates, confident=confident, uncertain=uncertain)
     look_alikes = candidates.look_alikes(confident)
     involved: set[Hashable] = set()
     for match in matches:
@@ -70,6 +69,31 @@ def photo_analyse(*, course: Course, image: bytes | DecodedImage) -> PhotoAnalys
     return PhotoAnalysis(digest=content_hash(decoded.source), decoded=decoded, detection=detection, matches=matches,
                          look_alikes=look_alikes,
                          names=student_names(involved), confident=confident, uncertain=uncertain, started=started)
+
+
+def _match_identifiable(detection: Detection, candidates: Candidates, *, confident: float,
+                        uncertain: float) -> list[FaceMatch]:
+    """One match per face: faces narrower than RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS are TOO_SMALL
+    and never offered to matching (their embeddings are close to anyone's: benchmarks/small_faces.py);
+    the others are matched together, one student per face."""
+    smallest = settings.RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS
+    identifiable = [index for index, face in enumerate(detection.faces) if face.box.width >= smallest]
+    matches = [FaceMatch(face_index=index, student_id=None, distance=None, status=MatchStatus.TOO_SMALL)
+               for index in range(len(detection.faces))]
+    if identifiable:
+        found = get_backend().match_faces(
+            np.asarray([detection.faces[index].embedding for index in identifiable]), candidates.candidate_set,
+            confident_threshold=confident, uncertain_threshold=uncertain)
+        for match in found:
+            index = identifiable[match.face_index]
+            matches[index] = FaceMatch(face_index=index, student_id=match.student_id, distance=match.distance,
+                                       status=match.status)
+    return matches
+
+
+def too_small_reason(width: int) -> str:
+    return (f"Too small to identify ({width} px wide, at least "
+            f"{settings.RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS} needed): take the photo closer")
 
 
 def detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[DetectedFace]:
@@ -85,7 +109,9 @@ def detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[Detecte
             closest[match.student_id] = match
     for face, match in zip(analysis.detection.faces, matches, strict=True):
         kind, reason, student_id = DetectedFace.Match.UNKNOWN, "", None
-        if match is not None and match.student_id is not None and closest[match.student_id] is match:
+        if match is not None and match.status == MatchStatus.TOO_SMALL:
+            kind, reason = DetectedFace.Match.TOO_SMALL, too_small_reason(face.box.width)
+        elif match is not None and match.student_id is not None and closest[match.student_id] is match:
             student_id = match.student_id
             kind = (DetectedFace.Match.CONFIDENT if match.status == MatchStatus.CONFIDENT
                     else DetectedFace.Match.UNCERTAIN)
