@@ -516,6 +516,9 @@ REENROL_DAYS: int = env_number("REENROL_DAYS", 365, minimum=1)
 YEAR_GROUP_AGE_OFFSET: int = env_number("YEAR_GROUP_AGE_OFFSET", 5, minimum=0, maximum=10)
 PHOTO_RETENTION_DAYS: int = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
 AT_RISK_THRESHOLD_PERCENT: int = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
+# The calibration page suggests thresholds for a course's teacher only from at least this many decisions
+# on the course's matches (confirmed or rejected); fewer say too little. An admin applies a suggestion.
+CALIBRATION_MIN_DECISIONS: int = env_number("CALIBRATION_MIN_DECISIONS", 10, minimum=1)
 
 # --- Live mode and self check-in (attendance/live/, attendance/checkin/) ------------------------------
 
