@@ -10,7 +10,7 @@ from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, 
 from accounts.passwords import password_rejected
 from accounts.selectors import student_list_visible
 from school.api.strict import StrictModelSerializer, StrictSerializer
-from school.api.validators import VisibleUniqueValidator
+from school.api.validators import BirthDateField, VisibleUniqueValidator
 from school.errors import DomainError
 
 
@@ -68,6 +68,8 @@ class StudentSerializer(StrictModelSerializer):
     consent_recorded_by: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True)
     face_count = serializers.IntegerField(read_only=True, default=0)
+    date_of_birth = BirthDateField(required=False, allow_null=True,
+                                   help_text="Optional; with the year group it sets how often faces are renewed.")
 
     class Meta:
         model = StudentProfile

@@ -28,6 +28,11 @@ printable = RegexValidator(r"^[^\x00-\x1f\x7f-\x9f]*$", message="Use letters, di
                            "no control characters such as tabs or line breaks.", code="not_printable")
 
 
+# A date of birth's century, as the API's schema states it (school.api.validators.BirthDateField); a
+# date after today is refused by its own rule.
+BIRTH_DATE_PATTERN = r"^(19|20)[0-9]{2}-"
+
+
 def birth_date(value: datetime.date) -> None:
     """A student's date of birth: after 1900 and not in the future (the school's clock)."""
     if not datetime.date(1900, 1, 1) <= value <= school_today():

@@ -75,7 +75,9 @@ def test_year_group_and_birth_date_are_set_by_the_api_and_the_office_form(
     assert answer.json()["year_group"] == "Grade 4" and answer.json()["date_of_birth"] == "2017-09-01"
     future = admin_api.patch(f"/api/v1/students/{student.pk}/", {"date_of_birth": "2090-01-01"},
                              format="json")
-    assert future.status_code == 400
+    assert future.status_code == 400 and future.json()["error_code"] == "BIRTH_DATE_IN_FUTURE"
+    assert admin_api.patch(f"/api/v1/students/{student.pk}/", {"date_of_birth": "1850-01-01"},
+                           format="json").status_code == 400
     client_for(admin_user).post(reverse("office-student-edit", args=[student.pk]), {
         "student_number": student.student_number, "first_name": student.first_name, "last_name": student.last_name,
         "guardian_email": student.guardian_email, "year_group": "Year 2", "date_of_birth": "2019-02-03"})
