@@ -60,6 +60,10 @@ def test_a_young_students_old_enrolment_is_prompted_on_the_roster_and_their_page
     assert 'id="reenrol"' in page and "130 days old" in page
     assert "1 approved face enrolled" in page  # the enrol form counts the faces and asks for several
     assert 'id="reenrol"' not in client.get(reverse("student-page", args=[older.pk])).content.decode()
+    young.user = factories.StudentUserFactory()
+    young.save(update_fields=["user"])
+    own = client_for(young.user).get(reverse("my-page")).content.decode()
+    assert 'id="reenrol"' in own and "130 days old" in own
 
     time_machine.move_to(ENROLLED + datetime.timedelta(days=370), tick=False)
     assert enrolment_age(older).due
