@@ -63,3 +63,21 @@ def test_faces_too_small_are_counted_never_matched_and_shown_so(
     answer = teacher_api.post(f"/api/v1/sessions/{session['id']}/faces/{small[0].pk}/assign/",
                               {"student_id": students["obama"].pk}, format="json")
     assert answer.status_code == 409 and answer.json()["error_code"] == "FACE_TOO_SMALL_TO_IDENTIFY"
+
+
+def test_live_mode_shows_faces_too_small_and_never_marks_them(teacher_api: Any, enrolled_class: EnrolledClass,
+                                                               scene: scenes.Scene) -> None:
+    session = open_session(teacher_api, enrolled_class.course.pk)
+    assert teacher_api.post(f"/api/v1/sessions/{session['id']}/live/").status_code == 201
+    answer = teacher_api.post(f"/api/v1/sessions/{session['id']}/live/frames/",
+                              {"image": SimpleUploadedFile("frame.jpg", scene.jpeg(92), "image/jpeg")},
+                              format="multipart")
+    assert answer.status_code == 200, answer.content
+    faces = answer.json()["faces"]
+    small = [face for face in faces if face["match"] == "too_small"]
+    assert len(small) >= 3 and all(face["student"] is None and face["distance"] is None for face in small)
+    assert all(face["box"]["right"] - face["box"]["left"] < settings.RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS
+               for face in small)
+    named = {face["student"] for face in faces if face["student"] is not None}
+    assert enrolled_class.students["obama"].pk not in named  # in the back row
+    assert {enrolled_class.students["biden"].pk, enrolled_class.students["rose_leslie"].pk} <= named
