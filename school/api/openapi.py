@@ -80,6 +80,22 @@ class SchoolAutoSchema(AutoSchema):
             self._text_pattern(field, schema)
         return schema
 
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)
+        self._one_text_schema(schema)
+
+    @staticmethod
+    def _one_text_schema(schema: dict[str, Any]) -> None:
+        """A text that may be blank and has a pattern is written by drf-spectacular as "oneOf: the pattern, or
+        empty"; when the pattern accepts the empty text too (a year group: printable characters, or none),
+        "" matches both and oneOf refuses it. The pattern alone then says it all."""
+        alternatives = schema.get("oneOf")
+        if (isinstance(alternatives, list) and len(alternatives) == 2 and alternatives[1] == {
+                "type": "string", "maxLength": 0} and "pattern" in alternatives[0]
+                and re.search(alternatives[0]["pattern"], "") is not None):
+            del schema["oneOf"]
+            schema.update(alternatives[0])
+
     @staticmethod
     def _text_pattern(field: serializers.CharField, schema: dict[str, Any]) -> None:
         """The pattern a text value must match, as the validators check it: a RegexValidator of the field
