@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import permissions, serializers
 
@@ -91,7 +91,7 @@ class SchoolAutoSchema(AutoSchema):
         "" matches both and oneOf refuses it. The pattern alone then says it all."""
         alternatives = schema.get("oneOf")
         if (isinstance(alternatives, list) and len(alternatives) == 2 and alternatives[1] == {
-                "type": "string", "maxLength": 0} and "pattern" in alternatives[0]
+                "type": "string", "maxLength": 0} and "pattern" in alternatives[0] and "format" not in alternatives[0]
                 and re.search(alternatives[0]["pattern"], "") is not None):
             del schema["oneOf"]
             schema.update(alternatives[0])
@@ -104,6 +104,9 @@ class SchoolAutoSchema(AutoSchema):
         regexes = [regex.pattern for v in field.validators if isinstance(v, RegexValidator) and not v.inverse_match
                    for regex in [re.compile(v.regex)] if not regex.flags & re.IGNORECASE]
         pattern = schema.get("pattern") or (regexes[0].replace("\\Z", "$") if len(regexes) == 1 else None)
+        if (pattern is None and "format" not in schema
+                and any(isinstance(v, ProhibitNullCharactersValidator) for v in field.validators)):
+            pattern = "^[^\\x00]*$"  # DRF refuses NUL in every plain text field: the schema says so
         if not field.allow_blank and field.trim_whitespace and type(field) in (serializers.CharField,
                                                                                serializers.SlugField):
             body = pattern[1:] if pattern and pattern.startswith("^") else (f".*(?:{pattern})" if pattern else "")
