@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from school import validators
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
@@ -80,6 +82,11 @@ class StudentProfile(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     guardian_email = models.EmailField(blank=True)
+    # How often faces must be enrolled again depends on the student's age (children's faces change
+    # fast): the date of birth when the school records it, else the age of the year group.
+    year_group = models.CharField(max_length=20, blank=True, validators=[validators.printable],
+                                  help_text='The school\'s year or grade, e.g. "Year 3" or "Grade 5".')
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validators.birth_date])
     # Face enrolment is biometric processing: it needs recorded consent. The history is ConsentEvent;
     # these three fields are its latest state, written only by accounts.consent.consent_record.
     consent_given = models.BooleanField(default=False, editable=False)

@@ -27,7 +27,8 @@ class InviteForm(forms.ModelForm):
 class StudentForm(forms.ModelForm):
     class Meta:
         model = StudentProfile
-        fields = ["student_number", "first_name", "last_name", "guardian_email"]
+        fields = ["student_number", "first_name", "last_name", "guardian_email", "year_group", "date_of_birth"]
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
 
 
 class StudentLoginForm(forms.Form):

@@ -10,7 +10,7 @@ from accounts.models import ConsentEvent, ErasureReceipt, Role, StudentProfile, 
 from accounts.passwords import password_rejected
 from accounts.selectors import student_list_visible
 from school.api.strict import StrictModelSerializer, StrictSerializer
-from school.api.validators import VisibleUniqueValidator
+from school.api.validators import BirthDateField, VisibleUniqueValidator
 from school.errors import DomainError
 
 
@@ -68,10 +68,13 @@ class StudentSerializer(StrictModelSerializer):
     consent_recorded_by: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True)
     face_count = serializers.IntegerField(read_only=True, default=0)
+    date_of_birth = BirthDateField(required=False, allow_null=True,
+                                   help_text="Optional; with the year group it sets how often faces are renewed.")
 
     class Meta:
         model = StudentProfile
-        fields = ["id", "student_number", "first_name", "last_name", "guardian_email", "user", "consent_given",
+        fields = ["id", "student_number", "first_name", "last_name", "guardian_email", "year_group", "date_of_birth",
+                  "user", "consent_given",
                   "consent_given_at", "consent_recorded_by", "face_count", "created_at", "updated_at"]
         read_only_fields = ["id", "consent_given_at", "created_at", "updated_at"]
         extra_kwargs = {"student_number": {"validators": [VisibleUniqueValidator(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -109,11 +110,13 @@ def user_delete(*, user: User, by: User | None) -> None:
 @transaction.atomic
 def student_create(*, by: User, student_number: str, first_name: str, last_name: str,
                    guardian_email: str = "", consent_given: bool = False, user: User | None = None,
+                   year_group: str = "", date_of_birth: datetime.date | None = None,
                    channel: str = ConsentEvent.Channel.API,
                    consent_given_by: str = ConsentEvent.Party.STAFF) -> StudentProfile:
     """Creates a student; consent, when given, is recorded through the consent history."""
     student = StudentProfile(student_number=student_number, first_name=first_name, last_name=last_name,
-                             guardian_email=guardian_email, user=user, created_by=by)
+                             guardian_email=guardian_email, user=user, created_by=by, year_group=year_group,
+                             date_of_birth=date_of_birth)
     student.full_clean()
     _save_linked(student)
     if consent_given:

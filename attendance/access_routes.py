@@ -53,4 +53,7 @@ ROUTES: dict[str, RouteClass] = {
         "student-guardian-consent-link", "student-guardian-revoke", "teacher-settings"], _PEOPLE),
     **dict.fromkeys(["my-page", "my-consent-withdraw", "my-export", "api:me-attendance", "api:me-export"], _OWN),
     **dict.fromkeys(["guardian-attendance", "guardian-consent"], _GUARDIAN),
+    **dict.fromkeys(["office-calibration", "office-calibration-apply"],
+                    NotLogged("recognition rates counted per course and year group, and thresholds: no "
+                              "person's attendance or face is shown")),
 }

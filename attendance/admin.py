@@ -24,6 +24,7 @@ from attendance.models import (
     LiveEvidence,
     LiveRun,
     SessionPhoto,
+    ThresholdChange,
 )
 from attendance.register.services import MANUAL_STATUSES, record_correct, sessions_delete
 from attendance.retention import session_photos_delete
@@ -230,4 +231,22 @@ class CheckinAttemptAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ThresholdChange)
+class ThresholdChangeAdmin(admin.ModelAdmin):
+    """The audit of thresholds applied from the office's calibration page: read-only, append-only."""
+
+    list_display = ["changed_at", "teacher_username", "course", "old_confident", "old_uncertain", "new_confident",
+                    "new_uncertain", "confirmed", "rejected", "changed_by"]
+    list_select_related = ["course", "changed_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -118,6 +118,8 @@ class DetectedFace(models.Model):
         UNKNOWN = "unknown", "Unknown"
         ASSIGNED = "assigned", "Assigned by teacher"
         DISMISSED = "dismissed", "Not a student"  # a visitor, a poster, a reflection
+        # Narrower than RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS: a person counted, never matched.
+        TOO_SMALL = "too_small", "Too small to identify"
 
     photo = models.ForeignKey(SessionPhoto, on_delete=models.CASCADE, related_name="faces")
     face_index = models.PositiveSmallIntegerField()
@@ -336,3 +338,28 @@ class CheckinAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Check-in of {self.student_id} in {self.session_id}: {self.outcome}"
+
+
+class ThresholdChange(models.Model):
+    """The audit of a recognition threshold change made from the calibration page: whose thresholds
+    (the course's teacher), from which course's decisions, who applied it, old and new, when."""
+
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    teacher_username = models.CharField(max_length=150)
+    course = models.ForeignKey("classes.Course", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    old_confident = models.DecimalField(max_digits=3, decimal_places=2)
+    old_uncertain = models.DecimalField(max_digits=3, decimal_places=2)
+    new_confident = models.DecimalField(max_digits=3, decimal_places=2)
+    new_uncertain = models.DecimalField(max_digits=3, decimal_places=2)
+    # The evidence the suggestion came from.
+    confirmed = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return (f"{self.teacher_username}: {self.old_confident}/{self.old_uncertain} → "
+                f"{self.new_confident}/{self.new_uncertain}")

@@ -7,6 +7,7 @@ from django.urls import path
 from attendance.checkin import views as checkin_views
 from attendance.photos import views as photo_views
 from attendance.register import school_views, views
+from attendance.reports import calibration_views
 from attendance.reports import views as report_views
 
 urlpatterns = [
@@ -39,4 +40,7 @@ urlpatterns = [
     path("courses/<int:course_id>/report.pdf", report_views.course_report_pdf, name="course-report-pdf"),
     path("students/<int:student_id>/report/", report_views.student_report, name="student-report"),
     path("office/report/", report_views.school_report, name="office-report"),
+    path("office/calibration/", calibration_views.calibration_page, name="office-calibration"),
+    path("office/calibration/<int:course_id>/apply/", calibration_views.calibration_apply,
+         name="office-calibration-apply"),
 ]

@@ -9,6 +9,8 @@ Columns (header row required, any order, UTF-8 with or without BOM):
 | guardian_email | no | where absence e-mails go |
 | course_code | no | enrol the student in this course (overrides the default course); a teacher: only their own |
 | consent | no | yes/no: records (yes) or withdraws (no) consent to face recognition, by the importer |
+| year_group | no | the school's year or grade ("Year 3", "Grade 5"): how often faces are renewed |
+| date_of_birth | no | YYYY-MM-DD; when given, it decides the renewal interval instead of the year group |
 
 Rows are validated one by one; the valid rows are written in one transaction, the others are
 reported with their line numbers.
@@ -17,6 +19,7 @@ reported with their line numbers.
 from __future__ import annotations
 
 import csv
+import datetime
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -31,10 +34,11 @@ from accounts.models import ConsentEvent, StudentProfile, User
 from accounts.services import student_create, student_update
 from classes.models import Course
 from classes.services import enrollment_add
+from school import validators
 from school.progress import Progress, no_progress
 
 REQUIRED = ("student_number", "first_name", "last_name")
-OPTIONAL = ("guardian_email", "course_code", "consent")
+OPTIONAL = ("guardian_email", "course_code", "consent", "year_group", "date_of_birth")
 _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 
 
@@ -70,6 +74,8 @@ class _Row:
     guardian_email: str
     course: Course | None
     consent: bool | None
+    year_group: str = ""
+    date_of_birth: datetime.date | None = None
 
 
 def roster_import(*, file: IO[str], by: User, default_course: Course | None = None, dry_run: bool = False,
@@ -143,13 +149,29 @@ def _validate(record: dict[str, str | None], line: int, courses: dict[str, Cours
         if value("consent").lower() not in _YES | _NO:
             problems.append(f"consent must be yes or no, not {value('consent')!r}")
         consent = value("consent").lower() in _YES
+    born = None
+    if value("date_of_birth"):
+        try:
+            born = datetime.date.fromisoformat(value("date_of_birth"))
+            validators.birth_date(born)
+        except ValueError:
+            problems.append(f"date_of_birth {value('date_of_birth')!r} is not a date (YYYY-MM-DD)")
+        except ValidationError as exc:
+            problems.append(f"date_of_birth: {exc.messages[0]}")
+    year_group = value("year_group")
+    try:
+        validators.printable(year_group)
+        if len(year_group) > 20:
+            problems.append("year_group is longer than 20 characters")
+    except ValidationError:
+        problems.append("year_group has control characters (tabs, line breaks)")
     if len(value("student_number")) > 32:
         problems.append("student_number is longer than 32 characters")
     if problems:
         result.errors.append((line, "; ".join(problems)))
         return None
     return _Row(line, value("student_number"), value("first_name")[:100], value("last_name")[:100], email,
-                course, consent)
+                course, consent, year_group, born)
 
 
 def _only_editable(rows: list[_Row], editable: QuerySet[StudentProfile], result: RosterResult) -> list[_Row]:
@@ -190,7 +212,8 @@ def _write(rows: list[_Row], by: User, result: RosterResult, progress: Progress)
         if student is None:
             student = student_create(by=by, student_number=row.number, first_name=row.first_name,
                                      last_name=row.last_name, guardian_email=row.guardian_email,
-                                     consent_given=bool(row.consent), channel=ConsentEvent.Channel.IMPORT)
+                                     consent_given=bool(row.consent), channel=ConsentEvent.Channel.IMPORT,
+                                     year_group=row.year_group, date_of_birth=row.date_of_birth)
             result.created += 1
         else:
             data: dict = {"first_name": row.first_name, "last_name": row.last_name}
@@ -198,6 +221,11 @@ def _write(rows: list[_Row], by: User, result: RosterResult, progress: Progress)
                 data["guardian_email"] = row.guardian_email
             if row.consent is not None:
                 data["consent_given"] = row.consent
+            # Optional columns: an empty cell keeps what the school recorded.
+            if row.year_group:
+                data["year_group"] = row.year_group
+            if row.date_of_birth is not None:
+                data["date_of_birth"] = row.date_of_birth
             student = student_update(student=student, by=by, data=data, channel=ConsentEvent.Channel.IMPORT)
             result.updated += 1
         if row.course is not None:

@@ -71,6 +71,7 @@ class MatchStatus:
     CONFIDENT = "confident"
     UNCERTAIN = "uncertain"
     UNKNOWN = "unknown"
+    TOO_SMALL = "too_small"  # found, but too few pixels for the encoder: never matched
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,9 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
 
     Refused without recorded consent (CONSENT_REQUIRED), past MAX_FACES_PER_STUDENT
     (FACE_LIMIT_REACHED), for a photo already enrolled (FACE_ALREADY_ENROLLED); the photo must pass
-    the backend's checks (one face, area ratio) and the quality gate (size, sharpness, exposure),
-    which raise FaceQualityError / InvalidImageError. The photo is kept (as a re-encoded JPEG
+    the backend's checks (one face, area ratio) and the quality gate (size, inter-eye distance,
+    exposure, even lighting, sharpness, head pose: recognition/quality.py), which raise
+    FaceQualityError / InvalidImageError. The photo is kept (as a re-encoded JPEG
     without metadata) only when FACE_KEEP_SOURCE_IMAGES is on.
 
     A face enrolled by a student's own login waits for staff approval (`approval` pending) and is
@@ -76,7 +77,9 @@ def face_enrol(*, student: StudentProfile, image: bytes, by: User | None, filena
     _refuse_near_duplicate(student=student, embedding=encoded.embedding)
     if by is not None and by.is_student:
         _refuse_foreign_face(student=student, embedding=encoded.embedding)
-    check_face_quality(decoded.pixels, encoded.box)
+    # The pose needs dlib's 68 landmarks: both backends give them with face_pose (one jitter, cheap).
+    posed = backend.face_pose(decoded)
+    check_face_quality(decoded.pixels, encoded.box, posed.landmarks)
     return _face_save(student=student, encoded=encoded, by=by, digest=digest,
                       photo=image_to_jpeg(decoded.pixels, quality=95), picture=picture_hash(decoded.pixels))
 

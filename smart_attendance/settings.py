@@ -493,6 +493,11 @@ IMAGE_DECODE_MAX_PIXELS: int = env_number("IMAGE_DECODE_MAX_PIXELS", 24_000_000,
 # Distances below the first are a confident match, below the second uncertain (SPEC §2.3).
 RECOGNITION_CONFIDENT_THRESHOLD = 0.50
 RECOGNITION_UNCERTAIN_THRESHOLD = 0.60
+# A classroom face narrower than this (pixels) is "too small to identify": found and counted, never
+# matched. benchmarks/small_faces.py: from 24 px every sample face is within 0.60 of its own enrolment
+# (worst 0.49); at 20 px one in 13 is not, at 16 px 4 in 13, at 12 px 10 in 13.
+RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS: int = env_number("RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS", 24,
+                                                           minimum=0, maximum=400)
 
 # --- Attendance and privacy -----------------------------------------------------------------
 
@@ -501,6 +506,14 @@ FACE_KEEP_SOURCE_IMAGES = env_bool("FACE_KEEP_SOURCE_IMAGES", True)
 MAX_FACES_PER_STUDENT: int = env_number("MAX_FACES_PER_STUDENT", 10, minimum=1, maximum=100)
 # A new enrolment closer than this to one of the student's faces is a copy of it (409).
 FACE_DUPLICATE_DISTANCE = env_number("FACE_DUPLICATE_DISTANCE", 0.2, cast=float, minimum=0.0, maximum=0.5)
+# Children's faces change fast: a student younger than REENROL_YOUNG_AGE is asked for new photos when
+# their newest face is REENROL_YOUNG_DAYS old (about a term), anyone else after REENROL_DAYS (a year).
+# The age comes from the date of birth, else from the year group's number + YEAR_GROUP_AGE_OFFSET
+# ("Year 3" is about 8); a student with neither is treated as older.
+REENROL_YOUNG_AGE: int = env_number("REENROL_YOUNG_AGE", 10, minimum=0, maximum=30)
+REENROL_YOUNG_DAYS: int = env_number("REENROL_YOUNG_DAYS", 120, minimum=1)
+REENROL_DAYS: int = env_number("REENROL_DAYS", 365, minimum=1)
+YEAR_GROUP_AGE_OFFSET: int = env_number("YEAR_GROUP_AGE_OFFSET", 5, minimum=0, maximum=10)
 PHOTO_RETENTION_DAYS: int = env_number("PHOTO_RETENTION_DAYS", 30, minimum=1)
 # Faces learned from confirmed classroom faces kept per student (a rolling window: the oldest learned one
 # goes; enrolled faces never do). 0 turns learning off. Enrolled + learned stay within the remote
@@ -510,6 +523,9 @@ FACE_LEARNED_PER_STUDENT: int = env_number("FACE_LEARNED_PER_STUDENT", 5, minimu
 # instead of learned: one wrong assignment must not teach the system a wrong face (dlib's same-person line).
 FACE_LEARN_MAX_DISTANCE = env_number("FACE_LEARN_MAX_DISTANCE", 0.6, cast=float, minimum=0.3, maximum=0.7)
 AT_RISK_THRESHOLD_PERCENT: int = env_number("AT_RISK_THRESHOLD_PERCENT", 75, minimum=0, maximum=100)
+# The calibration page suggests thresholds for a course's teacher only from at least this many decisions
+# on the course's matches (confirmed or rejected); fewer say too little. An admin applies a suggestion.
+CALIBRATION_MIN_DECISIONS: int = env_number("CALIBRATION_MIN_DECISIONS", 10, minimum=1)
 
 # --- Live mode and self check-in (attendance/live/, attendance/checkin/) ------------------------------
 

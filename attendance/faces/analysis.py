@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
+from django.conf import settings
 
 from accounts.models import StudentProfile
 from accounts.selectors import teacher_settings_get
@@ -19,7 +20,7 @@ from recognition.backends import get_backend
 from recognition.images import DecodedImage, decode_image
 from recognition.models import FaceEmbedding
 from recognition.picture_hash import face_crop_hash
-from recognition.results import Detection, FaceMatch, MatchStatus
+from recognition.results import Detection, FaceBox, FaceMatch, MatchStatus
 from recognition.selectors import Candidates, candidates_for
 from recognition.services import content_hash
 
@@ -64,12 +65,28 @@ def match_context(course: Course) -> MatchContext:
     return MatchContext(course_candidates(course), confident, uncertain)
 
 
-def faces_match(context: MatchContext, embeddings: list[np.ndarray]) -> list[FaceMatch]:
-    """The one-to-one assignment of `embeddings` to the course's candidates (indexes as in the list)."""
-    if not embeddings:
-        return []
-    return get_backend().match_faces(np.asarray(embeddings), context.candidates.candidate_set,
-                                     confident_threshold=context.confident, uncertain_threshold=context.uncertain)
+def faces_match(context: MatchContext, embeddings: list[np.ndarray], boxes: list[FaceBox]) -> list[FaceMatch]:
+    """The one-to-one assignment of faces (their `embeddings` and `boxes`, indexes as in the lists) to the
+    course's candidates. Faces narrower than RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS are TOO_SMALL and never
+    offered to matching (their embeddings drift towards anyone's: benchmarks/small_faces.py)."""
+    smallest = settings.RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS
+    identifiable = [index for index, box in enumerate(boxes) if box.width >= smallest]
+    matches = [FaceMatch(face_index=index, student_id=None, distance=None, status=MatchStatus.TOO_SMALL)
+               for index in range(len(boxes))]
+    if identifiable:
+        found = get_backend().match_faces(
+            np.asarray([embeddings[index] for index in identifiable]), context.candidates.candidate_set,
+            confident_threshold=context.confident, uncertain_threshold=context.uncertain)
+        for match in found:
+            index = identifiable[match.face_index]
+            matches[index] = FaceMatch(face_index=index, student_id=match.student_id, distance=match.distance,
+                                       status=match.status)
+    return matches
+
+
+def too_small_reason(width: int) -> str:
+    return (f"Too small to identify ({width} px wide, at least "
+            f"{settings.RECOGNITION_MIN_IDENTIFIABLE_FACE_PIXELS} needed): take the photo closer")
 
 
 def analysis_build(*, context: MatchContext, decoded: DecodedImage, detection: Detection, matches: list[FaceMatch],
@@ -93,7 +110,7 @@ def photo_analyse(*, course: Course, image: bytes | DecodedImage) -> PhotoAnalys
     decoded = image if isinstance(image, DecodedImage) else decode_image(image)
     context = match_context(course)
     detection = get_backend().detect_faces(decoded)
-    matches = faces_match(context, [face.embedding for face in detection.faces])
+    matches = faces_match(context, [face.embedding for face in detection.faces], [face.box for face in detection.faces])
     return analysis_build(context=context, decoded=decoded, detection=detection, matches=matches, started=started)
 
 
@@ -110,7 +127,9 @@ def detected_faces(photo: SessionPhoto, analysis: PhotoAnalysis) -> list[Detecte
             closest[match.student_id] = match
     for face, match in zip(analysis.detection.faces, matches, strict=True):
         kind, reason, student_id = DetectedFace.Match.UNKNOWN, "", None
-        if match is not None and match.student_id is not None and closest[match.student_id] is match:
+        if match is not None and match.status == MatchStatus.TOO_SMALL:
+            kind, reason = DetectedFace.Match.TOO_SMALL, too_small_reason(face.box.width)
+        elif match is not None and match.student_id is not None and closest[match.student_id] is match:
             student_id = match.student_id
             kind = (DetectedFace.Match.CONFIDENT if match.status == MatchStatus.CONFIDENT
                     else DetectedFace.Match.UNCERTAIN)

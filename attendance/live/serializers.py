@@ -31,7 +31,8 @@ class FrameFaceSerializer(StrictSerializer):
     box = BoxField()
     student = serializers.IntegerField(source="student_id", allow_null=True)
     name = serializers.CharField(help_text="The matched student's name; empty for an unknown face.")
-    match = serializers.ChoiceField(choices=["confident", "uncertain", "unknown"])
+    match = serializers.ChoiceField(choices=["confident", "uncertain", "unknown", "too_small"],
+                                    help_text="too_small: a face too small to identify, never matched.")
     distance = serializers.FloatField(allow_null=True)
     status = serializers.CharField(help_text="The student's record status after this frame; empty when unknown.")
 

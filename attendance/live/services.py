@@ -340,7 +340,9 @@ def _frame_faces(analysis: PhotoAnalysis, records: dict[int, AttendanceRecord],
     for face, match in zip(analysis.detection.faces, matches, strict=True):
         student_id = match.student_id if match is not None else None
         kind = MatchStatus.UNKNOWN
-        if match is not None and student_id is not None:
+        if match is not None and match.status == MatchStatus.TOO_SMALL:
+            kind = MatchStatus.TOO_SMALL
+        elif match is not None and student_id is not None:
             kind = MatchStatus.CONFIDENT if _is_confident(match.status, student_id, analysis) else MatchStatus.UNCERTAIN
         record = records.get(student_id) if student_id is not None else None
         faces.append(FrameFace(box=face.box.as_dict(), student_id=student_id,

@@ -109,7 +109,7 @@ def frame_analyse(*, course: Course, decoded: DecodedImage, previous: Sequence[T
     fresh = [index for index in range(len(boxes)) if index not in followed]
     embeddings = backend.encode_faces(decoded, [boxes[index] for index in fresh]) if fresh else []
     by_face: dict[int, FaceMatch] = {}
-    for match in faces_match(context, list(embeddings)):
+    for match in faces_match(context, list(embeddings), [boxes[index] for index in fresh]):
         by_face[fresh[match.face_index]] = FaceMatch(fresh[match.face_index], match.student_id, match.distance,
                                                      match.status)
     for index, track in followed.items():

@@ -16,6 +16,7 @@ from classes import roster, services
 from classes.forms import EnrolForm, RosterForm
 from classes.selectors import course_list_active, course_list_visible, course_visible_or_404
 from recognition.models import FaceEmbedding
+from recognition.reenrolment import enrolment_ages
 from school.api.throttling import RosterImportThrottle
 from school.authenticated import AuthenticatedHttpRequest
 from school.pages import staff_required, throttled
@@ -28,15 +29,19 @@ def course_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @staff_required
 def course_detail(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
-    """The roster: each student's enrolled faces, consent and attendance rate."""
+    """The roster: each student's enrolled faces and their age (due for renewal?), consent and attendance
+    rate."""
     course = course_visible_or_404(user=request.user, course_id=course_id)
     counts = student_counts(course=course)
     faces = dict(FaceEmbedding.objects.filter(student__enrollments__course=course).values("student")
                  .annotate(n=Count("pk")).values_list("student", "n"))
+    ages = enrolment_ages([row.student for row in counts])
     enrolled = {row.student.pk for row in counts}
     candidates = [s for s in student_list_visible(user=request.user) if s.pk not in enrolled]
     return render(request, "classes/course_detail.html", {
-        "course": course, "rows": [{"counts": row, "faces": faces.get(row.student.pk, 0)} for row in counts],
+        "course": course,
+        "rows": [{"counts": row, "faces": faces.get(row.student.pk, 0), "enrolment": ages[row.student.pk]}
+                 for row in counts],
         "enrol_form": EnrolForm(candidates=candidates), "roster_form": RosterForm(), "has_candidates": candidates})
 
 

@@ -20,6 +20,7 @@ from attendance.models import AttendanceRecord
 from attendance.register.selectors import session_list_visible
 from recognition.images import upload_bytes
 from recognition.models import FaceEmbedding
+from recognition.reenrolment import enrolment_age
 from recognition.services import face_approve, face_embedding_delete, face_enrol, face_reject
 from school.api.throttling import FaceEnrolThrottle
 from school.authenticated import AuthenticatedHttpRequest
@@ -57,7 +58,8 @@ def student_detail(request: AuthenticatedHttpRequest, student_id: int) -> HttpRe
         "history": history, "consent": consent_history(student=student), "consent_text": CONSENT_TEXT,
         "consent_version": CONSENT_TEXT_VERSION,
         "consent_form": ConsentForm(initial={"consent_given": "no" if student.consent_given else "yes"}),
-        "face_form": FaceForm(), "guardian_link_days": settings.GUARDIAN_LINK_MAX_AGE_DAYS})
+        "face_form": FaceForm(), "enrolment": enrolment_age(student),
+        "max_faces": settings.MAX_FACES_PER_STUDENT, "guardian_link_days": settings.GUARDIAN_LINK_MAX_AGE_DAYS})
 
 
 @staff_required

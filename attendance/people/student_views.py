@@ -24,6 +24,7 @@ from accounts.models import StudentProfile
 from attendance.models import CheckinAttempt
 from attendance.people.own import own_attendance, own_data_export
 from recognition.models import FaceEmbedding
+from recognition.reenrolment import enrolment_age
 from school.authenticated import AuthenticatedHttpRequest
 from school.pages import private_image
 
@@ -56,7 +57,8 @@ def me(request: AuthenticatedHttpRequest, student: StudentProfile) -> HttpRespon
     return render(request, "accounts/me.html", {
         "student": student, "courses": own_attendance(student=student), "consent": consent_state(student=student),
         "consent_text": consent_text(),
-        "faces": FaceEmbedding.objects.filter(student=student).order_by("created_at")})
+        "faces": FaceEmbedding.objects.filter(student=student).order_by("created_at"),
+        "enrolment": enrolment_age(student)})
 
 
 @student_required

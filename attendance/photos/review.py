@@ -80,6 +80,11 @@ def _assign(*, face: DetectedFace, student: StudentProfile, by: User | None, not
     session = AttendanceSession.objects.select_for_update().get(pk=face.photo.session_id)
     require_open(session)
     face = DetectedFace.objects.select_for_update().get(pk=face.pk)
+    if face.match == DetectedFace.Match.TOO_SMALL:
+        # Nobody can tell who so few pixels are, the teacher included: the register is the place.
+        raise DomainError("This face is too small to identify; correct the student's record in the register, "
+                          "or take the photo closer.", error_code="FACE_TOO_SMALL_TO_IDENTIFY",
+                          kind=ErrorKind.CONFLICT)
     record = AttendanceRecord.objects.filter(session=session, student=student).first()
     if record is None:
         raise DomainError("This student is not enrolled in the session's course.", error_code="NOT_ENROLLED")

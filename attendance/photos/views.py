@@ -75,7 +75,8 @@ def _face_view(face: DetectedFace, photo: SessionPhoto) -> dict:
         "end": (face.box_left + face.box_right) / 2 > 0.75 * photo.width,
         "kind": ("present" if face.match in (DetectedFace.Match.CONFIDENT, DetectedFace.Match.ASSIGNED)
                  else "pending" if face.match == DetectedFace.Match.UNCERTAIN
-                 else "dismissed" if face.match == DetectedFace.Match.DISMISSED else "unknown"),
+                 else "dismissed" if face.match == DetectedFace.Match.DISMISSED
+                 else "too-small" if face.match == DetectedFace.Match.TOO_SMALL else "unknown"),
     }
 
 
@@ -92,6 +93,8 @@ def session_page(request: AuthenticatedHttpRequest, session_id: int) -> HttpResp
     unseen = [r for r in records if r.status == Status.UNMARKED]
     pending = [r for r in records if r.status == Status.PENDING]
     unknown_faces = [f for p in photos for f in p["faces"] if f["face"].match == DetectedFace.Match.UNKNOWN]
+    for item in photos:  # the head count names the faces no one can identify, with what to do
+        item["too_small"] = sum(1 for f in item["faces"] if f["face"].match == DetectedFace.Match.TOO_SMALL)
     thumbnails = selectors.enrolment_thumbnails(students=[r.student for r in pending])
     context = {
         "session": session, "records": records, "photos": photos, "unseen": unseen, "in_progress": in_progress,

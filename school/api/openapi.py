@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import permissions, serializers
 
@@ -80,6 +80,22 @@ class SchoolAutoSchema(AutoSchema):
             self._text_pattern(field, schema)
         return schema
 
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)
+        self._one_text_schema(schema)
+
+    @staticmethod
+    def _one_text_schema(schema: dict[str, Any]) -> None:
+        """A text that may be blank and has a pattern is written by drf-spectacular as "oneOf: the pattern, or
+        empty"; when the pattern accepts the empty text too (a year group: printable characters, or none),
+        "" matches both and oneOf refuses it. The pattern alone then says it all."""
+        alternatives = schema.get("oneOf")
+        if (isinstance(alternatives, list) and len(alternatives) == 2 and alternatives[1] == {
+                "type": "string", "maxLength": 0} and "pattern" in alternatives[0] and "format" not in alternatives[0]
+                and re.search(alternatives[0]["pattern"], "") is not None):
+            del schema["oneOf"]
+            schema.update(alternatives[0])
+
     @staticmethod
     def _text_pattern(field: serializers.CharField, schema: dict[str, Any]) -> None:
         """The pattern a text value must match, as the validators check it: a RegexValidator of the field
@@ -88,6 +104,9 @@ class SchoolAutoSchema(AutoSchema):
         regexes = [regex.pattern for v in field.validators if isinstance(v, RegexValidator) and not v.inverse_match
                    for regex in [re.compile(v.regex)] if not regex.flags & re.IGNORECASE]
         pattern = schema.get("pattern") or (regexes[0].replace("\\Z", "$") if len(regexes) == 1 else None)
+        if (pattern is None and "format" not in schema
+                and any(isinstance(v, ProhibitNullCharactersValidator) for v in field.validators)):
+            pattern = "^[^\\x00]*$"  # DRF refuses NUL in every plain text field: the schema says so
         if not field.allow_blank and field.trim_whitespace and type(field) in (serializers.CharField,
                                                                                serializers.SlugField):
             body = pattern[1:] if pattern and pattern.startswith("^") else (f".*(?:{pattern})" if pattern else "")

@@ -56,7 +56,8 @@
       frameBox.style.aspectRatio = body.width + " / " + body.height;
       frameBox.classList.toggle("crowded", body.faces.length > 12);
       body.faces.forEach(function (face) {
-        var kind = !face.student ? "unknown" : face.match === "confident" ? "present" : "pending";
+        var kind = face.match === "too_small" ? "too-small"
+          : !face.student ? "unknown" : face.match === "confident" ? "present" : "pending";
         var box = document.createElement("div");
         box.className = "box " + kind;
         box.dataset.liveBox = kind;
@@ -66,7 +67,7 @@
         box.style.height = (100 * (face.box.bottom - face.box.top) / body.height) + "%";
         var label = document.createElement("span");
         label.className = "box-label";
-        label.textContent = face.name || "Unknown";
+        label.textContent = kind === "too-small" ? "Too small to identify" : (face.name || "Unknown");
         box.title = label.textContent;
         box.appendChild(label);
         frameBox.appendChild(box);
