@@ -196,9 +196,10 @@ def bands(height: int, width: int, count: int, overlap: int = BAND_OVERLAP) -> l
 
 
 def _window_around(x: float, y: float, w: float, h: float, height: int, width: int) -> Window:
-    """A window holding a face seen at (x, y, w, h) — perhaps only part of it, cut by a band — with
-    TRUSTED_MARGIN of context beyond twice its size on every side, cut on the grid."""
-    reach = TRUSTED_MARGIN + 2 * max(w, h)
+    """A window holding a face seen at (x, y, w, h) — perhaps only part of it, cut by a band: the whole
+    face lies within its size around what was seen — with TRUSTED_MARGIN of context beyond that on
+    every side, cut on the grid."""
+    reach = TRUSTED_MARGIN + max(w, h)
     return Window(max(0, _on_grid(y - reach)), min(height, _on_grid(y + h + reach) + GRID),
                   max(0, _on_grid(x - reach)), min(width, _on_grid(x + w + reach) + GRID), height, width)
 
@@ -268,17 +269,22 @@ class YuNetDetector(FaceDetector):
                                  or (f.confidence >= self.min_confidence and self._seen_by_hog(pixels, f.box))])
 
     def _trusted(self, fine: np.ndarray, seen: list[_Seen]) -> list[_Seen]:
-        """The boxes of the bands that are the one-piece scan's; a face that no band saw with enough
-        context around it is scanned again in a window of its own."""
+        """The boxes of the bands that are the one-piece scan's; the faces that no band saw with enough
+        context around them are scanned again, each in a window of its own (side by side, one core each)."""
         trusted = [box for box in seen if box.trusted]
+        windows: list[Window] = []
         for doubtful in sorted((box for box in seen if not box.trusted), key=lambda box: -box.confidence):
-            if any(doubtful.covered_by(box) for box in trusted):
+            if any(doubtful.covered_by(box) for box in trusted) or any(
+                    window.trusts(doubtful.x, doubtful.y, doubtful.w, doubtful.h) for window in windows):
                 continue
-            window = _window_around(doubtful.x, doubtful.y, doubtful.w, doubtful.h, *fine.shape[:2])
-            again = [box for box in self._scan(fine, window) if box.trusted]
-            # What the window does not find again was the cut's artefact (half a face, say).
-            trusted += again
-        return trusted
+            windows.append(_window_around(doubtful.x, doubtful.y, doubtful.w, doubtful.h, *fine.shape[:2]))
+        if len(windows) > 1 and self.threads > 1:
+            with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="yunet") as pool:
+                scans = list(pool.map(lambda window: self._scan(fine, window, single_core=True), windows))
+        else:
+            scans = [self._scan(fine, window) for window in windows]
+        # What a window does not find again was the cut's artefact (half a face, say).
+        return trusted + [box for scan in scans for box in scan if box.trusted]
 
     @staticmethod
     def _to_original(box: _Seen, fx: float, fy: float, width: int, height: int) -> Located:
