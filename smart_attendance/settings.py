@@ -420,6 +420,8 @@ SPECTACULAR_SETTINGS = {
         "ManualStatusEnum": "attendance.register.services.MANUAL_STATUSES",
         "SessionStateEnum": "attendance.models.AttendanceSession.State",
         "PhotoStateEnum": "attendance.models.SessionPhoto.State",
+        "RecordSourceEnum": "attendance.models.AttendanceRecord.Source",
+        "FaceSourceEnum": "recognition.models.FaceEmbedding.Source",
     },
 }
 
