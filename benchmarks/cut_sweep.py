@@ -29,7 +29,7 @@ from django.conf import settings  # noqa: E402
 
 from recognition.backends.local import DlibBackend  # noqa: E402
 from recognition.detectors import yunet  # noqa: E402
-from tests import scenes  # noqa: E402
+from tests import cut_sweep, scenes  # noqa: E402
 
 OFFSETS = [-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75]
 
@@ -50,13 +50,13 @@ def main() -> None:
         for count in (2, 4):
             total = found_one = found_banded = box = 0
             distance, whole_ms, banded_ms = 0.0, [], []
-            for scene in scenes.faces_around_rows(args.faces, rows=scenes.band_cuts(count), face_width=size,
+            for scene in scenes.faces_around_rows(args.faces, rows=cut_sweep.band_cuts(count), face_width=size,
                                                   offsets=OFFSETS):
                 for threads, times in ((1, whole_ms), (count, banded_ms)):
                     started = time.perf_counter()
                     yunet.YuNetDetector(threads=threads).locate(scene.pixels, smallest_face=20)
                     times.append(1000 * (time.perf_counter() - started))
-                sweep = scenes.banded_against_one_piece(scene, count, backend._encode)
+                sweep = cut_sweep.banded_against_one_piece(scene, count, backend._encode)
                 total += len(scene.faces)
                 found_one += sweep.found_in_one_piece
                 found_banded += sweep.found_banded

@@ -20,7 +20,7 @@ from recognition.detectors import yunet
 from recognition.errors import RecognitionError
 from recognition.images import decode_image
 from recognition.results import MatchStatus
-from tests import scenes
+from tests import cut_sweep, scenes
 from tests.classroom import ENROLMENT_PHOTOS
 
 pytestmark = pytest.mark.slow
@@ -120,9 +120,9 @@ def test_a_face_box_never_depends_on_where_the_scan_was_cut(faces: Path, dlib_ba
     of a scan in one piece within 2 px, and embeddings within 0.01."""
     if yunet.load_native() is None:
         pytest.skip("banded scans need YuNet's C entry point")
-    for scene in scenes.faces_around_rows(faces, rows=scenes.band_cuts(count), face_width=face_width,
+    for scene in scenes.faces_around_rows(faces, rows=cut_sweep.band_cuts(count), face_width=face_width,
                                           offsets=list(CUT_SWEEP_OFFSETS)):
-        sweep = scenes.banded_against_one_piece(scene, count, dlib_backend._encode)
+        sweep = cut_sweep.banded_against_one_piece(scene, count, dlib_backend._encode)
         assert sweep.found_in_one_piece == len(scene.faces), "the one-piece scan misses a face: nothing proved"
         assert sweep.found_banded == sweep.found_in_one_piece and sweep.unmatched == 0, sweep
         assert sweep.boxes_banded == sweep.boxes_in_one_piece, sweep
